@@ -1,0 +1,85 @@
+"""Dropping page boilerplate with rules a user can extend (``data/boilerplate.txt``).
+
+Rules match the simplified form of a whole line, so one rule written in
+simplified script also removes its traditional twin. Footer rules cut the rest
+of the document, but only in its second half, so a body paragraph that happens
+to start with 分享 is never lost.
+"""
+from __future__ import annotations
+
+import re
+from collections import Counter
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+
+from search import analysis, config
+
+_SPACES = re.compile(r"[ \t\u00a0\u2000-\u200b\u3000\ufeff]+")
+
+
+@dataclass
+class Rules:
+    drop: list[re.Pattern] = field(default_factory=list)
+    footer: list[re.Pattern] = field(default_factory=list)
+    repeat: list[re.Pattern] = field(default_factory=list)
+
+
+def parse_rules(text: str, origin: str = "rules") -> Rules:
+    rules = Rules()
+    for number, line in enumerate(text.splitlines(), 1):
+        line = line.strip()
+        if not line or line.startswith("#"):
+            continue
+        kind, _, pattern = line.partition(" ")
+        pattern = pattern.strip()
+        if kind not in ("drop", "footer", "repeat") or not pattern:
+            raise ValueError(f"{origin}:{number}: expected 'drop|footer|repeat <regex>'")
+        try:
+            getattr(rules, kind).append(re.compile(pattern))
+        except re.error as exc:
+            raise ValueError(f"{origin}:{number}: bad regex: {exc}") from None
+    return rules
+
+
+@lru_cache(maxsize=4)
+def load_rules(path: Path | None = None) -> Rules:
+    path = Path(path or config.boilerplate_file())
+    return parse_rules(path.read_text(encoding="utf-8"), str(path))
+
+
+def split_lines(text: str) -> list[str]:
+    """Lines with normalized spaces, empty ones removed."""
+    out = []
+    for line in text.replace("\r\n", "\n").replace("\r", "\n").split("\n"):
+        line = _SPACES.sub(" ", line).strip()
+        if line:
+            out.append(line)
+    return out
+
+
+def simplified_lines(lines: list[str]) -> list[str]:
+    joined = analysis.to_simplified("\n".join(lines))
+    out = joined.split("\n")
+    return out if len(out) == len(lines) else [analysis.to_simplified(x) for x in lines]
+
+
+def drop_boilerplate(lines: list[str], simp: list[str], rules: Rules | None = None) -> list[int]:
+    """Indexes of the lines to keep."""
+    rules = rules or load_rules()
+    n = len(lines)
+    end = n
+    for i in range(n // 2, n):
+        if any(p.search(simp[i]) for p in rules.footer):
+            end = i
+            break
+    repeated = Counter(s for s in simp[:end] if any(p.search(s) for p in rules.repeat))
+    keep = []
+    for i in range(end):
+        s = simp[i]
+        if any(p.search(s) for p in rules.drop):
+            continue
+        if repeated.get(s, 0) >= 2:
+            continue
+        keep.append(i)
+    return keep

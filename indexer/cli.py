@@ -1,0 +1,58 @@
+"""``search-index``: bring an index in line with one or more corpus folders."""
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+from search import config
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="search-index",
+        description="Index folders of .txt/.md/.html reform documents (incremental by default).",
+    )
+    p.add_argument("--corpus", action="append", type=Path, metavar="DIR",
+                   help=f"a corpus folder (repeatable; default {config.default_corpus()})")
+    p.add_argument("--index", type=Path, metavar="DIR", help=f"index folder (default {config.default_index()})")
+    p.add_argument("--rebuild", action="store_true", help="build a fresh index instead of updating")
+    p.add_argument("--wait", type=float, default=0.0, metavar="SECONDS",
+                   help="wait this long for another indexer on the same index to finish (default: do not wait)")
+    p.add_argument("--no-progress", action="store_true", help="no progress bar")
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    from .build import IndexBusy, build_index
+
+    corpora = args.corpus or [config.default_corpus()]
+    for corpus in corpora:
+        if not corpus.is_dir():
+            print(f"search-index: corpus folder not found: {corpus}", file=sys.stderr)
+            return 2
+    index_root = args.index or config.default_index()
+    started = time.perf_counter()
+    try:
+        report = build_index(corpora, index_root, rebuild=args.rebuild,
+                             progress=False if args.no_progress else None, lock_timeout=args.wait)
+    except IndexBusy as exc:
+        print(f"search-index: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("search-index: interrupted; the previous index is unchanged", file=sys.stderr)
+        return 130
+    except OSError as exc:
+        print(f"search-index: {exc}", file=sys.stderr)
+        return 1
+    elapsed = time.perf_counter() - started
+    print(report.summary())
+    rate = report.characters / elapsed if elapsed > 0 else 0
+    print(f"index: {Path(index_root).resolve()} ({elapsed:.1f} s, {rate:,.0f} characters/s)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

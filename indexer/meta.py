@@ -1,0 +1,246 @@
+"""Document metadata: title, date, year and district, per DESIGN's definitions.
+
+Every rule looks for an explicit cue and otherwise leaves the field empty:
+a wrong district or year would silently mislead a researcher's counts, an
+empty one does not. A sidecar ``<file>.meta.json`` overrides detection.
+"""
+from __future__ import annotations
+
+import json
+import re
+from collections import Counter
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+from search import config
+
+_DATE = r"((?:19|20)\d{2})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?"
+_LABELLED_DATE = re.compile(r"(?:发布|成文|印发|公布|发文)?(?:日期|时间)\s*[:：]\s*" + _DATE)
+_LINE_DATE = re.compile(r"^" + _DATE + r"(?:\s+\d{1,2}:\d{2}(?::\d{2})?)?$")
+_TRAILER = re.compile(
+    r"^((?:19|20)\d{2})-(\d{2})-(\d{2})\s+(.+?)\s+(?:\d+\s+)*\S*content_\d+\.htm(?:\s+\d+)?\s*(.*?)\s*(?:/?enpproperty-->)?$"
+)
+_COMPACT_DATE = re.compile(r"(?:最新异动日期|异动日期|修正日期|公布日期)\s*[:：]\s*((?:19|20)\d{2})(\d{2})(\d{2})")
+_ADOPTED = re.compile(r"^" + _DATE + r".{0,60}(?:通过|公布|发布|施行|修正|修订|印发)")
+_FILENAME_DATE = re.compile(r"[(（]((?:19|20)\d{2})-(\d{2})-(\d{2})[)）]")
+_YEAR = re.compile(r"((?:19|20)\d{2})\s*年")
+_PLAN = re.compile(r"《[^》]{0,40}?((?:19|20)\d{2})\s*年[^》]{0,20}?(?:改革|工作|计划|要点|方案|报告|规划)[^》]{0,20}》")
+_NOTICE_TITLE = re.compile(r"关于印发《(.+?)》的通知")
+_NAME_FIELD = re.compile(r"^名\s*称\s*[:：]\s*(.+)$")
+_SENTENCE_END = re.compile(r"[。！？；!?;]")
+
+
+@dataclass
+class DocMeta:
+    title: str = ""
+    date: str | None = None
+    year: int | None = None
+    district: str | None = None
+
+
+@dataclass(frozen=True)
+class Unit:
+    name: str
+    level: str
+    names: tuple[str, ...]
+
+
+_LEVEL_RANK = {"district": 0, "city": 1, "province": 2, "national": 3}
+
+
+@lru_cache(maxsize=4)
+def load_units(path: Path | None = None) -> tuple[Unit, ...]:
+    path = Path(path or config.units_file())
+    units = []
+    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+        if not line.strip() or line.startswith("#"):
+            continue
+        cols = line.split("\t")
+        if len(cols) < 2 or cols[1] not in _LEVEL_RANK:
+            raise ValueError(f"{path}:{number}: expected 'name<TAB>district|city|province|national<TAB>aliases'")
+        aliases = [a.strip() for a in cols[2].split(",")] if len(cols) > 2 else []
+        names = tuple(dict.fromkeys([cols[0].strip()] + [a for a in aliases if a]))
+        units.append(Unit(cols[0].strip(), cols[1], names))
+    return tuple(units)
+
+
+def _iso(y: str, m: str, d: str) -> str | None:
+    yi, mi, di = int(y), int(m), int(d)
+    if 1 <= mi <= 12 and 1 <= di <= 31:
+        return f"{yi:04d}-{mi:02d}-{di:02d}"
+    return None
+
+
+def find_date(simp_lines: list[str], filename: str = "") -> str | None:
+    head = simp_lines[:12]
+    for line in head:
+        m = _LABELLED_DATE.search(line) or _COMPACT_DATE.search(line)
+        if m and (iso := _iso(*m.groups()[:3])):
+            return iso
+    for line in head:
+        m = _LINE_DATE.match(line)
+        if m and (iso := _iso(*m.groups())):
+            return iso
+    for line in simp_lines[-6:]:
+        m = _TRAILER.match(line)
+        if m and (iso := _iso(*m.groups()[:3])):
+            return iso
+    for line in simp_lines[:6]:
+        m = _ADOPTED.match(line)
+        if m and (iso := _iso(*m.groups()[:3])):
+            return iso
+    m = _FILENAME_DATE.search(filename)
+    if m:
+        return _iso(*m.groups())
+    return None
+
+
+def _short_title_line(line: str) -> bool:
+    return 2 <= len(line) <= 48 and not _SENTENCE_END.search(line[:-1])
+
+
+def find_title(
+    lines: list[str], simp_lines: list[str], raw_lines: list[str], all_simp: list[str], html_title: str, kind: str
+) -> str:
+    """``lines``/``simp_lines``: the document after boilerplate removal;
+    ``raw_lines``/``all_simp``: every line (metadata cues live in boilerplate).
+    Titles are returned in the document's own script; t2s keeps lengths, so a
+    span found in the simplified line is cut from the original one."""
+    for original, line in zip(raw_lines[:8], all_simp[:8]):
+        m = _NAME_FIELD.match(line)
+        if m:
+            start, end = m.span(1)
+            notice = _NOTICE_TITLE.search(line, start)
+            if notice:
+                start, end = notice.span(1)
+            return original[start:end] if len(original) == len(line) else line[start:end]
+    if html_title:
+        return html_title.split("_")[0].split(" - ")[0].strip()
+    if kind == "markdown":
+        for line in lines[:5]:
+            if line.startswith("#"):
+                return line.lstrip("#").strip()
+    for line in all_simp[-6:]:
+        m = _TRAILER.match(line)
+        if m:
+            trailer_title = (m.group(5) or m.group(4)).strip()
+            for orig, simp in zip(lines[:6], simp_lines[:6]):
+                if simp == trailer_title or (len(simp) <= 48 and simp in trailer_title):
+                    return orig
+            return trailer_title
+    for line in lines[:3]:
+        if _short_title_line(line):
+            return line
+    if lines:
+        first = _SENTENCE_END.split(lines[0], 1)[0]
+        return first if len(first) <= 40 else first[:40] + "…"
+    return ""
+
+
+def find_year(date: str | None, title_simp: str, body_simp: str) -> int | None:
+    if date:
+        return int(date[:4])
+    years = {int(y) for y in _YEAR.findall(title_simp)}
+    if len(years) == 1:
+        return years.pop()
+    plan_years = {int(m.group(1)) for m in _PLAN.finditer(body_simp)}
+    if len(plan_years) == 1:
+        return plan_years.pop()
+    counts = Counter(int(y) for y in _YEAR.findall(body_simp))
+    if counts:
+        (top, n), *rest = counts.most_common(2) + [(None, 0)]
+        runner = rest[0][1]
+        if n >= 3 and n >= 2 * runner:
+            return top
+    return None
+
+
+def _mentions(text: str, units: tuple[Unit, ...]) -> Counter:
+    counts: Counter = Counter()
+    for unit in units:
+        seen = 0
+        # Count the longest names first and blank them out, so 光明区 is not
+        # counted again as 光明, nor 深圳市 as 深圳.
+        for name in sorted(unit.names, key=len, reverse=True):
+            c = text.count(name)
+            if c:
+                seen += c
+                text = text.replace(name, "\0" * len(name))
+        if seen:
+            counts[unit] = seen
+    return counts
+
+
+def find_district(title_simp: str, body_simp: str, path_simp: str, units: tuple[Unit, ...] | None = None) -> str | None:
+    units = units or load_units()
+    for text in (title_simp, path_simp):
+        found = _mentions(text, units)
+        for unit in [u for u in found if u.level == "national"]:
+            # 国务院 inside a headline ("…获国务院发文推广") is not what it is about
+            head = re.sub(r"^[\s\d年《“]*", "", text)
+            if not any(head.startswith(name) for name in unit.names):
+                del found[unit]
+        if found:
+            return min(found, key=lambda u: (_LEVEL_RANK[u.level], -found[u])).name
+    body = _mentions(body_simp, units)
+    if not body:
+        return None
+    for level in ("district", "city", "province"):
+        ranked = [(n, u) for u, n in body.items() if u.level == level]
+        ranked.sort(key=lambda x: -x[0])
+        if not ranked:
+            continue
+        top_n, top = ranked[0]
+        runner = ranked[1][0] if len(ranked) > 1 else 0
+        if top_n >= 3 and top_n >= 2 * runner:
+            return top.name
+        if level == "district" and top_n >= 3:
+            return None  # several districts compete: do not guess
+    national = [u for u in body if u.level == "national"]
+    if national and sum(body[u] for u in national) >= 2:
+        return national[0].name
+    return None
+
+
+def read_sidecar(path: Path) -> dict:
+    sidecar = path.with_name(path.name + ".meta.json")
+    if not sidecar.exists():
+        return {}
+    try:
+        data = json.loads(sidecar.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise ValueError(f"unreadable sidecar {sidecar.name}: {exc}") from None
+    if not isinstance(data, dict):
+        raise ValueError(f"sidecar {sidecar.name} is not a JSON object")
+    return {k: data[k] for k in ("title", "date", "year", "district") if k in data}
+
+
+def extract(
+    lines: list[str],
+    simp_lines: list[str],
+    raw_lines: list[str],
+    raw_simp: list[str],
+    html_title: str = "",
+    kind: str = "text",
+    rel_path: str = "",
+    sidecar: dict | None = None,
+) -> DocMeta:
+    from search import analysis
+
+    sidecar = sidecar or {}
+    meta = DocMeta()
+    meta.title = str(sidecar.get("title") or find_title(lines, simp_lines, raw_lines, raw_simp, html_title, kind))
+    meta.date = sidecar.get("date") or find_date(raw_simp, Path(rel_path).name)
+    title_simp = analysis.to_simplified(meta.title)
+    body_simp = "\n".join(simp_lines)
+    if "year" in sidecar and sidecar["year"] is not None:
+        meta.year = int(sidecar["year"])
+    else:
+        meta.year = find_year(meta.date, title_simp, body_simp)
+    if "district" in sidecar:
+        meta.district = sidecar["district"] or None
+    else:
+        path_simp = analysis.to_simplified(str(Path(rel_path).parent)) if rel_path else ""
+        meta.district = find_district(title_simp, body_simp, path_simp)
+    return meta

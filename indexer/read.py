@@ -1,0 +1,172 @@
+"""Finding corpus files and turning their bytes into text.
+
+Real scrapes arrive as UTF-8, UTF-8 with BOM, UTF-16, GB18030/GBK or Big5. We
+try the unambiguous signals first (BOM, strict UTF-8) and only then ask
+charset-normalizer, restricted to the encodings Chinese documents actually use,
+so a Big5 page is not read as GB18030 mojibake. A file that is empty or not text
+raises ``SkipFile`` with a reason a user can act on; it never stops a run.
+"""
+from __future__ import annotations
+
+import os
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+TEXT_SUFFIXES = {".txt": "text", ".md": "markdown", ".markdown": "markdown", ".html": "html", ".htm": "html"}
+SAMPLE_BYTES = 256 * 1024
+CANDIDATE_ENCODINGS = ["gb18030", "big5", "utf_16_le", "utf_16_be", "utf_8"]
+_BOMS = [
+    (b"\xef\xbb\xbf", "utf-8-sig"),
+    (b"\xff\xfe", "utf-16-le"),
+    (b"\xfe\xff", "utf-16-be"),
+]
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ufffd]")
+
+
+class SkipFile(Exception):
+    """A file we will not index, with the reason shown to the user."""
+
+
+@dataclass(frozen=True)
+class SourceFile:
+    path: Path  # absolute path
+    corpus: Path  # the corpus folder it was found in
+    rel: str  # path relative to the corpus folder, with forward slashes
+
+    @property
+    def kind(self) -> str:
+        return TEXT_SUFFIXES[self.path.suffix.lower()]
+
+
+def find_files(corpus: Path) -> list[SourceFile]:
+    """Every indexable file below ``corpus``, in a stable order; hidden entries skipped."""
+    corpus = Path(corpus).resolve()
+    found = []
+    for root, dirs, files in os.walk(corpus):
+        dirs[:] = sorted(d for d in dirs if not d.startswith("."))
+        for name in sorted(files):
+            if name.startswith("."):
+                continue
+            path = Path(root) / name
+            if path.suffix.lower() in TEXT_SUFFIXES:
+                found.append(SourceFile(path, corpus, path.relative_to(corpus).as_posix()))
+    return found
+
+
+def _looks_binary(text: str) -> bool:
+    if not text:
+        return False
+    bad = len(_CONTROL.findall(text[:20000]))
+    return bad > max(2, len(text[:20000]) // 200)
+
+
+def _readable(text: str) -> float:
+    if not text:
+        return 0.0
+    good = sum(1 for ch in text if ch.isprintable() or ch in "\r\n\t")
+    cjk = sum(1 for ch in text if "\u3000" <= ch <= "\u9fff" or "\uff00" <= ch <= "\uffef")
+    return good / len(text) if cjk or good == len(text) else 0.0
+
+
+def _utf16_without_bom(sample: bytes) -> str | None:
+    """NUL bytes in text mean UTF-16 (ASCII digits and letters carry a zero
+    byte); pick the byte order whose strict decoding reads as text."""
+    best, best_score = None, 0.97
+    for encoding in ("utf-16-le", "utf-16-be"):
+        cut = sample[: len(sample) - len(sample) % 2]
+        try:
+            text = cut.decode(encoding)
+        except UnicodeDecodeError:
+            continue
+        score = _readable(text)
+        if score > best_score:
+            best, best_score = encoding, score
+    return best
+
+
+def decode_bytes(data: bytes) -> tuple[str, str]:
+    """``(text, encoding)`` or ``SkipFile`` explaining why the bytes are not a document."""
+    if not data or not data.strip(b" \t\r\n\x00"):
+        raise SkipFile("empty file")
+    for bom, encoding in _BOMS:
+        if data.startswith(bom):
+            text = data[len(bom):].decode(encoding, errors="replace")
+            if _looks_binary(text):
+                raise SkipFile(f"not text (undecodable as {encoding})")
+            return text, encoding
+    sample = data[:SAMPLE_BYTES]
+    if b"\x00" in sample:
+        encoding = _utf16_without_bom(sample)
+        if encoding is None:
+            raise SkipFile("binary file (contains NUL bytes)")
+        text = data.decode(encoding, errors="replace")
+        if _looks_binary(text):
+            raise SkipFile("binary file (contains NUL bytes)")
+        return text, encoding
+    try:
+        return data.decode("utf-8"), "utf-8"
+    except UnicodeDecodeError:
+        pass
+    # Mostly UTF-8 with a few broken bytes is still UTF-8.
+    text = data.decode("utf-8", errors="replace")
+    if text.count("\ufffd") <= max(1, len(text) // 1000) and not _looks_binary(text):
+        return text, "utf-8"
+    from charset_normalizer import from_bytes
+
+    best = from_bytes(sample, cp_isolation=CANDIDATE_ENCODINGS).best()
+    if best is None:
+        raise SkipFile("not text (no Chinese or Unicode encoding fits)")
+    encoding = best.encoding
+    text = data.decode(encoding, errors="replace")
+    if _looks_binary(text):
+        raise SkipFile(f"not text (garbled as {encoding})")
+    return text, encoding
+
+
+_BLOCK_TAGS = (
+    "p", "div", "br", "li", "ul", "ol", "h1", "h2", "h3", "h4", "h5", "h6", "tr", "table",
+    "section", "article", "blockquote", "pre", "dd", "dt", "dl", "hr", "center", "td", "th",
+)
+_INVISIBLE_TAGS = ("script", "style", "noscript", "nav", "iframe", "template", "svg", "form", "button", "select", "header", "footer", "aside")
+
+
+def html_to_text(markup: str) -> tuple[str, str]:
+    """Visible body text with one line per block element, and the page ``<title>``."""
+    from bs4 import BeautifulSoup, Comment
+
+    soup = BeautifulSoup(markup, "lxml")
+    title = soup.title.get_text(" ", strip=True) if soup.title else ""
+    for tag in soup(_INVISIBLE_TAGS):
+        tag.decompose()
+    for comment in soup.find_all(string=lambda s: isinstance(s, Comment)):
+        comment.extract()
+    body = soup.body or soup
+    for tag in body.find_all(_BLOCK_TAGS):
+        tag.insert_before("\n")
+        tag.insert_after("\n")
+    text = body.get_text()
+    lines = [re.sub(r"[ \t\u00a0\u3000]+", " ", line).strip() for line in text.splitlines()]
+    return "\n".join(line for line in lines if line), title
+
+
+@dataclass
+class RawDocument:
+    source: SourceFile
+    text: str
+    encoding: str
+    html_title: str = ""
+
+
+def read_document(source: SourceFile, data: bytes | None = None) -> RawDocument:
+    if data is None:
+        data = source.path.read_bytes()
+    text, encoding = decode_bytes(data)
+    html_title = ""
+    if source.kind == "html":
+        text, html_title = html_to_text(text)
+        if not text.strip():
+            raise SkipFile("HTML page with no visible text")
+    if not text.strip():
+        raise SkipFile("empty file")
+    return RawDocument(source, text, encoding, html_title)

@@ -1,0 +1,200 @@
+"""Undoing the two kinds of damage our scrapes carry, before anything else reads the text.
+
+1. GBK mojibake from a one-byte misalignment. A lost lead byte shows as ``?``
+   and every following pair of GBK bytes is read one byte late, e.g.
+   ``?。ㄒ唬┮詥栴}`` for ``（一）以問題``. Re-encoding the run as GBK, dropping its
+   first byte and decoding again restores it. The run ends where the stream
+   realigns: an ASCII trail byte (``}``), or a ``?`` that swallowed the next
+   ASCII byte (typically the ``(`` of a pinyin annotation). Half-width
+   punctuation inside a run was full-width before a later NFKC pass, so it is
+   mapped back before re-encoding. A repair is kept only when its characters are
+   more typical of the document than the damaged ones.
+2. Pinyin annotations: ``區(qū)`` → ``區``. Only a parenthesised run of Latin
+   letters with a tone mark directly after a CJK character is removed, so real
+   parentheses such as ``(牽頭單位:區(qū)編辦)`` survive.
+
+Character positions are not preserved here on purpose: this produces the
+document's *original text* as we index and display it.
+"""
+from __future__ import annotations
+
+import re
+from collections import Counter
+from dataclasses import dataclass, field
+
+_TONE = "āáǎàēéěèīíǐìōóǒòūúǔùǖǘǚǜńňǹḿ"
+_PINYIN_BODY = rf"[a-zü{_TONE}]*[{_TONE}][a-zü{_TONE}]*"
+_CJK = r"\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
+ANNOTATION = re.compile(rf"(?<=[{_CJK}])\(({_PINYIN_BODY})\)")
+_ANNOTATED_CHAR = re.compile(rf"([{_CJK}])\(({_PINYIN_BODY})\)")
+_ORPHAN_ANNOTATION = re.compile(rf"\?{_PINYIN_BODY}\)")
+# after an unrepaired mojibake run that ended on an ASCII trail byte (嚓P(guān))
+_TRAIL_ANNOTATION = re.compile(rf"(?<=[{_CJK}][\x40-\x7e])\({_PINYIN_BODY}\)")
+_LOST_WITH_PINYIN = re.compile(rf"\?({_PINYIN_BODY})\)")
+
+# Half-width forms a later NFKC pass made of full-width GBK punctuation.
+_UNFOLD = {" ": "\u3000"}
+_UNFOLD.update({chr(c): chr(c + 0xFEE0) for c in range(0x21, 0x40) if c != 0x3F})
+
+
+@dataclass
+class RepairReport:
+    mojibake_runs: int = 0
+    mojibake_unrepaired: int = 0
+    annotations: int = 0
+    lost_characters: int = 0
+    notes: list[str] = field(default_factory=list)
+
+
+def _gbk_ok(ch: str) -> bool:
+    try:
+        return len(ch.encode("gbk")) == 2
+    except UnicodeEncodeError:
+        return False
+
+
+def _scan_run(text: str, i: int):
+    """From index ``i`` (just after a ``?``): the run's characters, where it ends,
+    and how: 'trail' (ASCII trail byte included), 'lost' (a ``?pinyin)`` follows)
+    or 'plain'."""
+    chars: list[str] = []
+    j = i
+    n = len(text)
+    while j < n:
+        ch = text[j]
+        if ord(ch) > 0x7F and _gbk_ok(ch):
+            chars.append(ch)
+            j += 1
+            continue
+        if ch in _UNFOLD and j + 1 < n and ord(text[j + 1]) > 0x7F:
+            chars.append(_UNFOLD[ch])
+            j += 1
+            continue
+        if ch == "?" and chars and _LOST_WITH_PINYIN.match(text, j):
+            return chars, j, "lost"
+        if 0x40 <= ord(ch) <= 0x7E and chars:
+            chars.append(ch)
+            return chars, j + 1, "trail"
+        break
+    return chars, j, "plain"
+
+
+_common_chars: frozenset[str] | None = None
+
+
+def _common() -> frozenset[str]:
+    """Characters that make up ordinary Chinese words (from jieba's dictionary,
+    in both scripts): mojibake is made of bopomofo, box drawing and rare
+    characters that seldom are."""
+    global _common_chars
+    if _common_chars is None:
+        from search import analysis, segmenter
+
+        weight: Counter = Counter()
+        for word, f in segmenter.tokenizer().FREQ.items():
+            if f:
+                for ch in word:
+                    weight[ch] += f
+        simp = {c for c, w in weight.items() if w >= 2000}
+        joined = "".join(sorted(simp))
+        # add the traditional forms whose simplified form is common
+        trad = set()
+        for start in range(0x4E00, 0x9FA6):
+            ch = chr(start)
+            if ch not in simp and analysis.to_simplified(ch) in simp:
+                trad.add(ch)
+        _common_chars = frozenset(simp | trad | set(joined) | set("（）《》“”，。、；：！？"))
+    return _common_chars
+
+
+def _typicality(s: str) -> float:
+    letters = [c for c in s if ord(c) > 0x7F]
+    if not letters:
+        return 0.0
+    common = _common()
+    return sum(1 for c in letters if c in common) / len(letters)
+
+
+def _pinyin_map(text: str) -> dict[str, set[str]]:
+    out: dict[str, set[str]] = {}
+    for m in _ANNOTATED_CHAR.finditer(text):
+        out.setdefault(m.group(2), set()).add(m.group(1))
+    return out
+
+
+def repair_mojibake(text: str, report: RepairReport | None = None) -> str:
+    if "?" not in text:
+        return text
+    report = report if report is not None else RepairReport()
+    readings = None
+    out: list[str] = []
+    i = 0
+    n = len(text)
+    while i < n:
+        q = text.find("?", i)
+        if q < 0:
+            out.append(text[i:])
+            break
+        out.append(text[i:q])
+        chars, end, how = _scan_run(text, q + 1)
+        if len(chars) < 2:
+            out.append("?")
+            i = q + 1
+            continue
+        raw = "".join(chars).encode("gbk", errors="replace")[1:]
+        dangling = b""
+        fixed = raw.decode("gbk", errors="replace")
+        if fixed.endswith("\ufffd") and len(raw) % 2 == 1:
+            dangling = raw[-1:]
+            fixed = raw[:-1].decode("gbk", errors="replace")
+        damaged = text[q + 1 : end]
+        lost_inside = fixed.count("\ufffd")
+        fixed = fixed.replace("\ufffd", "")
+        if not fixed or _typicality(fixed) <= _typicality(damaged) + 0.2:
+            report.mojibake_unrepaired += 1
+            out.append("?")
+            i = q + 1
+            continue
+        report.mojibake_runs += 1
+        report.lost_characters += 1 + lost_inside  # +1: the character whose lead byte became "?"
+        if dangling == b"\xa3" and fixed.count("（") > fixed.count("）"):
+            fixed += "）"  # the closing bracket of an enumeration such as （一）
+        out.append(fixed)
+        i = end
+        if how == "lost":
+            m = _LOST_WITH_PINYIN.match(text, end)
+            if readings is None:
+                readings = _pinyin_map(text)
+            candidates = readings.get(m.group(1), set())
+            if len(candidates) == 1:
+                # The document itself says which character reads this way.
+                out.append(next(iter(candidates)) + "(" + m.group(1) + ")")
+            else:
+                report.lost_characters += 1
+            i = m.end()
+    return "".join(out)
+
+
+def strip_annotations(text: str, report: RepairReport | None = None) -> str:
+    count = 0
+
+    def drop(_m):
+        nonlocal count
+        count += 1
+        return ""
+
+    text = ANNOTATION.sub(drop, text)
+    # An annotation whose character was lost to mojibake is damage, not text.
+    text, orphans = _ORPHAN_ANNOTATION.subn("", text)
+    text, trailing = _TRAIL_ANNOTATION.subn("", text)
+    count += trailing
+    if report is not None:
+        report.annotations += count
+        report.lost_characters += orphans
+    return text
+
+
+def repair(text: str, report: RepairReport | None = None) -> str:
+    """Mojibake first (its runs contain annotations), then annotations."""
+    report = report if report is not None else RepairReport()
+    return strip_annotations(repair_mojibake(text, report), report)

@@ -1,0 +1,188 @@
+"""The one analyzer, shared by indexing and querying.
+
+Reads like a Whoosh analyzer — a tokenizer piped into small token filters — but
+imports no engine: ``search.whoosh_engine`` adapts it. The tokenizer works on a
+normalized *copy* of the text (OpenCC t2s, full-width→half-width, Latin case
+folding) and maps every token back to character offsets in the *original* text,
+so a traditional paragraph is found by a simplified query and highlighted in
+its own script.
+
+Positions are ordinal word numbers. The dictionary 2-/3-grams inside a long word
+("营商", "环境" inside "营商环境") are emitted at the position of their word, so a
+phrase query over whole words keeps consecutive positions, and a part can still
+be found on its own.
+"""
+from __future__ import annotations
+
+import threading
+import unicodedata
+from dataclasses import dataclass
+from typing import Iterable, Iterator
+
+from . import segmenter
+
+_cc_local = threading.local()
+
+
+def _converter():
+    # OpenCC converters are cheap but not documented as thread-safe: one per thread.
+    conv = getattr(_cc_local, "conv", None)
+    if conv is None:
+        import opencc
+
+        conv = _cc_local.conv = opencc.OpenCC("t2s")
+    return conv
+
+
+def _width_table() -> dict[int, str]:
+    table = {0x3000: " "}
+    for code in range(0xFF01, 0xFF5F):  # full-width ASCII block
+        table[code] = chr(code - 0xFEE0)
+    for code in range(ord("A"), ord("Z") + 1):
+        table[code] = chr(code + 32)
+    for code in range(0xFF21, 0xFF3B):  # full-width A-Z straight to lower case
+        table[code] = chr(code - 0xFEE0 + 32)
+    return table
+
+
+_WIDTH = _width_table()
+
+
+def to_simplified(text: str) -> str:
+    return _converter().convert(text)
+
+
+def normalize(text: str) -> tuple[str, list[int] | None]:
+    """Simplified, width- and case-folded copy of ``text``.
+
+    Returns ``(copy, offsets)``: ``offsets`` is ``None`` when every character maps
+    to exactly one character (the usual case, so copy offsets *are* original
+    offsets); otherwise ``offsets[i]`` is the original index of copy character
+    ``i`` plus a final entry for the end.
+    """
+    folded = text.translate(_WIDTH)
+    simp = _converter().convert(folded)
+    if len(simp) == len(text):
+        return simp, None
+    # OpenCC changed the length (a phrase mapping); convert character by
+    # character so every output character knows where it came from.
+    conv = _converter()
+    out: list[str] = []
+    offsets: list[int] = []
+    for i, ch in enumerate(folded):
+        piece = conv.convert(ch) if ord(ch) > 0x2E7F else ch
+        out.append(piece)
+        offsets.extend([i] * len(piece))
+    offsets.append(len(text))
+    return "".join(out), offsets
+
+
+def normalize_word(text: str) -> str:
+    """Normalize a query word or dictionary entry the same way as text."""
+    return normalize(text)[0]
+
+
+@dataclass(slots=True)
+class Token:
+    """Mirrors whoosh.analysis.Token's fields so an adapter can copy them over."""
+
+    text: str
+    pos: int
+    startchar: int
+    endchar: int
+    subword: bool = False
+
+
+_BREAKS = frozenset("。，、；：！？,;:!?\n\r\t…")
+
+
+def _is_indexable(word: str) -> bool:
+    for ch in word:
+        if ch.isalnum():
+            return True
+        cat = unicodedata.category(ch)
+        if cat.startswith("L") or cat.startswith("N"):
+            return True
+        if ch == "+" and len(word) > 1:
+            return True
+    return False
+
+
+class ChineseTokenizer:
+    """t2s + jieba with original offsets and ordinal positions.
+
+    ``subwords=False`` gives whole words only (what a query word *is*);
+    ``subwords=True`` adds the dictionary parts of long words at the same
+    position (what the index holds, so a part can be found too).
+    """
+
+    def __init__(self, subwords: bool = True):
+        self.subwords = subwords
+
+    def __call__(self, text: str, start_pos: int = 0) -> Iterator[Token]:
+        if not text:
+            return
+        norm, offsets = normalize(text)
+        pos = start_pos - 1
+        for word, start, end in segmenter.segment(norm):
+            if not _is_indexable(word):
+                # Clause and sentence breaks take a position, so a phrase never
+                # runs across them; quotes, brackets and spaces do not, so
+                # "深化放管服改革" still matches 深化“放管服”改革.
+                if _BREAKS.intersection(word):
+                    pos += 1
+                continue
+            pos += 1
+            if offsets is None:
+                ostart, oend = start, end
+            else:
+                ostart, oend = offsets[start], offsets[end]
+            if self.subwords and len(word) > 2:
+                for gram, at in segmenter.subwords(word):
+                    if offsets is None:
+                        gs, ge = start + at, start + at + len(gram)
+                    else:
+                        gs, ge = offsets[start + at], offsets[start + at + len(gram)]
+                    yield Token(gram, pos, gs, ge, True)
+            yield Token(word, pos, ostart, oend, False)
+
+
+class StripFilter:
+    """Drops surrounding spaces jieba sometimes leaves on mixed Latin runs."""
+
+    def __call__(self, tokens: Iterable[Token]) -> Iterator[Token]:
+        for t in tokens:
+            text = t.text.strip()
+            if text:
+                t.text = text
+                yield t
+
+
+class Analyzer:
+    """A tokenizer piped into filters: ``ChineseTokenizer() | StripFilter()``."""
+
+    def __init__(self, tokenizer: ChineseTokenizer, filters: list | None = None):
+        self.tokenizer = tokenizer
+        self.filters = filters or []
+
+    def __or__(self, other):
+        return Analyzer(self.tokenizer, self.filters + [other])
+
+    def __call__(self, text: str, start_pos: int = 0) -> Iterator[Token]:
+        stream: Iterable[Token] = self.tokenizer(text, start_pos)
+        for f in self.filters:
+            stream = f(stream)
+        return iter(stream)
+
+
+def index_analyzer() -> Analyzer:
+    return Analyzer(ChineseTokenizer(subwords=True), [StripFilter()])
+
+
+def query_analyzer() -> Analyzer:
+    return Analyzer(ChineseTokenizer(subwords=False), [StripFilter()])
+
+
+def words(text: str) -> list[str]:
+    """Whole query words of ``text``, normalized (simplified, folded)."""
+    return [t.text for t in query_analyzer()(text)]

@@ -1,0 +1,131 @@
+"""``search``: ranked, highlighted paragraphs with their source and facet counts."""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from pathlib import Path
+
+from . import config
+
+_FACET_LABELS = {"district": "地区", "year": "年份", "domain": "领域"}
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="search", description="Search Chinese reform documents.")
+    p.add_argument("query", help='search words, e.g. 放管服 or "营商环境" district:龙华区')
+    p.add_argument("--district", action="append", default=[], metavar="D", help="filter by district (repeatable)")
+    p.add_argument("--year", action="append", default=[], metavar="Y", help="2020 or 2018-2021 (repeatable)")
+    p.add_argument("--domain", action="append", default=[], metavar="X", help="reform domain (repeatable)")
+    p.add_argument("-n", type=int, default=10, metavar="N", help="hits per page (default 10)")
+    p.add_argument("--page", type=int, default=1, metavar="P", help="page number (default 1)")
+    p.add_argument("--sort", choices=("relevance", "date"), default="relevance")
+    p.add_argument("--json", action="store_true", help="print the JSON contract object")
+    p.add_argument("--no-color", action="store_true", help="no colour even on a terminal")
+    p.add_argument("--index", type=Path, metavar="DIR", help=f"index folder (default {config.default_index()})")
+    p.add_argument("--corpus", action="append", type=Path, metavar="DIR",
+                   help="corpus folder(s) to build the index from if it does not exist yet")
+    return p
+
+
+def _use_color(args) -> bool:
+    return not args.no_color and not args.json and sys.stdout.isatty() and "NO_COLOR" not in os.environ
+
+
+def format_human(result: dict, color: bool) -> str:
+    from . import highlight
+
+    hl_on, hl_off = ("\x1b[1;31m", "\x1b[0m") if color else ("【", "】")
+    bold, reset = ("\x1b[1m", "\x1b[0m") if color else ("", "")
+    dim = "\x1b[2m" if color else ""
+    lines = []
+    total = result["total"]
+    first = (result["page"] - 1) * result["limit"] + 1
+    if total:
+        last = first + len(result["hits"]) - 1
+        lines.append(f"共 {total} 段，第 {first}–{last} 段：" if result["hits"] else f"共 {total} 段。")
+    else:
+        lines.append("没有找到匹配的段落。")
+    for n, hit in enumerate(result["hits"], first):
+        lines.append("")
+        lines.append(f"{bold}{n}. {hit['title']}{reset}")
+        meta = " · ".join(x for x in [hit["district"] or "", str(hit["year"] or ""), "、".join(hit["domains"])] if x)
+        where = f"第 {hit['paragraph']} 段 · {hit['source']}"
+        lines.append(f"   {meta}  {dim}{where}{reset}" if meta else f"   {dim}{where}{reset}")
+        if hit["section"]:
+            lines.append(f"   {dim}〔{hit['section']}〕{reset}")
+        # the snippet is HTML; the terminal wants the plain text with our markers
+        text = _unhtml(hit["snippet"]).replace("\x00", hl_on).replace("\x01", hl_off)
+        lines.append(f"   {text}")
+    facets = result["facets"]
+    if any(facets.values()):
+        lines.append("")
+        for key in ("district", "year", "domain"):
+            counts = facets.get(key) or {}
+            if counts:
+                shown = "  ".join(f"{k} {v}" for k, v in counts.items())
+                lines.append(f"{_FACET_LABELS[key]}：{shown}")
+    for note in result["notes"]:
+        lines.append(f"提示：{note}")
+    return "\n".join(lines)
+
+
+def _unhtml(snippet: str) -> str:
+    from html import unescape
+
+    return unescape(snippet.replace("<mark>", "\x00").replace("</mark>", "\x01"))
+
+
+def ensure_index(index_root: Path, corpora: list[Path] | None) -> None:
+    from .whoosh_engine import current_generation
+
+    if current_generation(index_root) is not None:
+        return
+    from indexer.build import build_index
+
+    corpora = corpora or [config.default_corpus()]
+    for corpus in corpora:
+        if not corpus.is_dir():
+            raise FileNotFoundError(f"corpus folder not found: {corpus}")
+    print(f"第一次使用：正在从 {', '.join(str(c) for c in corpora)} 建立索引…", file=sys.stderr)
+    report = build_index(corpora, index_root, progress=None, lock_timeout=600)
+    print(report.summary(), file=sys.stderr)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    from .service import BadRequest, Options, SearchService, open_engine
+    from .query import parse_year
+
+    for y in args.year:
+        if parse_year(y) is None:
+            parser.error(f"argument --year: expected 2020 or 2018-2021, got {y!r}")
+    if not 1 <= args.n <= 100:
+        parser.error("argument -n: expected a number from 1 to 100")
+    if args.page < 1:
+        parser.error("argument --page: expected 1 or more")
+    index_root = args.index or config.default_index()
+    try:
+        ensure_index(Path(index_root), args.corpus)
+        service = SearchService(open_engine(index_root))
+        opts = Options(args.district, args.year, args.domain, args.page, args.n, args.sort)
+        result = service.search(args.query, opts)
+    except BadRequest as exc:
+        parser.error(str(exc))
+    except KeyboardInterrupt:
+        return 130
+    except Exception as exc:  # one line, never a traceback
+        print(f"search: {type(exc).__name__ if not str(exc) else ''}{exc}", file=sys.stderr)
+        return 1
+    if args.json:
+        json.dump(result, sys.stdout, ensure_ascii=False, indent=2)
+        sys.stdout.write("\n")
+    else:
+        print(format_human(result, _use_color(args)))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

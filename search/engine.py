@@ -1,0 +1,142 @@
+"""The narrow interface between the library and a search engine.
+
+Everything above this line (query language, highlighting, CLI, web, indexer)
+talks to an ``Engine`` and the plain records below; only
+``search.whoosh_engine`` imports Whoosh. Another engine — an embedded one for
+very large corpora, or an OpenSearch cluster — implements the same methods.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Iterable, Protocol
+
+FACETS = ("district", "year", "domain")
+
+
+@dataclass
+class ChunkRecord:
+    chunk_id: str
+    paragraph: int
+    part: int
+    text: str
+    section_path: list[str] = field(default_factory=list)
+    domains: list[str] = field(default_factory=list)
+
+    @property
+    def section(self) -> str:
+        return self.section_path[-1] if self.section_path else ""
+
+
+@dataclass
+class DocumentRecord:
+    doc_id: str
+    source: str  # path relative to its corpus folder
+    corpus: str  # absolute corpus folder
+    title: str
+    date: str | None
+    year: int | None
+    district: str | None
+    content_hash: str
+    chunks: list[ChunkRecord] = field(default_factory=list)
+
+
+# ---- the query tree the engine executes (built by search.query) ----
+
+
+@dataclass(frozen=True)
+class Term:
+    """One normalized word; ``parts`` (if any) is what to match instead when
+    the index has never seen the whole word."""
+
+    text: str
+    parts: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Phrase:
+    words: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class AnyOf:
+    items: tuple  # of Term/Phrase/AllOf/AnyOf
+
+
+@dataclass(frozen=True)
+class AllOf:
+    items: tuple
+    exclude: tuple = ()
+
+
+@dataclass
+class Filters:
+    district: list[str] = field(default_factory=list)
+    year: list[tuple[int, int]] = field(default_factory=list)  # inclusive ranges, ORed
+    domain: list[str] = field(default_factory=list)
+
+    def without(self, facet: str) -> "Filters":
+        copy = Filters(list(self.district), list(self.year), list(self.domain))
+        setattr(copy, facet, [])
+        return copy
+
+    def is_empty(self) -> bool:
+        return not (self.district or self.year or self.domain)
+
+
+@dataclass
+class SearchRequest:
+    query: AllOf | None  # None: match every paragraph (filters only)
+    filters: Filters = field(default_factory=Filters)
+    page: int = 1
+    limit: int = 10
+    sort: str = "relevance"  # or "date"
+    facets: bool = True
+    time_limit: float | None = None  # seconds for the whole search
+
+
+@dataclass
+class Hit:
+    fields: dict
+    score: float
+
+
+@dataclass
+class EngineResult:
+    total: int
+    hits: list[Hit]
+    facets: dict[str, dict[str, int]]
+    timed_out: list[str] = field(default_factory=list)
+
+
+class IndexUpdate(Protocol):
+    def replace(self, doc: DocumentRecord) -> None: ...
+    def delete(self, doc_id: str) -> None: ...
+    def commit(self) -> None: ...
+    def cancel(self) -> None: ...
+
+
+class Engine(Protocol):
+    def update(self) -> IndexUpdate: ...
+    def indexed_documents(self) -> dict[str, tuple[str, str]]:
+        """doc_id → (source key, content hash) of everything in the index."""
+        ...
+    def has_term(self, word: str) -> bool: ...
+    def similar_terms(self, word: str, limit: int = 3) -> list[str]: ...
+    def search(self, request: SearchRequest) -> EngineResult: ...
+    def document(self, doc_id: str) -> DocumentRecord | None: ...
+    def stats(self) -> dict: ...
+    def close(self) -> None: ...
+
+
+def iter_terms(node) -> Iterable[str]:
+    """Every word a query tree asks for (for highlighting)."""
+    if node is None:
+        return
+    if isinstance(node, Term):
+        yield node.text
+        yield from node.parts
+    elif isinstance(node, Phrase):
+        yield from node.words
+    elif isinstance(node, (AnyOf, AllOf)):
+        for item in node.items:
+            yield from iter_terms(item)

@@ -1,0 +1,232 @@
+"""The query language: what a researcher types, turned into a query tree.
+
+Words are ANDed; ``"…"`` is a phrase; ``OR`` joins alternatives; ``-word`` and
+``NOT word`` exclude; ``district:``, ``year:`` (2020 or 2018-2021) and
+``domain:`` filter. Traditional and simplified input are the same after
+analysis. The parser never fails: anything it cannot read is taken as literal
+words, and a note says so.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+
+from . import analysis, config
+from .engine import AllOf, AnyOf, Filters, Phrase, Term
+
+MAX_QUERY_CHARS = 1000
+MAX_WORDS = 32
+YEAR_MIN, YEAR_MAX = 1900, 2100
+_FIELD = re.compile(r"^(district|year|domain|区|年份|年|领域)[:：](.*)$", re.IGNORECASE)
+_FIELD_NAMES = {"区": "district", "年份": "year", "年": "year", "领域": "domain"}
+_YEAR = re.compile(r"^\s*(\d{4})\s*(?:[-–—~至到]\s*(\d{4}))?\s*$")
+_TOKEN = re.compile(r'"[^"]*"?|“[^”]*”?|\S+')
+
+
+@dataclass
+class ParsedQuery:
+    tree: AllOf | None
+    filters: Filters = field(default_factory=Filters)
+    notes: list[str] = field(default_factory=list)
+    words: list[str] = field(default_factory=list)  # every positive word, normalized
+
+
+def parse_year(text: str) -> tuple[int, int] | None:
+    m = _YEAR.match(text)
+    if not m:
+        return None
+    lo = int(m.group(1))
+    hi = int(m.group(2) or lo)
+    if lo > hi:
+        lo, hi = hi, lo
+    if lo < YEAR_MIN or hi > YEAR_MAX:
+        return None
+    return lo, hi
+
+
+def _group(words: list[str]):
+    """One typed chunk (e.g. 放管服改革): its words, ANDed."""
+    if len(words) == 1:
+        return Term(words[0])
+    return AllOf(tuple(Term(w) for w in words))
+
+
+def parse(text: str) -> ParsedQuery:
+    notes: list[str] = []
+    filters = Filters()
+    text = text or ""
+    if len(text) > MAX_QUERY_CHARS:
+        text = text[:MAX_QUERY_CHARS]
+        notes.append(f"查询过长，只使用前 {MAX_QUERY_CHARS} 个字符。")
+    # alternatives: list of lists of nodes; OR starts a new alternative
+    positive: list = []
+    excluded: list = []
+    pending_or = False
+    literal_note = False
+    tokens = _TOKEN.findall(text)
+    i = 0
+    while i < len(tokens):
+        raw = tokens[i]
+        i += 1
+        negate = False
+        if raw == "OR" or raw == "|":
+            pending_or = bool(positive)
+            if not positive:
+                literal_note = True
+            continue
+        if raw in ("AND", "&&"):
+            continue
+        if raw == "NOT":
+            if i < len(tokens):
+                raw = tokens[i]
+                i += 1
+                negate = True
+            else:
+                literal_note = True
+                continue
+        elif raw.startswith("-") and len(raw) > 1:
+            negate = True
+            raw = raw[1:]
+        m = _FIELD.match(raw)
+        if m and not negate:
+            name = _FIELD_NAMES.get(m.group(1), m.group(1).lower())
+            value = m.group(2).strip()
+            if not value:
+                notes.append(f"“{raw}” 缺少取值，已忽略。")
+                continue
+            if name == "year":
+                span = parse_year(value)
+                if span is None:
+                    notes.append(f"“{raw}” 不是有效的年份或年份范围（如 2020 或 2018-2021），已按普通词检索。")
+                    raw = value
+                else:
+                    filters.year.append(span)
+                    continue
+            elif name == "district":
+                filters.district.append(analysis.to_simplified(value))
+                continue
+            else:
+                filters.domain.append(analysis.to_simplified(value))
+                continue
+        phrase = raw[:1] in ('"', "“")
+        if phrase:
+            closed = len(raw) > 1 and raw[-1] in ('"', "”")
+            inner = raw[1:-1] if closed else raw[1:]
+            if not closed:
+                notes.append("引号没有闭合，已按普通词检索。")
+                phrase = False
+            raw = inner
+        words = analysis.words(raw)
+        if not words:
+            if raw.strip():
+                literal_note = True
+            continue
+        if phrase and len(words) > 1:
+            node = Phrase(tuple(words))
+        else:
+            node = _group(words)
+        if negate:
+            excluded.append(node)
+            continue
+        if pending_or and positive:
+            prev = positive.pop()
+            items = prev.items if isinstance(prev, AnyOf) else (prev,)
+            positive.append(AnyOf(items + (node,)))
+        else:
+            positive.append(node)
+        pending_or = False
+    if pending_or:
+        literal_note = True
+    if literal_note:
+        notes.append("查询中有无法识别的运算符或符号，已按字面词语检索。")
+
+    flat_words = [w for node in positive for w in _words_of(node)]
+    if len(flat_words) > MAX_WORDS:
+        notes.append(f"查询词过多，只使用前 {MAX_WORDS} 个词。")
+        positive = _truncate(positive, MAX_WORDS)
+        flat_words = flat_words[:MAX_WORDS]
+    tree = AllOf(tuple(positive), tuple(excluded)) if (positive or excluded) else None
+    return ParsedQuery(tree, filters, notes, flat_words)
+
+
+def _words_of(node):
+    if isinstance(node, Term):
+        return [node.text]
+    if isinstance(node, Phrase):
+        return list(node.words)
+    out = []
+    for item in node.items:
+        out.extend(_words_of(item))
+    return out
+
+
+def _truncate(nodes, budget):
+    kept = []
+    for node in nodes:
+        n = len(_words_of(node))
+        if n > budget:
+            break
+        kept.append(node)
+        budget -= n
+    return kept
+
+
+# ------------------------------------------------------------------ aliases
+
+
+@lru_cache(maxsize=4)
+def load_aliases(path: Path | None = None) -> dict[str, tuple[str, ...]]:
+    """word → its alternatives, both directions of every ``head = a、b`` line."""
+    path = Path(path or config.aliases_file())
+    table: dict[str, list[str]] = {}
+    if not path.exists():
+        return {}
+    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+        line = line.strip()
+        if not line or line.startswith("#"):
+            continue
+        parts = re.split(r"\s*(?:=|⇄)\s*", line, maxsplit=1)
+        if len(parts) != 2 or not parts[0] or not parts[1]:
+            raise ValueError(f"{path}:{number}: expected '主词 = 别名、别名'")
+        head, rest = parts
+        head = analysis.normalize_word(head.strip())
+        alts = [analysis.normalize_word(a) for a in re.split(r"[、,，\s]+", rest) if a]
+        for alt in alts:
+            table.setdefault(head, [])
+            if alt not in table[head]:
+                table[head].append(alt)
+            table.setdefault(alt, [])
+            if head not in table[alt]:
+                table[alt].append(head)
+    return {k: tuple(v) for k, v in table.items()}
+
+
+def expand_aliases(node, aliases: dict[str, tuple[str, ...]], notes: list[str]):
+    if isinstance(node, Term):
+        alts = aliases.get(node.text)
+        if not alts:
+            return node
+        notes.append(f"“{node.text}” 同时检索其同义词：{'、'.join(alts)}。")
+        items = [node]
+        for alt in alts:
+            words = analysis.words(alt)
+            items.append(Term(words[0]) if len(words) == 1 else Phrase(tuple(words)))
+        return AnyOf(tuple(items))
+    if isinstance(node, Phrase):
+        joined = "".join(node.words)
+        alts = aliases.get(joined)
+        if not alts:
+            return node
+        notes.append(f"“{joined}” 同时检索其同义词：{'、'.join(alts)}。")
+        items = [node]
+        for alt in alts:
+            words = analysis.words(alt)
+            items.append(Term(words[0]) if len(words) == 1 else Phrase(tuple(words)))
+        return AnyOf(tuple(items))
+    if isinstance(node, AnyOf):
+        return AnyOf(tuple(expand_aliases(i, aliases, notes) for i in node.items))
+    if isinstance(node, AllOf):
+        return AllOf(tuple(expand_aliases(i, aliases, notes) for i in node.items), node.exclude)
+    return node

@@ -1,0 +1,214 @@
+"""The library's public face: a query string in, the contract's JSON object out.
+
+The CLI and the web page call only this module. It parses the query, expands
+aliases, falls back to a word's parts only when the index has never seen the
+word, runs the engine, and builds snippets, facets and notes.
+"""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from . import config, highlight, query as querylang, segmenter
+from .engine import AllOf, AnyOf, Engine, Filters, Phrase, SearchRequest, Term, iter_terms
+
+MAX_LIMIT = 100
+SORTS = ("relevance", "date")
+
+
+class BadRequest(ValueError):
+    """A parameter outside what the contract allows (a usage error)."""
+
+
+@dataclass
+class Options:
+    district: list[str] = field(default_factory=list)
+    year: list[str] = field(default_factory=list)
+    domain: list[str] = field(default_factory=list)
+    page: int = 1
+    limit: int = 10
+    sort: str = "relevance"
+
+
+def open_engine(index_root: str | os.PathLike | None = None) -> Engine:
+    from .whoosh_engine import WhooshEngine
+
+    return WhooshEngine(Path(index_root or config.default_index()))
+
+
+class SearchService:
+    """Created once per process with an opened engine; thread-safe."""
+
+    def __init__(self, engine: Engine, time_limit: float | None = None):
+        self.engine = engine
+        self.time_limit = time_limit
+
+    # ---------------------------------------------------------------- search
+    def search(self, q: str, opts: Options | None = None) -> dict:
+        opts = opts or Options()
+        if opts.sort not in SORTS:
+            raise BadRequest(f"sort must be one of {', '.join(SORTS)}")
+        if opts.page < 1:
+            raise BadRequest("page must be 1 or more")
+        if not 0 <= opts.limit <= MAX_LIMIT:
+            raise BadRequest(f"limit must be between 0 and {MAX_LIMIT}")
+        parsed = querylang.parse(q)
+        notes = list(parsed.notes)
+        filters = parsed.filters
+        from . import analysis
+
+        filters.district += [analysis.to_simplified(d) for d in opts.district if d]
+        filters.domain += [analysis.to_simplified(d) for d in opts.domain if d]
+        for y in opts.year:
+            if not y:
+                continue
+            span = querylang.parse_year(str(y))
+            if span is None:
+                raise BadRequest(f"year must look like 2020 or 2018-2021, not {y!r}")
+            filters.year.append(span)
+        filters.district = list(dict.fromkeys(filters.district))
+        filters.domain = list(dict.fromkeys(filters.domain))
+
+        tree = parsed.tree
+        if tree is not None:
+            # parts only for what the user typed; aliases add whole words only
+            tree = self._fallback_to_parts(tree, notes)
+            tree = querylang.expand_aliases(tree, querylang.load_aliases(), notes)
+        if tree is None or (not tree.items and not tree.exclude):
+            if filters.is_empty():
+                if not notes:
+                    notes.append("请输入检索词，例如：放管服、营商环境、强区放权。")
+                return self._empty(q, opts, notes)
+            tree = None  # browse by filters alone
+
+        request = SearchRequest(tree, filters, opts.page, opts.limit, opts.sort, True, self.time_limit)
+        result = self.engine.search(request)
+        if result.timed_out:
+            notes.append("结果太多，分面统计超时，计数可能不完整；请加上更多检索词或筛选条件。")
+        words = self._highlight_words(tree)
+        hits = [self._hit_json(h, words) for h in result.hits]
+        if result.total == 0:
+            notes.extend(self._suggestions(tree, filters, parsed))
+        return {
+            "query": q,
+            "total": result.total,
+            "page": opts.page,
+            "limit": opts.limit,
+            "hits": hits,
+            "facets": {k: _sorted_counts(v) for k, v in result.facets.items()},
+            "notes": notes,
+        }
+
+    def _empty(self, q, opts, notes):
+        return {"query": q, "total": 0, "page": opts.page, "limit": opts.limit, "hits": [],
+                "facets": {"district": {}, "year": {}, "domain": {}}, "notes": notes}
+
+    def _fallback_to_parts(self, node, notes):
+        if isinstance(node, Term):
+            if self.engine.has_term(node.text):
+                return node
+            parts = self._cover(node.text)
+            if parts:
+                notes.append(f"索引中没有“{node.text}”这个词，改为匹配连续出现的组成部分：{'、'.join(parts)}。")
+                return Phrase(parts)
+            return node
+        if isinstance(node, AnyOf):
+            return AnyOf(tuple(self._fallback_to_parts(i, notes) for i in node.items))
+        if isinstance(node, AllOf):
+            return AllOf(tuple(self._fallback_to_parts(i, notes) for i in node.items), node.exclude)
+        return node
+
+    def _cover(self, word: str) -> tuple[str, ...]:
+        """The word as consecutive pieces the index knows, longest first; empty
+        when no such cover exists (then the word simply has no match)."""
+        if len(word) < 3:
+            return ()
+        pieces: list[str] = []
+        i = 0
+        while i < len(word):
+            for size in range(min(len(word) - i, 4), 0, -1):
+                piece = word[i:i + size]
+                if piece != word and (size > 1 or not pieces or i == len(word) - 1) and self.engine.has_term(piece):
+                    pieces.append(piece)
+                    i += size
+                    break
+            else:
+                return ()
+        return tuple(pieces) if len(pieces) > 1 else ()
+
+    @staticmethod
+    def _highlight_words(tree) -> set[str]:
+        if tree is None:
+            return set()
+        words = set()
+        for item in tree.items:
+            words.update(iter_terms(item))
+        return words
+
+    def _hit_json(self, hit, words) -> dict:
+        f = hit.fields
+        return {
+            "doc_id": f["doc_id"],
+            "chunk_id": f["chunk_id"],
+            "title": f["title"],
+            "source": f["source"],
+            "paragraph": f["paragraph"],
+            "section": (f.get("section_path") or [""])[-1],
+            "district": f["district"] or None,
+            "year": int(f["year"]) if f["year"] else None,
+            "date": f["date"] or None,
+            "domains": [d for d in f["domain"].split(",") if d],
+            "score": round(hit.score, 3),
+            "text": f["text"],
+            "snippet": highlight.snippet(f["text"], words),
+        }
+
+    def _suggestions(self, tree, filters: Filters, parsed) -> list[str]:
+        out = []
+        if not filters.is_empty() and tree is not None:
+            unfiltered = self.engine.search(SearchRequest(tree, Filters(), 1, 0, facets=False))
+            if unfiltered.total:
+                out.append(f"加上筛选条件后没有结果；去掉筛选条件可找到 {unfiltered.total} 条。")
+        if tree is not None and len(tree.items) > 1:
+            for i, item in enumerate(tree.items):
+                rest = AllOf(tree.items[:i] + tree.items[i + 1:], tree.exclude)
+                n = self.engine.search(SearchRequest(rest, filters, 1, 0, facets=False)).total
+                if n:
+                    dropped = "".join(iter_terms(item)) if not isinstance(item, Term) else item.text
+                    out.append(f"去掉“{dropped}”可找到 {n} 条。")
+                    break
+        for word in parsed.words:
+            if not self.engine.has_term(word):
+                similar = self.engine.similar_terms(word)
+                if similar:
+                    out.append(f"索引中没有“{word}”，您是不是要找：{'、'.join(similar)}？")
+        if not out:
+            out.append("没有找到匹配的段落；试试更短或更常见的词。")
+        return out
+
+    # -------------------------------------------------------------- document
+    def document(self, doc_id: str, q: str = "") -> dict | None:
+        doc = self.engine.document(doc_id)
+        if doc is None:
+            return None
+        words: set[str] = set()
+        if q:
+            parsed = querylang.parse(q)
+            if parsed.tree is not None:
+                tree = querylang.expand_aliases(parsed.tree, querylang.load_aliases(), [])
+                words = self._highlight_words(tree)
+        paragraphs = []
+        for c in doc.chunks:
+            spans = highlight.match_spans(c.text, words)
+            paragraphs.append({
+                "chunk_id": c.chunk_id, "paragraph": c.paragraph, "part": c.part,
+                "section": c.section, "section_path": c.section_path, "domains": c.domains,
+                "text": c.text, "html": highlight.render(c.text, spans), "matches": len(spans),
+            })
+        return {"doc_id": doc.doc_id, "title": doc.title, "source": doc.source, "district": doc.district,
+                "year": doc.year, "date": doc.date, "paragraphs": paragraphs}
+
+
+def _sorted_counts(counts: dict[str, int]) -> dict[str, int]:
+    return dict(sorted(counts.items(), key=lambda kv: (-kv[1], kv[0])))

@@ -1,0 +1,472 @@
+"""Whoosh, the first and default implementation of ``search.engine.Engine``.
+
+Storage layout: ``<index>/CURRENT`` names the live generation folder
+(``gen-000003``). Incremental updates commit into the live generation (Whoosh
+commits are atomic: readers keep the last table of contents until the next one
+is written). A full rebuild writes a new generation and switches ``CURRENT``
+with an atomic rename when it has committed, so readers never see a half-built
+index, and a killed rebuild leaves the old one live.
+"""
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import threading
+import time
+from pathlib import Path
+
+from whoosh import columns, fields, index, query as wq, sorting
+from whoosh.analysis import Token as WToken
+from whoosh.analysis import Tokenizer as WTokenizer
+from whoosh.collectors import TimeLimitCollector
+from whoosh.searching import TimeLimit
+
+from . import analysis
+from .engine import (
+    AllOf,
+    AnyOf,
+    ChunkRecord,
+    DocumentRecord,
+    EngineResult,
+    Filters,
+    Hit,
+    Phrase,
+    SearchRequest,
+    Term,
+)
+
+CURRENT = "CURRENT"
+_GEN = re.compile(r"^gen-(\d{6})$")
+SCHEMA_VERSION = 1
+
+
+class IndexMissing(Exception):
+    """There is no index at this location yet."""
+
+
+class WhooshChineseTokenizer(WTokenizer):
+    """Adapts ``search.analysis`` to Whoosh's tokenizer protocol, unchanged."""
+
+    def __init__(self):
+        self._analyzer = analysis.index_analyzer()
+
+    def __eq__(self, other):
+        return type(other) is type(self)
+
+    def __call__(self, value, positions=False, chars=False, keeporiginal=False, removestops=True,
+                 start_pos=0, start_char=0, tokenize=True, mode="", **kwargs):
+        t = WToken(positions, chars, removestops=removestops, mode=mode, **kwargs)
+        if not tokenize:
+            t.original = t.text = value
+            t.boost = 1.0
+            if positions:
+                t.pos = start_pos
+            if chars:
+                t.startchar, t.endchar = start_char, start_char + len(value)
+            yield t
+            return
+        for tok in self._analyzer(value, start_pos):
+            t.text = tok.text
+            t.boost = 1.0
+            if keeporiginal:
+                t.original = tok.text
+            t.stopped = False
+            if positions:
+                t.pos = tok.pos
+            if chars:
+                t.startchar = start_char + tok.startchar
+                t.endchar = start_char + tok.endchar
+            yield t
+
+
+def make_schema() -> fields.Schema:
+    ana = WhooshChineseTokenizer()
+    return fields.Schema(
+        chunk_id=fields.ID(stored=True, unique=True),
+        doc_id=fields.ID(stored=True),
+        source=fields.STORED(),
+        corpus=fields.STORED(),
+        content_hash=fields.STORED(),
+        title=fields.TEXT(analyzer=ana, stored=True, phrase=False),
+        section=fields.TEXT(analyzer=ana, stored=True),
+        section_path=fields.STORED(),
+        text=fields.TEXT(analyzer=ana, stored=True),
+        paragraph=fields.NUMERIC(int, stored=True, sortable=True),
+        part=fields.STORED(),
+        district=fields.ID(stored=True, sortable=columns.RefBytesColumn()),
+        year=fields.ID(stored=True, sortable=columns.RefBytesColumn()),
+        date=fields.ID(stored=True, sortable=columns.RefBytesColumn()),
+        domain=fields.KEYWORD(stored=True, commas=True, lowercase=False),
+        domain_set=fields.COLUMN(columns.RefBytesColumn()),
+    )
+
+
+# ------------------------------------------------------------------ storage
+
+
+def _generations(root: Path) -> list[Path]:
+    if not root.is_dir():
+        return []
+    return sorted(p for p in root.iterdir() if p.is_dir() and _GEN.match(p.name))
+
+
+def current_generation(root: Path) -> Path | None:
+    pointer = root / CURRENT
+    try:
+        name = pointer.read_text(encoding="utf-8").strip()
+    except OSError:
+        return None
+    gen = root / name
+    return gen if _GEN.match(name) and index.exists_in(str(gen)) else None
+
+
+def _switch(root: Path, gen: Path) -> None:
+    tmp = root / (CURRENT + ".tmp")
+    tmp.write_text(gen.name + "\n", encoding="utf-8")
+    with open(tmp, "rb") as fh:
+        os.fsync(fh.fileno())
+    os.replace(tmp, root / CURRENT)
+
+
+def _prune(root: Path, keep: set[Path]) -> None:
+    """Remove generations that are neither live nor the one before it (readers
+    that opened the previous one a moment ago may still be using it)."""
+    for gen in _generations(root):
+        if gen not in keep:
+            shutil.rmtree(gen, ignore_errors=True)
+
+
+# ------------------------------------------------------------------ writing
+
+
+class WhooshUpdate:
+    def __init__(self, engine: "WhooshEngine", gen: Path, new_generation: bool, procs: int = 1):
+        self.engine = engine
+        self.gen = gen
+        self.new_generation = new_generation
+        self.ix = index.open_dir(str(gen))
+        kwargs = {"limitmb": 256}
+        if procs > 1:
+            kwargs.update(procs=procs, multisegment=True)
+        self.writer = self.ix.writer(timeout=5.0, **kwargs)
+        self.writer.schema = self.ix.schema
+        self.added = 0
+        self.deleted = 0
+
+    def replace(self, doc: DocumentRecord) -> None:
+        if not self.new_generation:
+            self.delete(doc.doc_id)
+        for chunk in doc.chunks:
+            self.writer.add_document(**_chunk_fields(doc, chunk))
+            self.added += 1
+
+    def delete(self, doc_id: str) -> None:
+        self.deleted += self.writer.delete_by_term("doc_id", doc_id) or 0
+
+    def commit(self) -> None:
+        self.writer.commit()
+        if self.new_generation:
+            root = self.engine.root
+            previous = current_generation(root)
+            _switch(root, self.gen)
+            _prune(root, {self.gen} | ({previous} if previous else set()))
+        self.engine.reopen()
+
+    def cancel(self) -> None:
+        try:
+            self.writer.cancel()
+        finally:
+            if self.new_generation:
+                shutil.rmtree(self.gen, ignore_errors=True)
+
+
+def _chunk_fields(doc: DocumentRecord, chunk: ChunkRecord) -> dict:
+    return {
+        "chunk_id": chunk.chunk_id,
+        "doc_id": doc.doc_id,
+        "source": doc.source,
+        "corpus": doc.corpus,
+        "content_hash": doc.content_hash,
+        "title": doc.title,
+        "section": " › ".join(chunk.section_path),
+        "section_path": list(chunk.section_path),
+        "text": chunk.text,
+        "paragraph": chunk.paragraph,
+        "part": chunk.part,
+        "district": doc.district or "",
+        "year": str(doc.year) if doc.year else "",
+        "date": doc.date or "",
+        "domain": ",".join(chunk.domains),
+        "domain_set": ",".join(chunk.domains).encode("utf-8"),
+    }
+
+
+# ------------------------------------------------------------------ reading
+
+
+class WhooshEngine:
+    """Opened once per process and shared; searching is thread-safe."""
+
+    def __init__(self, root: str | os.PathLike):
+        self.root = Path(root)
+        self._lock = threading.Lock()
+        self._gen: Path | None = None
+        self._ix = None
+        self._searcher = None
+        self._pointer_stamp = None
+
+    # -- lifecycle
+    def exists(self) -> bool:
+        return current_generation(self.root) is not None
+
+    def _pointer_state(self):
+        try:
+            st = (self.root / CURRENT).stat()
+            return (st.st_mtime_ns, st.st_ino, st.st_size)
+        except OSError:
+            return None
+
+    def reopen(self) -> None:
+        with self._lock:
+            self._open_locked(force=True)
+
+    def _open_locked(self, force: bool = False):
+        stamp = self._pointer_state()
+        if not force and self._searcher is not None and stamp == self._pointer_stamp:
+            if not self._searcher.up_to_date():
+                self._searcher = self._searcher.refresh()
+            return self._searcher
+        gen = current_generation(self.root)
+        if gen is None:
+            raise IndexMissing(f"no index in {self.root}")
+        ix = index.open_dir(str(gen))
+        old = self._searcher
+        self._ix, self._gen, self._pointer_stamp = ix, gen, stamp
+        self._searcher = ix.searcher()
+        if old is not None:
+            # Readers already handed out keep working on their own files.
+            pass
+        return self._searcher
+
+    def searcher(self):
+        with self._lock:
+            return self._open_locked()
+
+    def close(self) -> None:
+        with self._lock:
+            if self._searcher is not None:
+                self._searcher.close()
+            self._searcher = None
+            self._ix = None
+
+    # -- writing
+    def update(self, rebuild: bool = False, procs: int = 1) -> WhooshUpdate:
+        self.root.mkdir(parents=True, exist_ok=True)
+        live = current_generation(self.root)
+        if live is not None and not rebuild:
+            return WhooshUpdate(self, live, new_generation=False, procs=procs)
+        numbers = [int(_GEN.match(g.name).group(1)) for g in _generations(self.root)]
+        gen = self.root / f"gen-{(max(numbers) + 1 if numbers else 1):06d}"
+        gen.mkdir()
+        index.create_in(str(gen), make_schema())
+        (gen / "reform-search.json").write_text(json.dumps({"schema": SCHEMA_VERSION}), encoding="utf-8")
+        # an abandoned generation from a killed run is not live: clear it away
+        _prune(self.root, {gen} | ({live} if live else set()))
+        return WhooshUpdate(self, gen, new_generation=True, procs=procs)
+
+    # -- inventory
+    def indexed_documents(self) -> dict[str, tuple[str, str]]:
+        if not self.exists():
+            return {}
+        s = self.searcher()
+        out = {}
+        reader = s.reader()
+        for raw in reader.lexicon("doc_id"):
+            doc_id = raw.decode("utf-8") if isinstance(raw, bytes) else raw
+            stored = s.document(doc_id=doc_id)
+            if stored:
+                out[doc_id] = (os.path.join(stored["corpus"], stored["source"]), stored["content_hash"])
+        return out
+
+    def stats(self) -> dict:
+        s = self.searcher()
+        return {"paragraphs": s.doc_count(), "documents": len(list(s.reader().lexicon("doc_id"))),
+                "generation": self._gen.name if self._gen else None}
+
+    # -- terms
+    def has_term(self, word: str) -> bool:
+        s = self.searcher()
+        return s.doc_frequency("text", word) > 0 or s.doc_frequency("section", word) > 0
+
+    def similar_terms(self, word: str, limit: int = 3) -> list[str]:
+        if len(word) < 2:
+            return []
+        s = self.searcher()
+        reader = s.reader()
+        found = []
+        for term in reader.terms_within("text", word, 1):
+            if term != word and len(term) == len(word):
+                found.append((reader.doc_frequency("text", term), term))
+        found.sort(reverse=True)
+        return [t for _, t in found[:limit]]
+
+    # -- searching
+    def _compile(self, node):
+        if isinstance(node, Term):
+            if node.parts:  # the index lacks the whole word: match all its parts
+                return wq.And([_either(p) for p in node.parts])
+            return _either(node.text)
+        if isinstance(node, Phrase):
+            if len(node.words) == 1:
+                return _either(node.words[0])
+            return wq.Or([wq.Phrase("text", list(node.words)), wq.Phrase("section", list(node.words))])
+        if isinstance(node, AnyOf):
+            return wq.Or([self._compile(i) for i in node.items])
+        if isinstance(node, AllOf):
+            positive = [self._compile(i) for i in node.items]
+            if not positive:
+                q = wq.Every()  # only exclusions: everything but them
+            else:
+                q = wq.And(positive) if len(positive) > 1 else positive[0]
+            if node.exclude:
+                q = wq.AndNot(q, wq.Or([self._compile(i) for i in node.exclude]))
+            return q
+        raise TypeError(node)
+
+    def _ranking_boost(self, node: AllOf):
+        """Optional extras that reorder, never filter: the words in a title, and
+        the query's consecutive words appearing as one sequence."""
+        words = [i.text for i in node.items if isinstance(i, Term)]
+        extras = []
+        if words:
+            extras.append(wq.Or([wq.Term("title", w, boost=0.3) for w in words]))
+        if len(words) >= 2:
+            extras.append(wq.Phrase("text", words, boost=2.0))
+        return extras
+
+    def compile_query(self, node: AllOf | None):
+        if node is None:
+            return wq.Every()
+        q = self._compile(node)
+        extras = self._ranking_boost(node) if isinstance(node, AllOf) else []
+        for extra in extras:
+            q = wq.AndMaybe(q, extra)
+        return q
+
+    def search(self, request: SearchRequest) -> EngineResult:
+        s = self.searcher()
+        deadline = time.monotonic() + request.time_limit if request.time_limit else None
+        q = self.compile_query(request.query)
+        f = request.filters
+        timed_out: list[str] = []
+
+        # One pass over every match: the total and every facet's counts.
+        reader = s.reader()
+        dcol = reader.column_reader("district")
+        ycol = reader.column_reader("year")
+        mcol = reader.column_reader("domain_set")
+        want_d = set(f.district)
+        want_m = set(f.domain)
+        want_y = f.year
+
+        def year_ok(y: str) -> bool:
+            if not want_y:
+                return True
+            if not y:
+                return False
+            yi = int(y)
+            return any(lo <= yi <= hi for lo, hi in want_y)
+
+        counts = {"district": {}, "year": {}, "domain": {}}
+        total = 0
+        match_q = q
+        while isinstance(match_q, wq.AndMaybe):
+            match_q = match_q.a
+        n = 0
+        for docnum in s.docs_for_query(match_q):
+            n += 1
+            if deadline and n % 4096 == 0 and time.monotonic() > deadline:
+                timed_out = ["facets"]
+                break
+            d = _text(dcol[docnum])
+            y = _text(ycol[docnum])
+            m = _text(mcol[docnum])
+            doms = m.split(",") if m else []
+            ok_d = not want_d or d in want_d
+            ok_y = year_ok(y)
+            ok_m = not want_m or bool(want_m.intersection(doms))
+            if ok_d and ok_y and ok_m:
+                total += 1
+            if not request.facets:
+                continue
+            if ok_y and ok_m and d:
+                counts["district"][d] = counts["district"].get(d, 0) + 1
+            if ok_d and ok_m and y:
+                counts["year"][y] = counts["year"].get(y, 0) + 1
+            if ok_d and ok_y:
+                for dom in doms:
+                    counts["domain"][dom] = counts["domain"].get(dom, 0) + 1
+
+        filter_q = _filter_query(f)
+        page = max(1, request.page)
+        limit = max(0, request.limit)
+        hits: list[Hit] = []
+        if limit:
+            kwargs = {}
+            if request.sort == "date":
+                kwargs["sortedby"] = [sorting.FieldFacet("date", reverse=True), sorting.ScoreFacet()]
+            results = s.search_page(q, page, pagelen=limit, filter=filter_q, terms=False, **kwargs)
+            if page <= results.pagecount or results.total:
+                for hit in results:
+                    hits.append(Hit(dict(hit.fields()), float(hit.score or 0.0)))
+        return EngineResult(total=total, hits=hits, facets=counts, timed_out=timed_out)
+
+    def document(self, doc_id: str) -> DocumentRecord | None:
+        s = self.searcher()
+        results = s.search(wq.Term("doc_id", doc_id), limit=None, sortedby="paragraph")
+        if not results:
+            return None
+        stored = [dict(h.fields()) for h in results]
+        stored.sort(key=lambda x: (x["paragraph"], x.get("part", 1)))
+        first = stored[0]
+        doc = DocumentRecord(
+            doc_id=doc_id,
+            source=first["source"],
+            corpus=first["corpus"],
+            title=first["title"],
+            date=first["date"] or None,
+            year=int(first["year"]) if first["year"] else None,
+            district=first["district"] or None,
+            content_hash=first["content_hash"],
+        )
+        for x in stored:
+            doc.chunks.append(ChunkRecord(x["chunk_id"], x["paragraph"], x.get("part", 1), x["text"],
+                                          list(x.get("section_path") or []),
+                                          [d for d in x["domain"].split(",") if d]))
+        return doc
+
+
+def _text(value) -> str:
+    if value is None:
+        return ""
+    return value.decode("utf-8") if isinstance(value, bytes) else str(value)
+
+
+def _either(word: str):
+    return wq.Or([wq.Term("text", word), wq.Term("section", word)])
+
+
+def _filter_query(f: Filters):
+    parts = []
+    if f.district:
+        parts.append(wq.Or([wq.Term("district", d) for d in f.district]))
+    if f.year:
+        years = sorted({y for lo, hi in f.year for y in range(lo, hi + 1)})
+        parts.append(wq.Or([wq.Term("year", str(y)) for y in years]))
+    if f.domain:
+        parts.append(wq.Or([wq.Term("domain", d) for d in f.domain]))
+    if not parts:
+        return None
+    return wq.And(parts) if len(parts) > 1 else parts[0]

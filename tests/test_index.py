@@ -1,0 +1,98 @@
+"""search-index: incremental updates, skipped files with reasons, a usable index after failures."""
+import shutil
+import subprocess
+import sys
+
+import pytest
+
+from indexer.build import IndexBusy, build_index
+from search.service import Options, SearchService, open_engine
+from tests.conftest import SEEDS
+
+
+def run_index(*args):
+    return subprocess.run([sys.executable, "-m", "indexer.cli", "--no-progress", *map(str, args)],
+                          capture_output=True, text=True, timeout=120)
+
+
+@pytest.fixture
+def corpus(tmp_path):
+    folder = tmp_path / "corpus"
+    shutil.copytree(SEEDS, folder)
+    return folder
+
+
+def test_rerun_on_unchanged_corpus_reindexes_nothing(corpus, tmp_path):
+    index = tmp_path / "ix"
+    first = build_index([corpus], index, progress=False)
+    assert first.added == 5 and first.paragraphs > 200
+    second = build_index([corpus], index, progress=False)
+    assert (second.added, second.changed, second.removed, second.unchanged) == (0, 0, 0, 5)
+    assert second.paragraphs == 0
+
+
+def test_changed_new_and_deleted_files(corpus, tmp_path):
+    index = tmp_path / "ix"
+    build_index([corpus], index, progress=False)
+    (corpus / "004_0acaf77349eb75c1.txt").unlink()
+    (corpus / "new.txt").write_text("坪山区2024年改革要点\n\n深化放管服改革，坪山区推行秒批秒报。\n", encoding="utf-8")
+    p = corpus / "000_c07cc74dd9d7fd3d.txt"
+    p.write_text(p.read_text(encoding="utf-8") + "\n新增段落：龙华区探索独角兽企业培育机制。\n", encoding="utf-8")
+    report = build_index([corpus], index, progress=False)
+    assert (report.added, report.changed, report.removed, report.unchanged) == (1, 1, 1, 3)
+    service = SearchService(open_engine(index))
+    assert service.search("独角兽")["total"] == 1
+    assert service.search("秒批秒报", Options(district=["坪山区"]))["total"] == 1
+    assert "光明区" not in service.search("放管服")["facets"]["district"]
+    # the changed document was replaced, not duplicated
+    assert service.search("双区驱动")["total"] == service.search("双区驱动")["total"]
+    assert len({h["chunk_id"] for h in service.search("龙华区", Options(limit=100))["hits"]}) == \
+        len(service.search("龙华区", Options(limit=100))["hits"])
+
+
+def test_bad_files_are_skipped_with_reasons_and_the_rest_indexed(corpus, tmp_path):
+    (corpus / "empty.txt").write_bytes(b"")
+    (corpus / "image.html").write_bytes(b"\x89PNG\r\n\x1a\n\x00\x00" + bytes(range(256)) * 20)
+    (corpus / "big5.txt").write_bytes("龍崗區深化「放管服」改革。".encode("big5"))
+    result = run_index("--corpus", corpus, "--index", tmp_path / "ix")
+    assert result.returncode == 0, result.stderr
+    assert "empty.txt: empty file" in result.stdout
+    assert "image.html: binary" in result.stdout
+    assert "6 added" in result.stdout
+    service = SearchService(open_engine(tmp_path / "ix"))
+    hits = service.search("放管服 龙岗")["hits"]
+    assert any(h["source"] == "big5.txt" for h in hits)
+
+
+def test_missing_corpus_is_a_one_line_usage_error(tmp_path):
+    result = run_index("--corpus", tmp_path / "nope", "--index", tmp_path / "ix")
+    assert result.returncode == 2
+    assert result.stderr.strip().count("\n") == 0 and "not found" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_second_indexer_on_the_same_index_is_refused_clearly(corpus, tmp_path):
+    from filelock import FileLock
+
+    index = tmp_path / "ix"
+    index.mkdir()
+    with FileLock(str(index / ".indexer.lock")):
+        with pytest.raises(IndexBusy):
+            build_index([corpus], index, progress=False)
+        result = run_index("--corpus", corpus, "--index", index)
+    assert result.returncode == 1 and "another indexer" in result.stderr
+
+
+def test_failed_rebuild_leaves_the_previous_index_searchable(corpus, tmp_path, monkeypatch):
+    index = tmp_path / "ix"
+    build_index([corpus], index, progress=False)
+    before = SearchService(open_engine(index)).search("放管服")["total"]
+    import indexer.build as build
+
+    def boom(*a, **k):
+        raise RuntimeError("disk full")
+
+    monkeypatch.setattr(build, "process_file", boom)
+    with pytest.raises(RuntimeError):
+        build_index([corpus], index, rebuild=True, progress=False)
+    assert SearchService(open_engine(index)).search("放管服")["total"] == before

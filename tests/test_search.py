@@ -1,0 +1,87 @@
+"""The search library on the shipped corpus: what matches, what is counted, what is marked."""
+import json
+import subprocess
+import sys
+
+import pytest
+
+from search.service import Options
+
+
+def sources(result):
+    return {(h["source"][:3], h["paragraph"]) for h in result["hits"]}
+
+
+def test_fangguanfu_finds_longhua_both_years_and_guangming(service):
+    r = service.search("放管服", Options(limit=50))
+    found = sources(r)
+    assert ("000", 16) in found  # 龙华 2020
+    assert any(s == "001" for s, _ in found)  # 龙华 2018 (traditional)
+    assert r["facets"]["district"] == {"龙华区": 3, "光明区": 2}
+    assert set(r["facets"]["year"]) == {"2018", "2020", "2021"}
+    heading_only = [h for h in r["hits"] if h["text"].startswith("一是打造无实体卡证城区")]
+    assert heading_only and "放管服" not in heading_only[0]["text"]  # found through its heading
+    assert any("简政放权" in n for n in r["notes"])
+
+
+def test_simplified_query_marks_traditional_paragraph_in_its_own_script(service):
+    r = service.search("营商环境", Options(district=["龙华区"], year=["2018"], limit=50))
+    assert r["total"] >= 2
+    assert all(h["source"].startswith("001") for h in r["hits"])
+    assert any("<mark>營商環境</mark>" in h["snippet"] for h in r["hits"])
+
+
+def test_traditional_query_finds_simplified_paragraphs(service):
+    simp = service.search("营商环境", Options(limit=100))
+    trad = service.search("營商環境", Options(limit=100))
+    assert simp["total"] == trad["total"] > 0
+    assert sources(simp) == sources(trad)
+
+
+def test_quoted_phrase_matches_consecutive_words_only(service):
+    r = service.search('"深化放管服改革"', Options(limit=50))
+    assert r["total"] >= 1
+    under_heading = "一是打造无实体卡证城区"  # its heading is 亮点12 深化“放管服”改革
+    assert all("放管服" in h["text"] or h["text"].startswith(under_heading) for h in r["hits"])
+    assert any(h["text"].startswith("一是打造无实体卡证城区") for h in r["hits"])  # via its heading
+
+
+def test_district_facet_ignores_its_own_selection(service):
+    base = service.search("改革", Options(limit=0))
+    selected = service.search("改革", Options(district=["光明区"], limit=0))
+    assert selected["facets"]["district"] == base["facets"]["district"]
+    assert selected["total"] == base["facets"]["district"]["光明区"]
+    assert sum(selected["facets"]["year"].values()) == selected["total"]
+
+
+def test_malformed_queries_never_fail(service):
+    for q in ['"放管服', "AND", "*", "(((", "district:", "year:abc", "", "改" * 10_000, "OR 放管服 OR", "NOT"]:
+        r = service.search(q)
+        assert isinstance(r["total"], int) and isinstance(r["notes"], list)
+
+
+@pytest.mark.parametrize("q", ['"放管服', "AND", "*", "(((", "district:", "year:abc", "", "<script>alert(1)</script>"])
+def test_cli_json_for_malformed_input_exits_zero(seed_index, q):
+    out = subprocess.run([sys.executable, "-m", "search.cli", q, "--json", "--index", str(seed_index)],
+                         capture_output=True, text=True, timeout=60)
+    assert out.returncode == 0, out.stderr
+    data = json.loads(out.stdout)
+    assert set(data) == {"query", "total", "page", "limit", "hits", "facets", "notes"}
+    assert "<script>" not in "".join(h["snippet"] for h in data["hits"])
+
+
+def test_markup_in_documents_and_queries_is_escaped_in_snippets(tmp_path):
+    from indexer.build import build_index
+    from search.service import SearchService, open_engine
+
+    corpus = tmp_path / "c"
+    corpus.mkdir()
+    (corpus / "x.txt").write_text("标题\n\n<script>alert(1)</script> 深化放管服改革 <img src=x onerror=alert(2)>\n", encoding="utf-8")
+    build_index([corpus], tmp_path / "ix", progress=False)
+    service = SearchService(open_engine(tmp_path / "ix"))
+    for q in ("放管服", "<script>放管服</script>", "script 放管服"):
+        r = service.search(q)
+        assert r["total"] == 1, q
+        snippet = r["hits"][0]["snippet"]
+        assert "<script>" not in snippet and "<img" not in snippet
+        assert "&lt;" in snippet and "<mark>放管服</mark>" in snippet
