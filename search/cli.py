@@ -119,11 +119,16 @@ def main(argv: list[str] | None = None) -> int:
     except Exception as exc:  # one line, never a traceback
         print(f"search: {type(exc).__name__ if not str(exc) else ''}{exc}", file=sys.stderr)
         return 1
-    if args.json:
-        json.dump(result, sys.stdout, ensure_ascii=False, indent=2)
-        sys.stdout.write("\n")
-    else:
-        print(format_human(result, _use_color(args)))
+    try:
+        if args.json:
+            json.dump(result, sys.stdout, ensure_ascii=False, indent=2)
+            sys.stdout.write("\n")
+        else:
+            print(format_human(result, _use_color(args)))
+        sys.stdout.flush()
+    except BrokenPipeError:
+        # `search … | head` closed the pipe: not an error worth a traceback
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
     return 0
 
 

@@ -85,3 +85,23 @@ def test_markup_in_documents_and_queries_is_escaped_in_snippets(tmp_path):
         snippet = r["hits"][0]["snippet"]
         assert "<script>" not in snippet and "<img" not in snippet
         assert "&lt;" in snippet and "<mark>放管服</mark>" in snippet
+
+
+def test_cli_output_into_a_closed_pipe_is_quiet(seed_index):
+    proc = subprocess.Popen([sys.executable, "-m", "search.cli", "改革", "-n", "50", "--index", str(seed_index)],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    proc.stdout.read(10)
+    proc.stdout.close()
+    err = proc.stderr.read().decode()
+    assert proc.wait(timeout=60) == 0
+    assert "Traceback" not in err
+
+
+def test_human_output_shows_source_facets_and_notes_without_color_when_piped(seed_index):
+    out = subprocess.run([sys.executable, "-m", "search.cli", "放管服", "--index", str(seed_index)],
+                         capture_output=True, text=True, timeout=60)
+    assert out.returncode == 0
+    assert "\x1b[" not in out.stdout
+    assert "【放管服】" in out.stdout and "000_c07cc74dd9d7fd3d.txt" in out.stdout
+    assert "地区：龙华区 3  光明区 2" in out.stdout
+    assert "提示：" in out.stdout
