@@ -204,22 +204,14 @@ def load_aliases(path: Path | None = None) -> dict[str, tuple[str, ...]]:
 
 
 def expand_aliases(node, aliases: dict[str, tuple[str, ...]], notes: list[str]):
-    if isinstance(node, Term):
-        alts = aliases.get(node.text)
+    """Each word (or quoted phrase) that has aliases becomes "it OR its aliases";
+    an alias of several words must appear as a sequence."""
+    if isinstance(node, (Term, Phrase)):
+        key = node.text if isinstance(node, Term) else "".join(node.words)
+        alts = aliases.get(key)
         if not alts:
             return node
-        notes.append(f"“{node.text}” 同时检索其同义词：{'、'.join(alts)}。")
-        items = [node]
-        for alt in alts:
-            words = analysis.words(alt)
-            items.append(Term(words[0]) if len(words) == 1 else Phrase(tuple(words)))
-        return AnyOf(tuple(items))
-    if isinstance(node, Phrase):
-        joined = "".join(node.words)
-        alts = aliases.get(joined)
-        if not alts:
-            return node
-        notes.append(f"“{joined}” 同时检索其同义词：{'、'.join(alts)}。")
+        notes.append(f"“{key}” 同时检索其同义词：{'、'.join(alts)}。")
         items = [node]
         for alt in alts:
             words = analysis.words(alt)
