@@ -242,12 +242,9 @@ class WhooshEngine:
         if gen is None:
             raise IndexMissing(f"no index in {self.root}")
         ix = index.open_dir(str(gen))
-        old = self._searcher
+        # A searcher already handed out keeps working on the files it opened.
         self._ix, self._gen, self._pointer_stamp = ix, gen, stamp
         self._searcher = ix.searcher()
-        if old is not None:
-            # Readers already handed out keep working on their own files.
-            pass
         return self._searcher
 
     def searcher(self):
