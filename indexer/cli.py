@@ -1,16 +1,16 @@
 """``search-index``: bring an index in line with one or more corpus folders."""
 from __future__ import annotations
 
-import argparse
 import sys
 import time
 from pathlib import Path
 
 from search import config
+from search.cliutil import OneLineParser, fail
 
 
 def build_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(
+    p = OneLineParser(
         prog="search-index",
         description="Index folders of .txt/.md/.html reform documents (incremental by default).",
     )
@@ -31,22 +31,18 @@ def main(argv: list[str] | None = None) -> int:
     corpora = args.corpus or [config.default_corpus()]
     for corpus in corpora:
         if not corpus.is_dir():
-            print(f"search-index: corpus folder not found: {corpus}", file=sys.stderr)
-            return 2
+            return fail("search-index", f"corpus folder not found: {corpus}", 2)
     index_root = args.index or config.default_index()
     started = time.perf_counter()
     try:
         report = build_index(corpora, index_root, rebuild=args.rebuild,
                              progress=False if args.no_progress else None, lock_timeout=args.wait)
     except IndexBusy as exc:
-        print(f"search-index: {exc}", file=sys.stderr)
-        return 1
+        return fail("search-index", str(exc))
     except KeyboardInterrupt:
-        print("search-index: interrupted; the previous index is unchanged", file=sys.stderr)
-        return 130
+        return fail("search-index", "interrupted; the previous index is unchanged", 130)
     except OSError as exc:
-        print(f"search-index: {exc}", file=sys.stderr)
-        return 1
+        return fail("search-index", str(exc))
     elapsed = time.perf_counter() - started
     print(report.summary())
     rate = report.characters / elapsed if elapsed > 0 else 0

@@ -1,19 +1,19 @@
 """``search``: ranked, highlighted paragraphs with their source and facet counts."""
 from __future__ import annotations
 
-import argparse
 import json
 import os
 import sys
 from pathlib import Path
 
 from . import config
+from .cliutil import OneLineParser, fail
 
 _FACET_LABELS = {"district": "地区", "year": "年份", "domain": "领域"}
 
 
 def build_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="search", description="Search Chinese reform documents.")
+    p = OneLineParser(prog="search", description="Search Chinese reform documents.")
     p.add_argument("query", help='search words, e.g. 放管服 or "营商环境" district:龙华区')
     p.add_argument("--district", action="append", default=[], metavar="D", help="filter by district (repeatable)")
     p.add_argument("--year", action="append", default=[], metavar="Y", help="2020 or 2018-2021 (repeatable)")
@@ -85,9 +85,6 @@ def ensure_index(index_root: Path, corpora: list[Path] | None) -> None:
     from indexer.build import build_index
 
     corpora = corpora or [config.default_corpus()]
-    for corpus in corpora:
-        if not corpus.is_dir():
-            raise FileNotFoundError(f"corpus folder not found: {corpus}")
     print(f"第一次使用：正在从 {', '.join(str(c) for c in corpora)} 建立索引…", file=sys.stderr)
     report = build_index(corpora, index_root, progress=None, lock_timeout=600)
     print(report.summary(), file=sys.stderr)
@@ -106,7 +103,12 @@ def main(argv: list[str] | None = None) -> int:
         parser.error("argument -n: expected a number from 1 to 100")
     if args.page < 1:
         parser.error("argument --page: expected 1 or more")
+    for corpus in args.corpus or []:
+        if not corpus.is_dir():
+            parser.error(f"corpus folder not found: {corpus}")
     index_root = args.index or config.default_index()
+    if Path(index_root).exists() and not Path(index_root).is_dir():
+        parser.error(f"index is not a folder: {index_root}")
     try:
         ensure_index(Path(index_root), args.corpus)
         service = SearchService(open_engine(index_root))
@@ -117,8 +119,7 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         return 130
     except Exception as exc:  # one line, never a traceback
-        print(f"search: {type(exc).__name__ if not str(exc) else ''}{exc}", file=sys.stderr)
-        return 1
+        return fail("search", str(exc) or type(exc).__name__)
     try:
         if args.json:
             json.dump(result, sys.stdout, ensure_ascii=False, indent=2)

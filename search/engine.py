@@ -45,11 +45,10 @@ class DocumentRecord:
 
 @dataclass(frozen=True)
 class Term:
-    """One normalized word; ``parts`` (if any) is what to match instead when
-    the index has never seen the whole word."""
+    """One normalized word. A word the index has never seen is replaced by a
+    ``Phrase`` of its known pieces before it reaches the engine."""
 
     text: str
-    parts: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -129,12 +128,11 @@ class Engine(Protocol):
 
 
 def iter_terms(node) -> Iterable[str]:
-    """Every word a query tree asks for (for highlighting)."""
+    """Every word a query tree names, in order (for notes and suggestions)."""
     if node is None:
         return
     if isinstance(node, Term):
         yield node.text
-        yield from node.parts
     elif isinstance(node, Phrase):
         yield from node.words
     elif isinstance(node, (AnyOf, AllOf)):

@@ -3,21 +3,77 @@
 The paragraph is re-analyzed with the index analyzer, which reports each
 token's offsets in the original text, so a simplified query word marks
 營商環境 in a traditional paragraph. Overlapping matches merge into one mark, so
-a matched long word is never marked as a bare sub-word of itself.
+a matched long word is never marked as a bare sub-word of itself. A phrase is
+marked only where its words stand at consecutive positions — the same rule the
+engine matched it by — never word by word wherever each one occurs.
 """
 from __future__ import annotations
 
+from collections import defaultdict
+from dataclasses import dataclass, field
 from html import escape
 
 from . import analysis
+from .engine import AllOf, AnyOf, Phrase, Term
 
 SNIPPET_CHARS = 160
 
 
-def match_spans(text: str, words: set[str]) -> list[tuple[int, int]]:
-    if not words or not text:
+@dataclass
+class Marks:
+    """What to mark: single words anywhere, phrases only as consecutive runs."""
+
+    words: set[str] = field(default_factory=set)
+    phrases: set[tuple[str, ...]] = field(default_factory=set)
+
+    def __bool__(self) -> bool:
+        return bool(self.words or self.phrases)
+
+    @classmethod
+    def of(cls, tree) -> "Marks":
+        """The positive part of a query tree (excluded words are never marked)."""
+        marks = cls()
+        if tree is not None:
+            for item in tree.items:
+                marks._add(item)
+        return marks
+
+    def _add(self, node) -> None:
+        if isinstance(node, Term):
+            self.words.add(node.text)
+        elif isinstance(node, Phrase):
+            if len(node.words) == 1:
+                self.words.add(node.words[0])
+            elif node.words:
+                self.phrases.add(tuple(node.words))
+        elif isinstance(node, (AnyOf, AllOf)):
+            for item in node.items:
+                self._add(item)
+
+
+def match_spans(text: str, marks: Marks | set[str]) -> list[tuple[int, int]]:
+    if isinstance(marks, (set, frozenset)):
+        marks = Marks(set(marks))
+    if not marks or not text:
         return []
-    spans = sorted((t.startchar, t.endchar) for t in analysis.index_analyzer()(text) if t.text in words)
+    tokens = list(analysis.index_analyzer()(text))
+    spans = [(t.startchar, t.endchar) for t in tokens if t.text in marks.words]
+    if marks.phrases:
+        at: dict[tuple[int, str], object] = {}
+        for t in tokens:
+            at.setdefault((t.pos, t.text), t)
+        for phrase in marks.phrases:
+            for t in tokens:
+                if t.text != phrase[0]:
+                    continue
+                last = t
+                for k, word in enumerate(phrase[1:], 1):
+                    last = at.get((t.pos + k, word))
+                    if last is None:
+                        break
+                else:
+                    spans.append((t.startchar, last.endchar))
+    spans.sort()
     merged: list[list[int]] = []
     for start, end in spans:
         if merged and start < merged[-1][1]:
@@ -59,7 +115,7 @@ def render(text: str, spans: list[tuple[int, int]], lo: int = 0, hi: int | None 
     return "".join(out)
 
 
-def snippet(text: str, words: set[str], size: int = SNIPPET_CHARS, **kwargs) -> str:
+def snippet(text: str, words: Marks | set[str], size: int = SNIPPET_CHARS, **kwargs) -> str:
     """An HTML-escaped excerpt around the best cluster of matches."""
     spans = match_spans(text, words)
     lo, hi = _window(text, spans, size)

@@ -72,9 +72,7 @@ class SearchService:
 
         tree = parsed.tree
         if tree is not None:
-            # parts only for what the user typed; aliases add whole words only
-            tree = self._fallback_to_parts(tree, notes)
-            tree = querylang.expand_aliases(tree, querylang.load_aliases(), notes)
+            tree = self._resolve(tree, notes)
         if tree is None or (not tree.items and not tree.exclude):
             if filters.is_empty():
                 if not notes:
@@ -86,7 +84,7 @@ class SearchService:
         result = self.engine.search(request)
         if result.timed_out:
             notes.append("结果太多，分面统计超时，计数可能不完整；请加上更多检索词或筛选条件。")
-        words = self._highlight_words(tree)
+        words = highlight.Marks.of(tree)
         hits = [self._hit_json(h, words) for h in result.hits]
         if result.total == 0:
             notes.extend(self._suggestions(tree, filters, parsed))
@@ -103,6 +101,11 @@ class SearchService:
     def _empty(self, q, opts, notes):
         return {"query": q, "total": 0, "page": opts.page, "limit": opts.limit, "hits": [],
                 "facets": {"district": {}, "year": {}, "domain": {}}, "notes": notes}
+
+    def _resolve(self, tree, notes):
+        """Parts only for what the user typed; aliases add whole words only."""
+        tree = self._fallback_to_parts(tree, notes)
+        return querylang.expand_aliases(tree, querylang.load_aliases(), notes)
 
     def _fallback_to_parts(self, node, notes):
         if isinstance(node, Term):
@@ -136,15 +139,6 @@ class SearchService:
             else:
                 return ()
         return tuple(pieces) if len(pieces) > 1 else ()
-
-    @staticmethod
-    def _highlight_words(tree) -> set[str]:
-        if tree is None:
-            return set()
-        words = set()
-        for item in tree.items:
-            words.update(iter_terms(item))
-        return words
 
     def _hit_json(self, hit, words) -> dict:
         f = hit.fields
@@ -192,12 +186,11 @@ class SearchService:
         doc = self.engine.document(doc_id)
         if doc is None:
             return None
-        words: set[str] = set()
+        words = highlight.Marks()
         if q:
             parsed = querylang.parse(q)
             if parsed.tree is not None:
-                tree = querylang.expand_aliases(parsed.tree, querylang.load_aliases(), [])
-                words = self._highlight_words(tree)
+                words = highlight.Marks.of(self._resolve(parsed.tree, []))
         paragraphs = []
         for c in doc.chunks:
             spans = highlight.match_spans(c.text, words)

@@ -312,8 +312,6 @@ class WhooshEngine:
     # -- searching
     def _compile(self, node):
         if isinstance(node, Term):
-            if node.parts:  # the index lacks the whole word: match all its parts
-                return wq.And([_either(p) for p in node.parts])
             return _either(node.text)
         if isinstance(node, Phrase):
             if len(node.words) == 1:
@@ -410,14 +408,13 @@ class WhooshEngine:
         page = max(1, request.page)
         limit = max(0, request.limit)
         hits: list[Hit] = []
-        if limit:
+        if limit and (page - 1) * limit < total:  # search_page would clamp to the last page
             kwargs = {}
             if request.sort == "date":
                 kwargs["sortedby"] = [sorting.FieldFacet("date", reverse=True), sorting.ScoreFacet()]
             results = s.search_page(q, page, pagelen=limit, filter=filter_q, terms=False, **kwargs)
-            if page <= results.pagecount or results.total:
-                for hit in results:
-                    hits.append(Hit(dict(hit.fields()), float(hit.score or 0.0)))
+            for hit in results:
+                hits.append(Hit(dict(hit.fields()), _relevance(hit.score)))
         return EngineResult(total=total, hits=hits, facets=counts, timed_out=timed_out)
 
     def document(self, doc_id: str) -> DocumentRecord | None:
@@ -453,6 +450,14 @@ def _text(value) -> str:
 
 def _either(word: str):
     return wq.Or([wq.Term("text", word), wq.Term("section", word)])
+
+
+def _relevance(score) -> float:
+    """A sorted search reports its sort key as the score; ScoreFacet's part of
+    that key is the negated relevance score."""
+    if isinstance(score, tuple):
+        score = -score[-1] if score and isinstance(score[-1], (int, float)) else 0.0
+    return float(score or 0.0)
 
 
 def _filter_query(f: Filters):

@@ -105,3 +105,44 @@ def test_human_output_shows_source_facets_and_notes_without_color_when_piped(see
     assert "【放管服】" in out.stdout and "000_c07cc74dd9d7fd3d.txt" in out.stdout
     assert "地区：龙华区 3  光明区 2" in out.stdout
     assert "提示：" in out.stdout
+
+
+def run_search(*args, timeout=120):
+    return subprocess.run([sys.executable, "-m", "search.cli", *args], capture_output=True, text=True, timeout=timeout)
+
+
+@pytest.mark.parametrize("args", [["-n", "0"], ["-n", "500"], ["--year", "20x0"], ["--sort", "size"],
+                                  ["--page", "0"], ["--corpus", "/no/such/folder"], ["--frobnicate"]])
+def test_cli_bad_arguments_are_one_line_usage_errors(seed_index, args):
+    out = run_search("放管服", "--index", str(seed_index), *args)
+    assert out.returncode == 2
+    assert out.stdout == ""
+    assert len(out.stderr.strip().splitlines()) == 1 and out.stderr.startswith("search: ")
+
+
+def test_cli_index_path_that_is_a_file_is_a_one_line_usage_error(tmp_path):
+    not_a_folder = tmp_path / "index"
+    not_a_folder.write_text("x")
+    out = run_search("放管服", "--index", str(not_a_folder))
+    assert out.returncode == 2
+    assert len(out.stderr.strip().splitlines()) == 1 and "Traceback" not in out.stderr
+
+
+def test_cli_json_paging_and_date_sort(seed_index):
+    first = json.loads(run_search("改革", "--json", "-n", "5", "--sort", "date", "--index", str(seed_index)).stdout)
+    second = json.loads(run_search("改革", "--json", "-n", "5", "--page", "2", "--sort", "date",
+                                   "--index", str(seed_index)).stdout)
+    assert (first["page"], first["limit"], second["page"]) == (1, 5, 2)
+    assert len(first["hits"]) == len(second["hits"]) == 5
+    assert not {h["chunk_id"] for h in first["hits"]} & {h["chunk_id"] for h in second["hits"]}
+    dates = [h["date"] for h in first["hits"] + second["hits"]]
+    assert dates == sorted(dates, reverse=True)
+
+
+def test_cli_filters_as_flags(seed_index):
+    out = run_search("放管服", "--json", "--district", "光明区", "--district", "龙华区", "--year", "2018-2020",
+                     "--index", str(seed_index))
+    data = json.loads(out.stdout)
+    assert data["total"] > 0
+    assert {(h["district"], h["year"]) for h in data["hits"]} <= {("龙华区", 2018), ("龙华区", 2020)}
+    assert "光明区" not in data["facets"]["district"]  # its only document is from 2021: the year filter holds
