@@ -10,10 +10,11 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from . import config, highlight, query as querylang, segmenter
+from . import analysis, config, highlight, query as querylang, segmenter
 from .engine import AllOf, AnyOf, Engine, Filters, Phrase, SearchRequest, Term, iter_terms
 
 MAX_LIMIT = 100
+EXPORT_MAX_ROWS = 10_000
 SORTS = ("relevance", "date")
 
 
@@ -47,17 +48,58 @@ class SearchService:
     # ---------------------------------------------------------------- search
     def search(self, q: str, opts: Options | None = None) -> dict:
         opts = opts or Options()
+        if not 0 <= opts.limit <= MAX_LIMIT:
+            raise BadRequest(f"limit must be between 0 and {MAX_LIMIT}")
+        tree, filters, notes, parsed = self._plan(q, opts)
+        if parsed is None:
+            return self._empty(q, opts, notes)
+        request = SearchRequest(tree, filters, opts.page, opts.limit, opts.sort, True, self.time_limit)
+        result = self.engine.search(request)
+        if result.timed_out:
+            notes.append("结果太多，分面统计超时，计数可能不完整；请加上更多检索词或筛选条件。")
+        words = highlight.Marks.of(tree)
+        hits = [self._hit_json(h, words) for h in result.hits]
+        if result.total == 0:
+            notes.extend(self._suggestions(tree, filters, parsed))
+        return {
+            "query": q,
+            "total": result.total,
+            "page": opts.page,
+            "limit": opts.limit,
+            "hits": hits,
+            "facets": {k: _sorted_counts(v) for k, v in result.facets.items()},
+            "notes": notes,
+        }
+
+    def export(self, q: str, opts: Options | None = None, max_rows: int = EXPORT_MAX_ROWS) -> dict:
+        """Every matching paragraph (up to ``max_rows``) in ranking or date
+        order, with the hit fields but no snippet: what a researcher takes into
+        a spreadsheet."""
+        opts = opts or Options()
+        tree, filters, notes, parsed = self._plan(q, opts)
+        if parsed is None:
+            return {"query": q, "total": 0, "rows": [], "truncated": False, "notes": notes}
+        result = self.engine.search(SearchRequest(tree, filters, 1, max_rows, opts.sort, False, self.time_limit))
+        rows = []
+        for h in result.hits:
+            row = self._hit_json(h, None)
+            del row["snippet"]
+            rows.append(row)
+        truncated = result.total > len(rows)
+        if truncated:
+            notes.append(f"共 {result.total} 段，只导出前 {len(rows)} 段；请加上筛选条件分批导出。")
+        return {"query": q, "total": result.total, "rows": rows, "truncated": truncated, "notes": notes}
+
+    def _plan(self, q: str, opts: Options):
+        """(query tree, filters, notes, parsed query); the parsed query is
+        ``None`` when there is nothing to search for (the notes then say so)."""
         if opts.sort not in SORTS:
             raise BadRequest(f"sort must be one of {', '.join(SORTS)}")
         if opts.page < 1:
             raise BadRequest("page must be 1 or more")
-        if not 0 <= opts.limit <= MAX_LIMIT:
-            raise BadRequest(f"limit must be between 0 and {MAX_LIMIT}")
         parsed = querylang.parse(q)
         notes = list(parsed.notes)
         filters = parsed.filters
-        from . import analysis
-
         filters.district += [analysis.to_simplified(d) for d in opts.district if d]
         filters.domain += [analysis.to_simplified(d) for d in opts.domain if d]
         for y in opts.year:
@@ -77,26 +119,9 @@ class SearchService:
             if filters.is_empty():
                 if not notes:
                     notes.append("请输入检索词，例如：放管服、营商环境、强区放权。")
-                return self._empty(q, opts, notes)
+                return None, filters, notes, None
             tree = None  # browse by filters alone
-
-        request = SearchRequest(tree, filters, opts.page, opts.limit, opts.sort, True, self.time_limit)
-        result = self.engine.search(request)
-        if result.timed_out:
-            notes.append("结果太多，分面统计超时，计数可能不完整；请加上更多检索词或筛选条件。")
-        words = highlight.Marks.of(tree)
-        hits = [self._hit_json(h, words) for h in result.hits]
-        if result.total == 0:
-            notes.extend(self._suggestions(tree, filters, parsed))
-        return {
-            "query": q,
-            "total": result.total,
-            "page": opts.page,
-            "limit": opts.limit,
-            "hits": hits,
-            "facets": {k: _sorted_counts(v) for k, v in result.facets.items()},
-            "notes": notes,
-        }
+        return tree, filters, notes, parsed
 
     def _empty(self, q, opts, notes):
         return {"query": q, "total": 0, "page": opts.page, "limit": opts.limit, "hits": [],
@@ -155,7 +180,7 @@ class SearchService:
             "domains": [d for d in f["domain"].split(",") if d],
             "score": round(hit.score, 3),
             "text": f["text"],
-            "snippet": highlight.snippet(f["text"], words),
+            "snippet": highlight.snippet(f["text"], words) if words is not None else "",
         }
 
     def _suggestions(self, tree, filters: Filters, parsed) -> list[str]:

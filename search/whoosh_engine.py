@@ -298,12 +298,15 @@ class WhooshEngine:
         return s.doc_frequency("text", word) > 0 or s.doc_frequency("section", word) > 0
 
     def similar_terms(self, word: str, limit: int = 3) -> list[str]:
+        """Indexed words one character away, keeping the first character: an
+        edit automaton over a Chinese term list costs ~100× more without that
+        anchor (20 ms vs 0.2 ms on the seed index, far more on a big one)."""
         if len(word) < 2:
             return []
         s = self.searcher()
         reader = s.reader()
         found = []
-        for term in reader.terms_within("text", word, 1):
+        for term in reader.terms_within("text", word, 1, prefix=1):
             if term != word and len(term) == len(word):
                 found.append((reader.doc_frequency("text", term), term))
         found.sort(reverse=True)
@@ -376,6 +379,8 @@ class WhooshEngine:
 
         counts = {"district": {}, "year": {}, "domain": {}}
         total = 0
+        filtered = not f.is_empty()
+        passing: set[int] = set()  # the matches every filter lets through
         match_q = q
         while isinstance(match_q, wq.AndMaybe):
             match_q = match_q.a
@@ -394,6 +399,8 @@ class WhooshEngine:
             ok_m = not want_m or bool(want_m.intersection(doms))
             if ok_d and ok_y and ok_m:
                 total += 1
+                if filtered:
+                    passing.add(docnum)
             if not request.facets:
                 continue
             if ok_y and ok_m and d:
@@ -404,16 +411,26 @@ class WhooshEngine:
                 for dom in doms:
                     counts["domain"][dom] = counts["domain"].get(dom, 0) + 1
 
-        filter_q = _filter_query(f)
         page = max(1, request.page)
         limit = max(0, request.limit)
         hits: list[Hit] = []
-        if limit and (page - 1) * limit < total:  # search_page would clamp to the last page
+        # A timed-out count is only a lower bound: then fetch the page anyway.
+        if limit and (timed_out or (page - 1) * limit < total):
+            # The pass above already knows which matches pass the filters, so
+            # ranking gets them as a set; only after a timeout does a filter
+            # query decide. Not search(filter=<query>): Whoosh then tests the
+            # truth of a bit set for every match, a scan of the whole set each
+            # time (6.7 s for 行政 + one district on 292k paragraphs).
+            ranked_q, allow = q, None
+            if filtered and not timed_out:
+                allow = passing
+            elif filtered:
+                ranked_q = wq.And([q, wq.ConstantScoreQuery(_filter_query(f), 0.0)])
             kwargs = {}
             if request.sort == "date":
                 kwargs["sortedby"] = [sorting.FieldFacet("date", reverse=True), sorting.ScoreFacet()]
-            results = s.search_page(q, page, pagelen=limit, filter=filter_q, terms=False, **kwargs)
-            for hit in results:
+            results = s.search(ranked_q, limit=page * limit, filter=allow, terms=False, **kwargs)
+            for hit in results[(page - 1) * limit:page * limit]:
                 hits.append(Hit(dict(hit.fields()), _relevance(hit.score)))
         return EngineResult(total=total, hits=hits, facets=counts, timed_out=timed_out)
 

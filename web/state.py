@@ -1,0 +1,171 @@
+"""The page's whole state, read from and written back to the URL.
+
+Every view is a URL (bookmarkable, shareable, back/forward work), so the
+templates never build query strings: they get ready-made toggle URLs, the way
+Datasette's facets do — one helper adds a value, one removes it.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from urllib.parse import urlencode
+
+from search.query import parse_year
+from search.service import MAX_LIMIT, SORTS, Options
+
+FACETS = ("district", "year", "domain")
+FACET_LABELS = {"district": "地区", "year": "年份", "domain": "领域"}
+MAX_PAGE = 1000
+MAX_QUERY_CHARS = 1000
+MAX_VALUES = 20  # per facet
+
+
+@dataclass(frozen=True)
+class SearchState:
+    q: str = ""
+    district: tuple[str, ...] = ()
+    year: tuple[str, ...] = ()
+    domain: tuple[str, ...] = ()
+    sort: str = "relevance"
+    page: int = 1
+    limit: int = 10
+
+    # ------------------------------------------------------------ reading
+    @classmethod
+    def from_args(cls, args, default_limit: int = 10) -> tuple["SearchState", list[str]]:
+        """A valid state plus messages for every parameter that was not; a bad
+        value is dropped (and reported), never an error page."""
+        errors: list[str] = []
+        q = (args.get("q") or "").strip()
+        if len(q) > MAX_QUERY_CHARS:
+            errors.append(f"检索词太长（{len(q)} 字），只用前 {MAX_QUERY_CHARS} 字。")
+            q = q[:MAX_QUERY_CHARS]
+
+        def values(name):
+            out = [v.strip() for v in args.getlist(name) if v and v.strip()]
+            out = list(dict.fromkeys(out))
+            if len(out) > MAX_VALUES:
+                errors.append(f"“{FACET_LABELS[name]}”最多选 {MAX_VALUES} 项。")
+                out = out[:MAX_VALUES]
+            return tuple(v[:50] for v in out)
+
+        years = []
+        for y in values("year"):
+            if parse_year(y) is None:
+                errors.append(f"年份“{y}”无效，应为 2020 或 2018-2021。")
+            else:
+                years.append(y)
+        sort = args.get("sort") or "relevance"
+        if sort not in SORTS:
+            errors.append(f"排序方式“{sort[:20]}”无效，已按相关度排序。")
+            sort = "relevance"
+        page = _int(args.get("page"), 1, 1, MAX_PAGE, "页码", errors)
+        limit = _int(args.get("limit"), default_limit, 1, MAX_LIMIT, "每页条数", errors)
+        return cls(q, values("district"), tuple(years), values("domain"), sort, page, limit), errors
+
+    # ------------------------------------------------------------ using
+    def options(self) -> Options:
+        return Options(list(self.district), list(self.year), list(self.domain), self.page, self.limit, self.sort)
+
+    def is_empty(self) -> bool:
+        return not (self.q or self.district or self.year or self.domain)
+
+    def selected(self, facet: str) -> tuple[str, ...]:
+        return getattr(self, facet)
+
+    # ------------------------------------------------------------ writing
+    def pairs(self, include_limit: bool = False) -> list[tuple[str, str]]:
+        out: list[tuple[str, str]] = []
+        if self.q:
+            out.append(("q", self.q))
+        for facet in FACETS:
+            out.extend((facet, v) for v in getattr(self, facet))
+        if self.sort != "relevance":
+            out.append(("sort", self.sort))
+        if self.page != 1:
+            out.append(("page", str(self.page)))
+        if include_limit and self.limit != 10:
+            out.append(("limit", str(self.limit)))
+        return out
+
+    def url(self, path: str = "/", **extra) -> str:
+        pairs = self.pairs(include_limit=True) + [(k, v) for k, v in extra.items() if v is not None]
+        return path + ("?" + urlencode(pairs) if pairs else "")
+
+    def with_value(self, facet: str, value: str) -> "SearchState":
+        return replace(self, page=1, **{facet: getattr(self, facet) + (value,)})
+
+    def without_value(self, facet: str, value: str) -> "SearchState":
+        return replace(self, page=1, **{facet: tuple(v for v in getattr(self, facet) if v != value)})
+
+    def toggle(self, facet: str, value: str) -> "SearchState":
+        if value in getattr(self, facet):
+            return self.without_value(facet, value)
+        return self.with_value(facet, value)
+
+    def at_page(self, page: int) -> "SearchState":
+        return replace(self, page=page)
+
+    def sorted_by(self, sort: str) -> "SearchState":
+        return replace(self, sort=sort, page=1)
+
+
+def _int(raw, default, lo, hi, label, errors) -> int:
+    if raw in (None, ""):
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        errors.append(f"{label}“{str(raw)[:20]}”不是数字。")
+        return default
+    if not lo <= value <= hi:
+        errors.append(f"{label}应在 {lo}–{hi} 之间。")
+        return min(max(value, lo), hi)
+    return value
+
+
+@dataclass
+class FacetValue:
+    """One row of the sidebar: Datasette's facet record."""
+
+    value: str
+    label: str
+    count: int
+    selected: bool
+    toggle_url: str
+
+
+@dataclass
+class Facet:
+    name: str
+    label: str
+    values: list[FacetValue] = field(default_factory=list)
+    timed_out: bool = False
+
+
+def facet_records(state: SearchState, counts: dict[str, dict[str, int]], timed_out: bool = False) -> list[Facet]:
+    """Sidebar records; a selected value stays listed (with its count, or 0) so
+    it can be removed where it was added."""
+    out = []
+    for name in FACETS:
+        facet = Facet(name, FACET_LABELS[name], timed_out=timed_out)
+        values = dict(counts.get(name) or {})
+        for v in state.selected(name):
+            if v not in values and name == "year":
+                lo, hi = parse_year(v)  # a range: the years it covers
+                values[v] = sum(c for y, c in values.items() if y.isdigit() and lo <= int(y) <= hi)
+            values.setdefault(v, 0)
+        items = list(values.items())
+        if name == "year":
+            items.sort(key=lambda kv: kv[0], reverse=True)
+        for value, count in items:
+            selected = value in state.selected(name)
+            label = f"{value}年" if name == "year" else value
+            facet.values.append(FacetValue(value, label, count, selected, state.toggle(name, value).url()))
+        out.append(facet)
+    return out
+
+
+def chips(state: SearchState) -> list[dict]:
+    """Active filters, each with the URL that removes it."""
+    return [{"facet": FACET_LABELS[f], "value": v, "remove_url": state.without_value(f, v).url()}
+            for f in FACETS for v in state.selected(f)]
