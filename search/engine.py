@@ -13,6 +13,10 @@ from typing import Iterable, Protocol
 FACETS = ("district", "year", "domain")
 
 
+class IndexMissing(Exception):
+    """There is no index at this location yet."""
+
+
 @dataclass
 class ChunkRecord:
     chunk_id: str

@@ -46,7 +46,11 @@ class SearchService:
         self.time_limit = time_limit
 
     # ---------------------------------------------------------------- search
-    def search(self, q: str, opts: Options | None = None) -> dict:
+    def search(self, q: str, opts: Options | None = None, section_paths: bool = False) -> dict:
+        """The contract object. ``section_paths`` adds to each hit the whole
+        heading path with marks (``section_html``), which the web page shows
+        so a paragraph found through its heading says why; the JSON contract
+        leaves it out."""
         opts = opts or Options()
         if not 0 <= opts.limit <= MAX_LIMIT:
             raise BadRequest(f"limit must be between 0 and {MAX_LIMIT}")
@@ -59,6 +63,9 @@ class SearchService:
             notes.append("结果太多，分面统计超时，计数可能不完整；请加上更多检索词或筛选条件。")
         words = highlight.Marks.of(tree)
         hits = [self._hit_json(h, words) for h in result.hits]
+        if section_paths:
+            for hit, raw in zip(hits, result.hits):
+                hit["section_html"] = _marked_path(raw.fields.get("section_path") or [], words)
         if result.total == 0:
             notes.extend(self._suggestions(tree, filters, parsed))
         return {
@@ -218,14 +225,20 @@ class SearchService:
                 words = highlight.Marks.of(self._resolve(parsed.tree, []))
         paragraphs = []
         for c in doc.chunks:
+            path_html = _marked_path(c.section_path, words)
             spans = highlight.match_spans(c.text, words)
             paragraphs.append({
                 "chunk_id": c.chunk_id, "paragraph": c.paragraph, "part": c.part,
-                "section": c.section, "section_path": c.section_path, "domains": c.domains,
+                "section": c.section, "section_path": c.section_path, "section_html": path_html,
+                "domains": c.domains,
                 "text": c.text, "html": highlight.render(c.text, spans), "matches": len(spans),
             })
         return {"doc_id": doc.doc_id, "title": doc.title, "source": doc.source, "district": doc.district,
                 "year": doc.year, "date": doc.date, "paragraphs": paragraphs}
+
+
+def _marked_path(path: list[str], marks) -> str:
+    return " › ".join(highlight.render(h, highlight.match_spans(h, marks)) for h in path)
 
 
 def _sorted_counts(counts: dict[str, int]) -> dict[str, int]:

@@ -32,6 +32,7 @@ from .engine import (
     EngineResult,
     Filters,
     Hit,
+    IndexMissing,
     Phrase,
     SearchRequest,
     Term,
@@ -41,9 +42,6 @@ CURRENT = "CURRENT"
 _GEN = re.compile(r"^gen-(\d{6})$")
 SCHEMA_VERSION = 1
 
-
-class IndexMissing(Exception):
-    """There is no index at this location yet."""
 
 
 class WhooshChineseTokenizer(WTokenizer):

@@ -1,0 +1,1 @@
+"""The web page: Flask over the ``search`` library (read-only)."""

@@ -1,0 +1,200 @@
+"""The Flask application: pages and a JSON API over ``search.service``.
+
+``create_app`` receives what it needs (an opened ``SearchService`` or an index
+folder) so tests build an app on a tiny index and the server opens the index
+once per process. The app never writes: every route reads.
+"""
+from __future__ import annotations
+
+import csv
+import io
+import json
+import math
+import re
+from pathlib import Path
+
+from flask import Flask, Response, abort, jsonify, render_template, request, url_for
+
+from search.engine import IndexMissing
+from search.service import BadRequest, SearchService, open_engine
+
+from .chart import bar_chart
+from .state import FACETS, MAX_PAGE, SearchState, chips, facet_records
+
+DOC_ID = re.compile(r"^[0-9a-f]{16}$")
+EXPORT_FORMATS = ("csv", "json")
+EXPORT_COLUMNS = ["doc_id", "chunk_id", "title", "source", "paragraph", "section", "district", "year",
+                  "date", "domains", "score", "text"]
+EXAMPLES = ["放管服", "营商环境", "强区放权", "“一网通办”", "城中村 district:龙华区"]
+DEFAULT_TIME_LIMIT = 5.0
+
+
+def create_app(service: SearchService | None = None, index: str | Path | None = None,
+               time_limit: float = DEFAULT_TIME_LIMIT) -> Flask:
+    app = Flask(__name__)
+    app.config["JSON_AS_ASCII"] = False
+    app.json.ensure_ascii = False
+    app.json.sort_keys = False
+    if service is None:
+        service = SearchService(open_engine(index), time_limit=time_limit)
+    app.extensions["search_service"] = service
+
+    @app.after_request
+    def security_headers(resp: Response) -> Response:
+        # Nothing but our own files: no CDN, no inline script, no framing.
+        resp.headers.setdefault("Content-Security-Policy",
+                                "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+                                "object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'")
+        resp.headers.setdefault("X-Content-Type-Options", "nosniff")
+        resp.headers.setdefault("Referrer-Policy", "same-origin")
+        return resp
+
+    # ------------------------------------------------------------ pages
+    @app.get("/")
+    def index_page():
+        state, errors = SearchState.from_args(request.args)
+        if state.is_empty():
+            return render_template("index.html", state=state, errors=errors, result=None,
+                                   examples=EXAMPLES, stats=_stats(service)), 400 if errors else 200
+        try:
+            result = service.search(state.q, state.options(), section_paths=True)
+        except BadRequest as exc:
+            errors.append(str(exc))
+            return render_template("index.html", state=state, errors=errors, result=None,
+                                   examples=EXAMPLES, stats=None), 400
+        view = _results_view(state, result)
+        return render_template("index.html", state=state, errors=errors, result=result, examples=EXAMPLES,
+                               stats=None, **view), 400 if errors else 200
+
+    @app.get("/doc/<doc_id>")
+    def document_page(doc_id: str):
+        if not DOC_ID.match(doc_id):
+            abort(404)
+        q = (request.args.get("q") or "")[:1000]
+        doc = service.document(doc_id, q)
+        if doc is None:
+            abort(404)
+        back = SearchState.from_args(request.args)[0]
+        return render_template("doc.html", doc=doc, q=q, back_url=back.url() if not back.is_empty() else "/")
+
+    # ------------------------------------------------------------ API
+    @app.get("/api/search")
+    def api_search():
+        state, errors = SearchState.from_args(request.args)
+        if errors:
+            return _json_error(" ".join(errors))
+        try:
+            return jsonify(service.search(state.q, state.options()))
+        except BadRequest as exc:
+            return _json_error(str(exc))
+
+    @app.get("/api/export")
+    def api_export():
+        state, errors = SearchState.from_args(request.args)
+        fmt = request.args.get("format", "csv")
+        if fmt not in EXPORT_FORMATS:
+            errors.append(f"format 只能是 {' 或 '.join(EXPORT_FORMATS)}。")
+        if errors:
+            return _json_error(" ".join(errors))
+        try:
+            data = service.export(state.q, state.options())
+        except BadRequest as exc:
+            return _json_error(str(exc))
+        name = "reform-search-export"
+        if fmt == "json":
+            body = json.dumps(data, ensure_ascii=False, indent=1)
+            return Response(body, mimetype="application/json",
+                            headers={"Content-Disposition": f'attachment; filename="{name}.json"'})
+        buf = io.StringIO()
+        buf.write("\ufeff")  # a spreadsheet then reads UTF-8, not the locale's code page
+        writer = csv.writer(buf)
+        writer.writerow(EXPORT_COLUMNS)
+        for row in data["rows"]:
+            writer.writerow([_csv_cell("、".join(row[c]) if c == "domains" else row[c]) for c in EXPORT_COLUMNS])
+        return Response(buf.getvalue(), mimetype="text/csv; charset=utf-8",
+                        headers={"Content-Disposition": f'attachment; filename="{name}.csv"',
+                                 "X-Total-Count": str(data["total"]),
+                                 "X-Truncated": "1" if data["truncated"] else "0"})
+
+    @app.get("/healthz")
+    def healthz():
+        try:
+            stats = service.engine.stats()
+        except Exception as exc:  # the index went missing or unreadable
+            return jsonify({"status": "error", "error": str(exc) or type(exc).__name__}), 503
+        return jsonify({"status": "ok", **stats})
+
+    # ------------------------------------------------------------ errors
+    @app.errorhandler(404)
+    def not_found(_):
+        if request.path.startswith("/api/"):
+            return jsonify({"error": "not found"}), 404
+        return render_template("error.html", title="找不到这个页面", message="链接可能有误，或文档已不在索引中。"), 404
+
+    @app.errorhandler(IndexMissing)
+    def no_index(exc):
+        if request.path.startswith("/api/"):
+            return jsonify({"error": f"索引不存在：{exc}"}), 503
+        return render_template("error.html", title="还没有索引",
+                               message="请先运行 search-index 建立索引，再刷新本页。"), 503
+
+    @app.errorhandler(405)
+    def not_allowed(_):
+        return jsonify({"error": "this server only reads: use GET"}), 405
+
+    @app.errorhandler(500)
+    def server_error(_):
+        if request.path.startswith("/api/"):
+            return jsonify({"error": "internal error"}), 500
+        return render_template("error.html", title="出错了", message="服务器处理这次检索时出错，请稍后重试。"), 500
+
+    app.jinja_env.globals["FACETS"] = FACETS
+    app.add_template_global(url_for)
+    return app
+
+
+def _json_error(message: str, status: int = 400):
+    return jsonify({"error": message}), status
+
+
+def _csv_cell(value):
+    """A cell a spreadsheet shows as text, never runs as a formula."""
+    if value is None:
+        return ""
+    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
+        return "'" + value
+    return value
+
+
+def _stats(service: SearchService) -> dict | None:
+    try:
+        return service.engine.stats()
+    except Exception:
+        return None
+
+
+def _results_view(state: SearchState, result: dict) -> dict:
+    """What the results template needs beyond the contract object: URLs,
+    facet records, chips, charts, pages."""
+    hits = []
+    for h in result["hits"]:
+        doc_state = state.at_page(1)
+        hits.append({**h, "doc_url": doc_state.url(f"/doc/{h['doc_id']}") + f"#p{h['paragraph']}"})
+    facets = facet_records(state, result["facets"])
+    years = sorted((y, c) for y, c in result["facets"].get("year", {}).items())
+    year_chart = bar_chart([(y, c, state.toggle("year", y).url()) for y, c in years], "每年匹配段落数")
+    districts = list(result["facets"].get("district", {}).items())[:12]
+    district_chart = bar_chart([(d, c, state.toggle("district", d).url()) for d, c in districts], "各地区匹配段落数")
+    pages = min(MAX_PAGE, max(1, math.ceil(result["total"] / state.limit))) if result["total"] else 1
+    window = range(max(1, state.page - 3), min(pages, state.page + 3) + 1)
+    paging = {
+        "pages": pages,
+        "prev": state.at_page(state.page - 1).url() if state.page > 1 else None,
+        "next": state.at_page(state.page + 1).url() if state.page < pages else None,
+        "numbers": [(p, state.at_page(p).url(), p == state.page) for p in window],
+    }
+    sorts = [(s, label, state.sorted_by(s).url(), state.sort == s)
+             for s, label in (("relevance", "相关度"), ("date", "日期"))]
+    export = {fmt: state.at_page(1).url("/api/export", format=fmt) for fmt in EXPORT_FORMATS}
+    return {"hits": hits, "facets": facets, "chips": chips(state), "year_chart": year_chart,
+            "district_chart": district_chart, "paging": paging, "sorts": sorts, "export": export}
