@@ -8,6 +8,7 @@ previous index as it was.
 from __future__ import annotations
 
 import hashlib
+import os
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -117,6 +118,16 @@ def process_file(source: SourceFile, data: bytes | None = None, report: repair.R
     return doc
 
 
+PARALLEL_MIN_BYTES = 4_000_000  # below this, starting writer processes costs more than it saves
+MAX_PROCS = 4
+
+
+def auto_procs(todo_bytes: int) -> int:
+    if todo_bytes < PARALLEL_MIN_BYTES:
+        return 1
+    return max(1, min(os.cpu_count() or 1, MAX_PROCS))
+
+
 def _progress(total: int, enabled: bool | None):
     from tqdm import tqdm
 
@@ -132,12 +143,15 @@ def build_index(
     progress: bool | None = None,
     lock_timeout: float = 0.0,
     engine: WhooshEngine | None = None,
+    procs: int | None = None,
 ) -> BuildReport:
     """Bring the index at ``index_root`` in line with ``corpora``.
 
     The index mirrors exactly the given folders: new and changed files are
     (re)indexed, files that are gone — or whose folder is no longer given — are
-    removed, unchanged ones are skipped.
+    removed, unchanged ones are skipped. ``procs`` writer processes (None:
+    one per core when there is enough new text to be worth starting them)
+    tokenize and write their own segments while this process reads and chunks.
     """
     index_root = Path(index_root)
     index_root.mkdir(parents=True, exist_ok=True)
@@ -147,12 +161,12 @@ def build_index(
     except Timeout:
         raise IndexBusy(f"another indexer is writing {index_root}; try again when it has finished") from None
     try:
-        return _build_locked(corpora, index_root, rebuild, progress, engine)
+        return _build_locked(corpora, index_root, rebuild, progress, engine, procs)
     finally:
         lock.release()
 
 
-def _build_locked(corpora, index_root, rebuild, progress, engine) -> BuildReport:
+def _build_locked(corpora, index_root, rebuild, progress, engine, procs=None) -> BuildReport:
     engine = engine or WhooshEngine(index_root)
     report = BuildReport()
     sources: list[SourceFile] = []
@@ -185,7 +199,9 @@ def _build_locked(corpora, index_root, rebuild, progress, engine) -> BuildReport
     if not todo and not gone and not fresh:
         return report
 
-    update = engine.update(rebuild=fresh)
+    if procs is None:
+        procs = auto_procs(sum(len(data) for _, data, _ in todo))
+    update = engine.update(rebuild=fresh, procs=procs)
     try:
         bar = _progress(len(todo), progress)
         for source, data, how in todo:

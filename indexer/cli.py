@@ -20,12 +20,17 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--rebuild", action="store_true", help="build a fresh index instead of updating")
     p.add_argument("--wait", type=float, default=0.0, metavar="SECONDS",
                    help="wait this long for another indexer on the same index to finish (default: do not wait)")
+    p.add_argument("--procs", type=int, default=0, metavar="N",
+                   help="writer processes (default 0: one per core for large runs, 1 for small ones)")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
     return p
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not 0 <= args.procs <= 16:
+        parser.error("argument --procs: expected 0-16")
     from .build import IndexBusy, build_index
 
     corpora = args.corpus or [config.default_corpus()]
@@ -36,7 +41,8 @@ def main(argv: list[str] | None = None) -> int:
     started = time.perf_counter()
     try:
         report = build_index(corpora, index_root, rebuild=args.rebuild,
-                             progress=False if args.no_progress else None, lock_timeout=args.wait)
+                             progress=False if args.no_progress else None, lock_timeout=args.wait,
+                             procs=args.procs or None)
     except IndexBusy as exc:
         return fail("search-index", str(exc))
     except KeyboardInterrupt:

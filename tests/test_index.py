@@ -5,6 +5,8 @@ import sys
 
 import pytest
 
+from search import config
+
 from indexer.build import IndexBusy, build_index
 from search.service import Options, SearchService, open_engine
 from tests.conftest import SEEDS
@@ -96,3 +98,19 @@ def test_failed_rebuild_leaves_the_previous_index_searchable(corpus, tmp_path, m
     with pytest.raises(RuntimeError):
         build_index([corpus], index, rebuild=True, progress=False)
     assert SearchService(open_engine(index)).search("放管服")["total"] == before
+
+
+def test_parallel_writers_build_the_same_index(tmp_path, service):
+    SEEDS = config.PROJECT_ROOT / "data" / "corpus"
+    from indexer.build import build_index
+    from search.service import Options, SearchService, open_engine
+
+    report = build_index([SEEDS], tmp_path / "ix", progress=False, procs=2)
+    parallel = SearchService(open_engine(tmp_path / "ix"))
+    for q in ("放管服", "营商环境 district:龙华区", '"强区放权"', "改革"):
+        a, b = service.search(q, Options(limit=20)), parallel.search(q, Options(limit=20))
+        assert a["total"] == b["total"] and a["facets"] == b["facets"], q
+        assert [h["chunk_id"] for h in a["hits"]] == [h["chunk_id"] for h in b["hits"]], q
+    # an incremental run with parallel writers changes only what changed
+    again = build_index([SEEDS], tmp_path / "ix", progress=False, procs=2)
+    assert again.unchanged == report.added == 5
