@@ -16,6 +16,7 @@ import shutil
 import threading
 import time
 from pathlib import Path
+from typing import Iterator
 
 from whoosh import columns, fields, index, query as wq, sorting
 from whoosh.analysis import Token as WToken
@@ -47,8 +48,28 @@ SCHEMA_VERSION = 1
 class WhooshChineseTokenizer(WTokenizer):
     """Adapts ``search.analysis`` to Whoosh's tokenizer protocol, unchanged."""
 
+    CACHE_CHARS = 64  # a title or heading repeats on every paragraph it covers
+    CACHE_ENTRIES = 4096
+
     def __init__(self):
         self._analyzer = analysis.index_analyzer()
+        self._cache: dict[str, list[tuple[str, int, int, int]]] = {}
+
+    def _tokens(self, value: str) -> list[tuple[str, int, int, int]] | Iterator:
+        if len(value) > self.CACHE_CHARS:
+            return ((t.text, t.pos, t.startchar, t.endchar) for t in self._analyzer(value, 0))
+        found = self._cache.get(value)
+        if found is None:
+            if len(self._cache) >= self.CACHE_ENTRIES:
+                self._cache.clear()
+            found = self._cache[value] = [(t.text, t.pos, t.startchar, t.endchar) for t in self._analyzer(value, 0)]
+        return found
+
+    def __getstate__(self):
+        return {}  # pickled into the schema: nothing but the class
+
+    def __setstate__(self, state):
+        self.__init__()
 
     def __eq__(self, other):
         return type(other) is type(self)
@@ -65,17 +86,17 @@ class WhooshChineseTokenizer(WTokenizer):
                 t.startchar, t.endchar = start_char, start_char + len(value)
             yield t
             return
-        for tok in self._analyzer(value, start_pos):
-            t.text = tok.text
+        for text, pos, startchar, endchar in self._tokens(value):
+            t.text = text
             t.boost = 1.0
             if keeporiginal:
-                t.original = tok.text
+                t.original = text
             t.stopped = False
             if positions:
-                t.pos = tok.pos
+                t.pos = start_pos + pos
             if chars:
-                t.startchar = start_char + tok.startchar
-                t.endchar = start_char + tok.endchar
+                t.startchar = start_char + startchar
+                t.endchar = start_char + endchar
             yield t
 
 
