@@ -15,7 +15,7 @@ from pathlib import Path
 
 from filelock import FileLock, Timeout
 
-from search import analysis
+from search import analysis, segmenter
 from search.engine import ChunkRecord, DocumentRecord
 from search.whoosh_engine import WhooshEngine
 
@@ -201,6 +201,10 @@ def _build_locked(corpora, index_root, rebuild, progress, engine, procs=None) ->
 
     if procs is None:
         procs = auto_procs(sum(len(data) for _, data, _ in todo))
+    if procs > 1:
+        # Writer processes are forked from this one: load the dictionary once
+        # here, not once in each of them.
+        segmenter.tokenizer()
     update = engine.update(rebuild=fresh, procs=procs)
     try:
         bar = _progress(len(todo), progress)

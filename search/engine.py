@@ -67,8 +67,14 @@ class AnyOf:
 
 @dataclass(frozen=True)
 class AllOf:
+    """Every item. ``sequence``: the items were typed as one run of characters
+    (政府采购 → 政府 采购), so they must stand next to each other, in order —
+    a paragraph that merely mentions 政府 and, elsewhere, 采购 does not
+    contain what was asked."""
+
     items: tuple
     exclude: tuple = ()
+    sequence: bool = False
 
 
 @dataclass

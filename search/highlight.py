@@ -46,6 +46,8 @@ class Marks:
                 self.words.add(node.words[0])
             elif node.words:
                 self.phrases.add(tuple(node.words))
+        elif isinstance(node, AllOf) and node.sequence and all(isinstance(i, Term) for i in node.items):
+            self.phrases.add(tuple(i.text for i in node.items))
         elif isinstance(node, (AnyOf, AllOf)):
             for item in node.items:
                 self._add(item)

@@ -47,10 +47,10 @@ def parse_year(text: str) -> tuple[int, int] | None:
 
 
 def _group(words: list[str]):
-    """One typed chunk (e.g. 放管服改革): its words, ANDed."""
+    """One typed chunk (e.g. 放管服改革): its words, next to each other."""
     if len(words) == 1:
         return Term(words[0])
-    return AllOf(tuple(Term(w) for w in words))
+    return AllOf(tuple(Term(w) for w in words), sequence=True)
 
 
 def parse(text: str) -> ParsedQuery:
@@ -162,6 +162,29 @@ def _words_of(node):
     return out
 
 
+def loosen(node):
+    """The same tree with every typed run relaxed to "all its words, anywhere"."""
+    if isinstance(node, AllOf):
+        return AllOf(tuple(loosen(i) for i in node.items), node.exclude, False)
+    if isinstance(node, AnyOf):
+        return AnyOf(tuple(loosen(i) for i in node.items))
+    return node
+
+
+def sequences(node) -> list[str]:
+    """The typed runs of several words in a tree, as their text."""
+    out = []
+    if isinstance(node, AllOf):
+        if node.sequence and len(node.items) > 1:
+            out.append("".join(_words_of(node)))
+        for item in node.items:
+            out.extend(sequences(item))
+    elif isinstance(node, AnyOf):
+        for item in node.items:
+            out.extend(sequences(item))
+    return out
+
+
 def _truncate(nodes, budget):
     kept = []
     for node in nodes:
@@ -220,5 +243,5 @@ def expand_aliases(node, aliases: dict[str, tuple[str, ...]], notes: list[str]):
     if isinstance(node, AnyOf):
         return AnyOf(tuple(expand_aliases(i, aliases, notes) for i in node.items))
     if isinstance(node, AllOf):
-        return AllOf(tuple(expand_aliases(i, aliases, notes) for i in node.items), node.exclude)
+        return AllOf(tuple(expand_aliases(i, aliases, notes) for i in node.items), node.exclude, node.sequence)
     return node

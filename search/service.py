@@ -57,10 +57,11 @@ class SearchService:
         tree, filters, notes, parsed = self._plan(q, opts)
         if parsed is None:
             return self._empty(q, opts, notes)
-        request = SearchRequest(tree, filters, opts.page, opts.limit, opts.sort, True, self.time_limit)
-        result = self.engine.search(request)
-        if result.timed_out:
-            notes.append("结果太多，分面统计超时，计数可能不完整；请加上更多检索词或筛选条件。")
+        tree, result = self._execute(tree, filters, notes, opts.page, opts.limit, opts.sort, True)
+        if "facets" in result.timed_out:
+            notes.append("结果太多，分面统计超时，总数和计数可能不完整；请加上更多检索词或筛选条件。")
+        if "ranking" in result.timed_out:
+            notes.append("检索超时，只按已检查的部分段落排序；请加上更多检索词或筛选条件。")
         words = highlight.Marks.of(tree)
         hits = [self._hit_json(h, words) for h in result.hits]
         if section_paths:
@@ -86,7 +87,7 @@ class SearchService:
         tree, filters, notes, parsed = self._plan(q, opts)
         if parsed is None:
             return {"query": q, "total": 0, "rows": [], "truncated": False, "notes": notes}
-        result = self.engine.search(SearchRequest(tree, filters, 1, max_rows, opts.sort, False, self.time_limit))
+        tree, result = self._execute(tree, filters, notes, 1, max_rows, opts.sort, False)
         rows = []
         for h in result.hits:
             row = self._hit_json(h, None)
@@ -96,6 +97,20 @@ class SearchService:
         if truncated:
             notes.append(f"共 {result.total} 段，只导出前 {len(rows)} 段；请加上筛选条件分批导出。")
         return {"query": q, "total": result.total, "rows": rows, "truncated": truncated, "notes": notes}
+
+    def _execute(self, tree, filters, notes, page, limit, sort, facets):
+        """Run the query; when runs typed without spaces (政府采购) are found
+        nowhere as runs, look for their words anywhere instead, and say so."""
+        result = self.engine.search(SearchRequest(tree, filters, page, limit, sort, facets, self.time_limit))
+        runs = querylang.sequences(tree) if tree is not None and result.total == 0 else []
+        if runs:
+            loose = querylang.loosen(tree)
+            relaxed = self.engine.search(SearchRequest(loose, filters, page, limit, sort, facets, self.time_limit))
+            if relaxed.total:
+                quoted = "、".join(f"“{r}”" for r in runs)
+                notes.append(f"没有段落连续出现{quoted}，改为查找分别包含其中各词的段落。")
+                return loose, relaxed
+        return tree, result
 
     def _plan(self, q: str, opts: Options):
         """(query tree, filters, notes, parsed query); the parsed query is
@@ -151,7 +166,7 @@ class SearchService:
         if isinstance(node, AnyOf):
             return AnyOf(tuple(self._fallback_to_parts(i, notes) for i in node.items))
         if isinstance(node, AllOf):
-            return AllOf(tuple(self._fallback_to_parts(i, notes) for i in node.items), node.exclude)
+            return AllOf(tuple(self._fallback_to_parts(i, notes) for i in node.items), node.exclude, node.sequence)
         return node
 
     def _cover(self, word: str) -> tuple[str, ...]:

@@ -13,6 +13,7 @@ import json
 import os
 import re
 import shutil
+import signal
 import threading
 import time
 from pathlib import Path
@@ -22,6 +23,7 @@ from whoosh import columns, fields, index, query as wq, sorting
 from whoosh.analysis import Token as WToken
 from whoosh.analysis import Tokenizer as WTokenizer
 from whoosh.collectors import TimeLimitCollector
+from whoosh.multiproc import MpWriter, SubWriterTask
 from whoosh.searching import TimeLimit
 
 from . import analysis
@@ -166,10 +168,12 @@ class WhooshUpdate:
         self.gen = gen
         self.new_generation = new_generation
         self.ix = index.open_dir(str(gen))
-        kwargs = {"limitmb": 256}
         if procs > 1:
-            kwargs.update(procs=procs, multisegment=True)
-        self.writer = self.ix.writer(timeout=5.0, **kwargs)
+            # One segment per writer process, not merged at the end: merging
+            # would cost as much single-process time as the writing saved.
+            self.writer = _OrphanSafeMpWriter(self.ix, procs=procs, multisegment=True, limitmb=128, timeout=5.0)
+        else:
+            self.writer = self.ix.writer(timeout=5.0, limitmb=256)
         self.writer.schema = self.ix.schema
         self.added = 0
         self.deleted = 0
@@ -201,6 +205,37 @@ class WhooshUpdate:
                 shutil.rmtree(self.gen, ignore_errors=True)
 
 
+def _die_with_parent() -> None:
+    """Ask Linux to kill this process when its parent dies. A writer process
+    waits on a queue only its parent feeds; after a kill -9 of the indexer it
+    would otherwise wait there forever."""
+    try:
+        import ctypes
+
+        libc = ctypes.CDLL(None, use_errno=True)
+        PR_SET_PDEATHSIG = 1
+        libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+        if os.getppid() == 1:  # the parent died before the request took effect
+            os._exit(1)
+    except (OSError, AttributeError):
+        pass  # not Linux: an orphan then ends when its queue breaks, or never
+
+
+class _OrphanSafeTask(SubWriterTask):
+    def run(self):
+        _die_with_parent()
+        super().run()
+
+
+class _OrphanSafeMpWriter(MpWriter):
+    def _new_task(self):
+        task = _OrphanSafeTask(self.storage, self.indexname, self.jobqueue, self.resultqueue,
+                               self.subargs, self.multisegment)
+        self.tasks.append(task)
+        task.start()
+        return task
+
+
 def _chunk_fields(doc: DocumentRecord, chunk: ChunkRecord) -> dict:
     return {
         "chunk_id": chunk.chunk_id,
@@ -227,6 +262,8 @@ def _chunk_fields(doc: DocumentRecord, chunk: ChunkRecord) -> dict:
 
 class WhooshEngine:
     """Opened once per process and shared; searching is thread-safe."""
+
+    DEADLINE_EVERY = 1024  # matches between two looks at the clock while counting facets
 
     def __init__(self, root: str | os.PathLike):
         self.root = Path(root)
@@ -341,6 +378,8 @@ class WhooshEngine:
             return wq.Or([wq.Phrase("text", list(node.words)), wq.Phrase("section", list(node.words))])
         if isinstance(node, AnyOf):
             return wq.Or([self._compile(i) for i in node.items])
+        if isinstance(node, AllOf) and node.sequence and node.items and not node.exclude:
+            return wq.Or([_sequence(node.items, "text"), _sequence(node.items, "section")])
         if isinstance(node, AllOf):
             positive = [self._compile(i) for i in node.items]
             if not positive:
@@ -356,11 +395,14 @@ class WhooshEngine:
         """Optional extras that reorder, never filter: the words in a title, and
         the query's consecutive words appearing as one sequence."""
         words = [i.text for i in node.items if isinstance(i, Term)]
+        runs = [[t.text for t in i.items] for i in node.items
+                if isinstance(i, AllOf) and not i.sequence and i.items and all(isinstance(t, Term) for t in i.items)]
         extras = []
-        if words:
-            extras.append(wq.Or([wq.Term("title", w, boost=0.3) for w in words]))
-        if len(words) >= 2:
-            extras.append(wq.Phrase("text", words, boost=2.0))
+        title_words = words + [w for run in runs for w in run]
+        if title_words:
+            extras.append(wq.Or([wq.Term("title", w, boost=0.3) for w in title_words]))
+        for run in ([words] if len(words) >= 2 else []) + [r for r in runs if len(r) >= 2]:
+            extras.append(wq.Phrase("text", run, boost=2.0))
         return extras
 
     def compile_query(self, node: AllOf | None):
@@ -406,7 +448,7 @@ class WhooshEngine:
         n = 0
         for docnum in s.docs_for_query(match_q):
             n += 1
-            if deadline and n % 4096 == 0 and time.monotonic() > deadline:
+            if deadline and n % self.DEADLINE_EVERY == 0 and time.monotonic() > deadline:
                 timed_out = ["facets"]
                 break
             d = _text(dcol[docnum])
@@ -445,10 +487,20 @@ class WhooshEngine:
                 allow = passing
             elif filtered:
                 ranked_q = wq.And([q, wq.ConstantScoreQuery(_filter_query(f), 0.0)])
-            kwargs = {}
+            sortedby = None
             if request.sort == "date":
-                kwargs["sortedby"] = [sorting.FieldFacet("date", reverse=True), sorting.ScoreFacet()]
-            results = s.search(ranked_q, limit=page * limit, filter=allow, terms=False, **kwargs)
+                sortedby = [sorting.FieldFacet("date", reverse=True), sorting.ScoreFacet()]
+            collector = s.collector(limit=page * limit, sortedby=sortedby, filter=allow, terms=False)
+            if deadline:
+                # what is left of the budget, but never less than a moment:
+                # a page of the best hits found so far beats none
+                left = max(0.2, deadline - time.monotonic())
+                collector = TimeLimitCollector(collector, timelimit=left, use_alarm=False)
+            try:
+                s.search_with_collector(ranked_q, collector)
+            except TimeLimit:
+                timed_out.append("ranking")
+            results = collector.results()
             for hit in results[(page - 1) * limit:page * limit]:
                 hits.append(Hit(dict(hit.fields()), _relevance(hit.score)))
         return EngineResult(total=total, hits=hits, facets=counts, timed_out=timed_out)
@@ -486,6 +538,26 @@ def _text(value) -> str:
 
 def _either(word: str):
     return wq.Or([wq.Term("text", word), wq.Term("section", word)])
+
+
+def _sequence(items, field: str):
+    """Items next to each other in one field: a plain phrase when every item
+    is one word, else a span sequence (an item may be an alias OR-group)."""
+    if all(isinstance(i, Term) for i in items):
+        return wq.Phrase(field, [i.text for i in items])
+    return wq.Sequence([_in_field(i, field) for i in items])
+
+
+def _in_field(node, field: str):
+    if isinstance(node, Term):
+        return wq.Term(field, node.text)
+    if isinstance(node, Phrase):
+        return wq.Phrase(field, list(node.words)) if len(node.words) > 1 else wq.Term(field, node.words[0])
+    if isinstance(node, AnyOf):
+        return wq.Or([_in_field(i, field) for i in node.items])
+    if isinstance(node, AllOf):
+        return _sequence(node.items, field)
+    raise TypeError(node)
 
 
 def _relevance(score) -> float:

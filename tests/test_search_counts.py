@@ -181,3 +181,18 @@ def test_an_excluded_word_is_not_marked(tiny):
     r = tiny.search("生产力 -新质生产力")
     assert {h["source"] for h in r["hits"]} == {"b.txt", "c.txt"}
     assert all("<mark>" in h["snippet"] for h in r["hits"])
+
+
+def test_a_run_typed_without_spaces_must_stand_together(tiny):
+    r = tiny.search("数字政府建设")
+    assert [h["source"] for h in r["hits"]] == ["a.txt"]  # b.txt has 政府 … 建设 … 数字 apart
+    assert r["hits"][0]["snippet"].count("<mark>") == 1
+    assert not r["notes"]
+
+
+def test_a_run_found_nowhere_relaxes_to_its_words_with_a_note(tiny):
+    r = tiny.search("数字发展")  # together nowhere; apart in a.txt and b.txt
+    assert {h["source"] for h in r["hits"]} == {"a.txt", "b.txt"}
+    assert any("连续出现" in n and "数字发展" in n for n in r["notes"])
+    quoted = tiny.search('"数字发展"')  # a quoted phrase never relaxes
+    assert quoted["total"] == 0

@@ -194,3 +194,16 @@ def test_a_paragraph_found_through_its_heading_shows_the_marked_heading(client):
     section = re.search(r'<p class="section">(.*?)</p>', hit, re.S).group(1)
     assert "<mark>放管服</mark>" in section and "›" in section
     assert "section_html" not in page(client, "/api/search?q=放管服")  # the JSON contract is unchanged
+
+
+def test_a_search_over_its_time_limit_answers_with_a_note_not_an_error(seed_index):
+    from search.service import SearchService, open_engine
+
+    engine = open_engine(seed_index)
+    engine.DEADLINE_EVERY = 1
+    app = create_app(service=SearchService(engine, time_limit=1e-9))
+    r = app.test_client().get("/api/search?q=改革")
+    assert r.status_code == 200
+    data = r.get_json()
+    assert any("超时" in n for n in data["notes"])
+    assert data["hits"]  # the best hits found in time are still shown
