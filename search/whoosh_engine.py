@@ -171,7 +171,7 @@ class WhooshUpdate:
         if procs > 1:
             # One segment per writer process, not merged at the end: merging
             # would cost as much single-process time as the writing saved.
-            self.writer = _OrphanSafeMpWriter(self.ix, procs=procs, multisegment=True, limitmb=128, timeout=5.0)
+            self.writer = _OrphanSafeMpWriter(self.ix, procs=procs, multisegment=True, limitmb=256, timeout=5.0)
         else:
             self.writer = self.ix.writer(timeout=5.0, limitmb=256)
         self.writer.schema = self.ix.schema

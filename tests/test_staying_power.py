@@ -126,6 +126,8 @@ def test_kill_9_at_any_point_leaves_the_previous_index_answering(built, mode):
     corpus, index = built
     before = totals(index)
     assert before[1] == 0
+    for f in corpus.rglob("*.txt"):  # every file changed: the incremental run redoes them all
+        f.write_text(f.read_text(encoding="utf-8") + "\n附：本文件已更新。\n", encoding="utf-8")
     (corpus / "new.txt").write_text(NEW_DOC, encoding="utf-8")
     (corpus / "copy0" / "000_c07cc74dd9d7fd3d.txt").write_text("改过的文件\n\n这里不再提到那项改革。\n", encoding="utf-8")
     extra = ["--rebuild"] if mode == "--rebuild" else []
