@@ -118,7 +118,7 @@ def process_file(source: SourceFile, data: bytes | None = None, report: repair.R
     return doc
 
 
-PARALLEL_MIN_BYTES = 4_000_000  # below this, starting writer processes costs more than it saves
+PARALLEL_MIN_BYTES = 500_000  # below this (a few files), one process is as fast
 MAX_PROCS = 4
 
 

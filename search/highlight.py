@@ -58,6 +58,11 @@ def match_spans(text: str, marks: Marks | set[str]) -> list[tuple[int, int]]:
         marks = Marks(set(marks))
     if not marks or not text:
         return []
+    # A token can only match where its characters occur: skip the segmenter
+    # for paragraphs that cannot match (most of a long document's).
+    norm = analysis.normalize_word(text)
+    if not any(w in norm for w in marks.words) and not any(p[0] in norm for p in marks.phrases):
+        return []
     tokens = list(analysis.index_analyzer()(text))
     spans = [(t.startchar, t.endchar) for t in tokens if t.text in marks.words]
     if marks.phrases:

@@ -13,7 +13,7 @@ import math
 import re
 from pathlib import Path
 
-from flask import Flask, Response, abort, jsonify, render_template, request, url_for
+from flask import Flask, Response, abort, jsonify, render_template, request
 
 from search.engine import IndexMissing
 from search.service import BadRequest, SearchService, open_engine
@@ -149,7 +149,6 @@ def create_app(service: SearchService | None = None, index: str | Path | None = 
         return render_template("error.html", title="出错了", message="服务器处理这次检索时出错，请稍后重试。"), 500
 
     app.jinja_env.globals["FACETS"] = FACETS
-    app.add_template_global(url_for)
     return app
 
 
