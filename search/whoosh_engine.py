@@ -261,17 +261,22 @@ def _chunk_fields(doc: DocumentRecord, chunk: ChunkRecord) -> dict:
 
 
 class WhooshEngine:
-    """Opened once per process and shared; searching is thread-safe."""
+    """Opened once per process and shared; searching is thread-safe.
+
+    Each thread gets its own Whoosh searcher: a segment reader moves one file
+    position through its postings (seek, then read), so two threads sharing
+    one searcher read each other's blocks — at 292k paragraphs and 8 threads
+    that showed as corrupt pickles and truncated zlib streams.
+    """
 
     DEADLINE_EVERY = 1024  # matches between two looks at the clock while counting facets
 
     def __init__(self, root: str | os.PathLike):
         self.root = Path(root)
         self._lock = threading.Lock()
-        self._gen: Path | None = None
-        self._ix = None
-        self._searcher = None
-        self._pointer_stamp = None
+        self._local = threading.local()
+        self._epoch = 0  # bumped by reopen(): every thread then opens afresh
+        self._open_searchers: set = set()
 
     # -- lifecycle
     def exists(self) -> bool:
@@ -286,33 +291,50 @@ class WhooshEngine:
 
     def reopen(self) -> None:
         with self._lock:
-            self._open_locked(force=True)
+            self._epoch += 1
 
-    def _open_locked(self, force: bool = False):
+    def searcher(self):
+        view = self._local
         stamp = self._pointer_state()
-        if not force and self._searcher is not None and stamp == self._pointer_stamp:
-            if not self._searcher.up_to_date():
-                self._searcher = self._searcher.refresh()
-            return self._searcher
+        current = getattr(view, "searcher", None)
+        if current is not None and stamp == view.stamp and view.epoch == self._epoch:
+            if not current.up_to_date():  # an incremental commit into the live generation
+                view.searcher = current.refresh()  # reuses, and closes, what it can
+                self._replace(current, view.searcher, close_old=False)
+            return view.searcher
         gen = current_generation(self.root)
         if gen is None:
             raise IndexMissing(f"no index in {self.root}")
-        ix = index.open_dir(str(gen))
-        # A searcher already handed out keeps working on the files it opened.
-        self._ix, self._gen, self._pointer_stamp = ix, gen, stamp
-        self._searcher = ix.searcher()
-        return self._searcher
+        fresh = index.open_dir(str(gen)).searcher()
+        view.searcher, view.gen, view.stamp, view.epoch = fresh, gen, stamp, self._epoch
+        self._replace(current, fresh)
+        return fresh
 
-    def searcher(self):
+    def _replace(self, old, new, close_old: bool = True) -> None:
         with self._lock:
-            return self._open_locked()
+            self._open_searchers.add(new)
+            if old is not None and old is not new:
+                self._open_searchers.discard(old)
+                if close_old:
+                    try:
+                        old.close()  # only this thread ever used it
+                    except Exception:
+                        pass
+
+    @property
+    def _gen(self) -> Path | None:
+        return getattr(self._local, "gen", None)
 
     def close(self) -> None:
         with self._lock:
-            if self._searcher is not None:
-                self._searcher.close()
-            self._searcher = None
-            self._ix = None
+            for s in self._open_searchers:
+                try:
+                    s.close()
+                except Exception:
+                    pass
+            self._open_searchers.clear()
+            self._epoch += 1
+        self._local = threading.local()
 
     # -- writing
     def update(self, rebuild: bool = False, procs: int = 1) -> WhooshUpdate:

@@ -173,3 +173,37 @@ def test_two_indexers_at_once_one_waits_nothing_is_corrupted(built):
     assert waiting.returncode == 0, err
     assert "0 added" in out and "unchanged" in out  # it waited, then found the work done
     assert totals(index) == (before[0], 1)
+
+
+def test_many_threads_share_one_engine_without_reading_each_others_blocks(seed_index):
+    """waitress runs searches on 8 threads against one opened engine."""
+    from search.service import Options
+
+    service = SearchService(open_engine(seed_index))
+    queries = ["改革", "放管服", "营商环境 district:龙华区", '"强区放权"', "社区 OR 城中村", "政府 服务", "改革 -社区",
+               "创新", "district:光明区", "year:2018 改革"]
+    expected = {q: service.search(q, Options(limit=20)) for q in queries}
+    errors, mismatches = [], []
+
+    def worker(k):
+        for i in range(60):
+            q = queries[(i + k) % len(queries)]
+            try:
+                r = service.search(q, Options(limit=20))
+            except Exception as exc:
+                errors.append(repr(exc))
+                continue
+            if r != expected[q]:
+                mismatches.append(q)
+
+    threads = [threading.Thread(target=worker, args=(k,)) for k in range(8)]
+    interval = sys.getswitchinterval()
+    sys.setswitchinterval(1e-6)  # switch threads often, as a loaded server does; one shared
+    try:                         # searcher then fails dozens of times here
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+    finally:
+        sys.setswitchinterval(interval)
+    assert errors == [] and mismatches == []
