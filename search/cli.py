@@ -53,7 +53,13 @@ def format_human(result: dict, color: bool) -> str:
         meta = " · ".join(x for x in [hit["district"] or "", str(hit["year"] or ""), "、".join(hit["domains"])] if x)
         where = f"第 {hit['paragraph']} 段 · {hit['source']}"
         lines.append(f"   {meta}  {dim}{where}{reset}" if meta else f"   {dim}{where}{reset}")
-        if hit["section"]:
+        # the whole heading path, marked: a paragraph found through its
+        # heading (深化“放管服”改革 › 一是…) shows why it matched
+        path = hit.get("section_html")
+        if path:
+            path = _unhtml(path).replace("\x00", hl_on).replace("\x01", hl_off + dim)
+            lines.append(f"   {dim}〔{path}〕{reset}")
+        elif hit["section"]:
             lines.append(f"   {dim}〔{hit['section']}〕{reset}")
         # the snippet is HTML; the terminal wants the plain text with our markers
         text = _unhtml(hit["snippet"]).replace("\x00", hl_on).replace("\x01", hl_off)
@@ -113,7 +119,7 @@ def main(argv: list[str] | None = None) -> int:
         ensure_index(Path(index_root), args.corpus)
         service = SearchService(open_engine(index_root))
         opts = Options(args.district, args.year, args.domain, args.page, args.n, args.sort)
-        result = service.search(args.query, opts)
+        result = service.search(args.query, opts, section_paths=not args.json)
     except BadRequest as exc:
         parser.error(str(exc))
     except KeyboardInterrupt:

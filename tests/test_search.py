@@ -105,6 +105,7 @@ def test_human_output_shows_source_facets_and_notes_without_color_when_piped(see
     assert "【放管服】" in out.stdout and "000_c07cc74dd9d7fd3d.txt" in out.stdout
     assert "地区：龙华区 3  光明区 2" in out.stdout
     assert "提示：" in out.stdout
+    assert "〔亮点12 深化“【放管服】”改革 › 一是打造无实体卡证城区〕" in out.stdout  # why it matched
 
 
 def run_search(*args, timeout=120):
