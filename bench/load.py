@@ -18,6 +18,7 @@ import os
 import socket
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 from pathlib import Path
@@ -35,16 +36,19 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-def start_server(index: Path, threads: int = 8) -> tuple[subprocess.Popen, str]:
+def start_server(index: Path, threads: int = 4, workers: int = 0) -> tuple[subprocess.Popen, str]:
     port = _free_port()
+    # The server's log goes to a file: an unread pipe fills up with waitress's
+    # "Task queue depth" warnings and then blocks every worker thread.
+    log = tempfile.NamedTemporaryFile(prefix="search-web-", suffix=".log", delete=False)
     proc = subprocess.Popen([sys.executable, "-m", "web.cli", "--index", str(index), "--port", str(port),
-                             "--threads", str(threads)], cwd=HERE.parent,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+                             "--threads", str(threads), "--workers", str(workers)], cwd=HERE.parent,
+                            stdout=subprocess.DEVNULL, stderr=log)
     url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline:
         if proc.poll() is not None:
-            raise RuntimeError(f"search-web exited: {proc.stderr.read().decode()[-500:]}")
+            raise RuntimeError(f"search-web exited: {Path(log.name).read_text(errors='replace')[-500:]}")
         try:
             conn = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
             conn.request("GET", "/healthz")
@@ -114,7 +118,8 @@ def main() -> int:
     ap.add_argument("--url", help="use a running server instead")
     ap.add_argument("--clients", type=int, default=8)
     ap.add_argument("--seconds", type=float, default=30)
-    ap.add_argument("--threads", type=int, default=8, help="server worker threads (with --index)")
+    ap.add_argument("--threads", type=int, default=4, help="server threads per process (with --index)")
+    ap.add_argument("--workers", type=int, default=0, help="server processes (with --index; 0: one per core)")
     ap.add_argument("--queries", type=Path, default=HERE / "queries.txt")
     args = ap.parse_args()
     if not (args.index or args.url):
@@ -122,7 +127,7 @@ def main() -> int:
     proc = None
     url = args.url
     if args.index:
-        proc, url = start_server(args.index, args.threads)
+        proc, url = start_server(args.index, args.threads, args.workers)
     try:
         res = run_load(url, load_queries(args.queries), args.clients, args.seconds)
     finally:

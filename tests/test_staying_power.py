@@ -206,3 +206,36 @@ def test_many_threads_share_one_engine_without_reading_each_others_blocks(seed_i
     finally:
         sys.setswitchinterval(interval)
     assert errors == [] and mismatches == []
+
+
+def test_search_web_workers_share_the_port_and_stop_together(seed_index):
+    import json
+    import socket
+    import urllib.request
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    proc = subprocess.Popen([sys.executable, "-m", "web.cli", "--index", str(seed_index), "--port", str(port),
+                             "--workers", "2", "--threads", "2"], cwd=config.PROJECT_ROOT,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        workers = set()
+        deadline = time.monotonic() + 60
+        while len(workers) < 2 and time.monotonic() < deadline:
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=10) as r:
+                    workers.add(json.loads(r.read())["worker"])
+            except OSError:
+                time.sleep(0.1)
+        assert len(workers) == 2  # two processes answer on one port
+        busy = subprocess.run([sys.executable, "-m", "web.cli", "--index", str(seed_index), "--port", str(port)],
+                              cwd=config.PROJECT_ROOT, capture_output=True, text=True, timeout=60)
+        assert busy.returncode == 1 and len(busy.stderr.strip().splitlines()) == 1
+        assert "in use" in busy.stderr
+    finally:
+        proc.terminate()
+        assert proc.wait(timeout=30) == 0
+    for pid in workers:  # the workers went with it
+        with pytest.raises(ProcessLookupError):
+            os.kill(pid, 0)

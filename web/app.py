@@ -10,6 +10,7 @@ import csv
 import io
 import json
 import math
+import os
 import re
 from pathlib import Path
 
@@ -122,7 +123,7 @@ def create_app(service: SearchService | None = None, index: str | Path | None = 
             stats = service.engine.stats()
         except Exception as exc:  # the index went missing or unreadable
             return jsonify({"status": "error", "error": str(exc) or type(exc).__name__}), 503
-        return jsonify({"status": "ok", **stats})
+        return jsonify({"status": "ok", **stats, "worker": os.getpid()})
 
     # ------------------------------------------------------------ errors
     @app.errorhandler(404)

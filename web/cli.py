@@ -1,6 +1,16 @@
-"""``search-web``: the web page, served by waitress (a production WSGI server)."""
+"""``search-web``: the web page, served by waitress (a production WSGI server).
+
+waitress runs one process with a thread pool, and Python runs one thread at a
+time, so one process uses one core however many clients wait. ``--workers N``
+binds the socket once and forks N waitress processes that share it (each opens
+its own index readers after the fork; the jieba dictionary is loaded before it,
+so its memory is shared).
+"""
 from __future__ import annotations
 
+import os
+import signal
+import socket
 import sys
 from pathlib import Path
 
@@ -13,10 +23,61 @@ def build_parser() -> OneLineParser:
     p.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
     p.add_argument("--port", type=int, default=8000, help="port (default 8000)")
     p.add_argument("--index", type=Path, metavar="DIR", help=f"index folder (default {config.default_index()})")
-    p.add_argument("--threads", type=int, default=8, help="worker threads (default 8)")
+    p.add_argument("--workers", type=int, default=0,
+                   help="server processes sharing the port (default 0: one per core where fork() exists, else 1)")
+    p.add_argument("--threads", type=int, default=4, help="worker threads per process (default 4)")
     p.add_argument("--time-limit", type=float, default=5.0, metavar="SECONDS",
-                   help="cut facet counting of one search after this long (default 5)")
+                   help="cut facet counting and ranking of one search after this long (default 5)")
     return p
+
+
+def _serve(sock: socket.socket, index_root: Path, args) -> None:
+    import waitress
+
+    from .app import create_app
+
+    app = create_app(index=index_root, time_limit=args.time_limit)
+    waitress.serve(app, sockets=[sock], threads=args.threads, channel_timeout=60, connection_limit=200,
+                   ident="reform-search")
+
+
+def _prefork(sock: socket.socket, index_root: Path, args) -> int:
+    from search import segmenter
+
+    segmenter.tokenizer()  # loaded once, shared copy-on-write by every worker
+    children = []
+    for _ in range(args.workers):
+        pid = os.fork()
+        if pid == 0:
+            signal.signal(signal.SIGTERM, signal.SIG_DFL)
+            try:
+                _serve(sock, index_root, args)
+            except KeyboardInterrupt:
+                pass
+            finally:
+                os._exit(0)
+        children.append(pid)
+
+    def stop(signum, _frame):
+        for child in children:
+            try:
+                os.kill(child, signal.SIGTERM)
+            except ProcessLookupError:
+                pass
+
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
+    code = 0
+    try:
+        pid, status = os.wait()  # one worker gone: stop the others, report its end
+        children.remove(pid)
+        code = os.waitstatus_to_exitcode(status)
+        stop(None, None)
+        for child in children:
+            os.waitpid(child, 0)
+    except ChildProcessError:
+        pass
+    return 0 if code in (0, -signal.SIGTERM) else 1
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -26,6 +87,12 @@ def main(argv: list[str] | None = None) -> int:
         parser.error("argument --port: expected 1-65535")
     if not 1 <= args.threads <= 64:
         parser.error("argument --threads: expected 1-64")
+    if not 0 <= args.workers <= 32:
+        parser.error("argument --workers: expected 0-32")
+    if args.workers == 0:
+        args.workers = min(os.cpu_count() or 1, 8) if hasattr(os, "fork") else 1
+    if args.workers > 1 and not hasattr(os, "fork"):
+        parser.error("argument --workers: needs a system with fork(); use 1")
     index_root = Path(args.index or config.default_index())
     if index_root.exists() and not index_root.is_dir():
         parser.error(f"index is not a folder: {index_root}")
@@ -33,19 +100,18 @@ def main(argv: list[str] | None = None) -> int:
         from search.cli import ensure_index
 
         ensure_index(index_root, None)
-        import waitress
-
-        from .app import create_app
-
-        app = create_app(index=index_root, time_limit=args.time_limit)
-        print(f"改革检索: http://{args.host}:{args.port}/  (index {index_root.resolve()})", file=sys.stderr)
-        waitress.serve(app, host=args.host, port=args.port, threads=args.threads,
-                       channel_timeout=60, connection_limit=200, ident="reform-search")
+        sock = socket.create_server((args.host, args.port), backlog=1024, reuse_port=False)
+        sock.setblocking(False)
+        print(f"改革检索: http://{args.host}:{args.port}/  (index {index_root.resolve()}, "
+              f"{args.workers} × {args.threads} threads)", file=sys.stderr)
+        if args.workers == 1:
+            _serve(sock, index_root, args)
+            return 0
+        return _prefork(sock, index_root, args)
     except KeyboardInterrupt:
         return 0
     except Exception as exc:  # one line, never a traceback (e.g. port in use)
         return fail("search-web", str(exc) or type(exc).__name__)
-    return 0
 
 
 if __name__ == "__main__":
