@@ -8,6 +8,7 @@ words, and a note says so.
 """
 from __future__ import annotations
 
+import logging
 import re
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -199,20 +200,31 @@ def _truncate(nodes, budget):
 # ------------------------------------------------------------------ aliases
 
 
-@lru_cache(maxsize=4)
 def load_aliases(path: Path | None = None) -> dict[str, tuple[str, ...]]:
-    """word → its alternatives, both directions of every ``head = a、b`` line."""
+    """word → its alternatives, both directions of every ``head = a、b`` line.
+
+    Re-read when the file changes, so an edit reaches a running ``search-web``
+    on its next query; a malformed line is skipped with a warning rather than
+    failing every search."""
     path = Path(path or config.aliases_file())
-    table: dict[str, list[str]] = {}
-    if not path.exists():
+    try:
+        stamp = path.stat().st_mtime_ns
+    except OSError:
         return {}
-    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+    return _parse_aliases(path, stamp)
+
+
+@lru_cache(maxsize=4)
+def _parse_aliases(path: Path, stamp: int) -> dict[str, tuple[str, ...]]:
+    table: dict[str, list[str]] = {}
+    for number, line in enumerate(path.read_text(encoding="utf-8", errors="replace").splitlines(), 1):
         line = line.strip()
         if not line or line.startswith("#"):
             continue
         parts = re.split(r"\s*(?:=|⇄)\s*", line, maxsplit=1)
-        if len(parts) != 2 or not parts[0] or not parts[1]:
-            raise ValueError(f"{path}:{number}: expected '主词 = 别名、别名'")
+        if len(parts) != 2 or not parts[0].strip() or not parts[1].strip():
+            logging.getLogger(__name__).warning("%s:%d: skipped, expected '主词 = 别名、别名': %s", path, number, line)
+            continue
         head, rest = parts
         head = analysis.normalize_word(head.strip())
         alts = [analysis.normalize_word(a) for a in re.split(r"[、,，\s]+", rest) if a]

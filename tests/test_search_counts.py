@@ -196,3 +196,17 @@ def test_a_run_found_nowhere_relaxes_to_its_words_with_a_note(tiny):
     assert any("连续出现" in n and "数字发展" in n for n in r["notes"])
     quoted = tiny.search('"数字发展"')  # a quoted phrase never relaxes
     assert quoted["total"] == 0
+
+
+def test_an_edited_aliases_file_takes_effect_and_a_bad_line_is_skipped(tmp_path, caplog):
+    import os
+
+    from search.query import load_aliases
+
+    path = tmp_path / "aliases.txt"
+    path.write_text("# comment\n放管服 = 简政放权\n这一行没有等号\n", encoding="utf-8")
+    assert load_aliases(path)["放管服"] == ("简政放权",)
+    assert any("skipped" in r.message for r in caplog.records)
+    path.write_text("放管服 = 简政放权、放管结合\n", encoding="utf-8")
+    os.utime(path, ns=(1, 2_000_000_000_000_000_000))  # a new modification time, however fast the disk
+    assert load_aliases(path)["放管服"] == ("简政放权", "放管结合")
