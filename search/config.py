@@ -8,13 +8,21 @@ writable place; the defaults are the checkout's own ``data/`` folder.
 from __future__ import annotations
 
 import os
+import sys
 from pathlib import Path
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
 
 def data_dir() -> Path:
-    return Path(os.environ.get("REFORM_SEARCH_DATA", PROJECT_ROOT / "data"))
+    """The checkout's ``data/`` (editable install), else the copy a regular
+    install put under ``<prefix>/share/reform-search/data``."""
+    if "REFORM_SEARCH_DATA" in os.environ:
+        return Path(os.environ["REFORM_SEARCH_DATA"])
+    checkout = PROJECT_ROOT / "data"
+    if checkout.is_dir():
+        return checkout
+    return Path(sys.prefix) / "share" / "reform-search" / "data"
 
 
 def default_corpus() -> Path:

@@ -114,3 +114,22 @@ def test_parallel_writers_build_the_same_index(tmp_path, service):
     # an incremental run with parallel writers changes only what changed
     again = build_index([SEEDS], tmp_path / "ix", progress=False, procs=2)
     assert again.unchanged == report.added == 5
+
+
+def test_a_regular_install_finds_its_data_under_the_prefix(tmp_path, monkeypatch):
+    import sys
+
+    monkeypatch.delenv("REFORM_SEARCH_DATA", raising=False)
+    monkeypatch.setattr(config, "PROJECT_ROOT", tmp_path / "site-packages")  # no data/ beside the code
+    monkeypatch.setattr(sys, "prefix", str(tmp_path / "venv"))
+    assert config.data_dir() == tmp_path / "venv" / "share" / "reform-search" / "data"
+    # every shipped data file is listed, so a regular install searches the same corpus
+    section = SETUP_CFG.read_text(encoding="utf-8").split("[options.data_files]")[1].split("\n[")[0]
+    listed = {f.strip() for line in section.splitlines() if "=" in line for f in line.split("=", 1)[1].split(",")}
+    data = SETUP_CFG.parent / "data"
+    on_disk = {str(p.relative_to(SETUP_CFG.parent)) for p in data.rglob("*")
+               if p.is_file() and "index" not in p.relative_to(data).parts}
+    assert on_disk == listed
+
+
+SETUP_CFG = config.PROJECT_ROOT / "setup.cfg"
