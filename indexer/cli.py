@@ -9,7 +9,7 @@ from search import config
 from search.cliutil import OneLineParser, fail
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser() -> OneLineParser:
     p = OneLineParser(
         prog="search-index",
         description="Index folders of .txt/.md/.html reform documents (incremental by default).",

@@ -12,7 +12,7 @@ from .cliutil import OneLineParser, fail
 _FACET_LABELS = {"district": "地区", "year": "年份", "domain": "领域"}
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser() -> OneLineParser:
     p = OneLineParser(prog="search", description="Search Chinese reform documents.")
     p.add_argument("query", help='search words, e.g. 放管服 or "营商环境" district:龙华区')
     p.add_argument("--district", action="append", default=[], metavar="D", help="filter by district (repeatable)")

@@ -9,7 +9,6 @@ engine matched it by — never word by word wherever each one occurs.
 """
 from __future__ import annotations
 
-from collections import defaultdict
 from dataclasses import dataclass, field
 from html import escape
 

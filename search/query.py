@@ -15,7 +15,7 @@ from functools import lru_cache
 from pathlib import Path
 
 from . import analysis, config
-from .engine import AllOf, AnyOf, Filters, Phrase, Term
+from .engine import AllOf, AnyOf, Filters, Phrase, Term, iter_terms
 
 MAX_QUERY_CHARS = 1000
 MAX_WORDS = 32
@@ -143,24 +143,13 @@ def parse(text: str) -> ParsedQuery:
     if literal_note:
         notes.append("查询中有无法识别的运算符或符号，已按字面词语检索。")
 
-    flat_words = [w for node in positive for w in _words_of(node)]
+    flat_words = [w for node in positive for w in iter_terms(node)]
     if len(flat_words) > MAX_WORDS:
         notes.append(f"查询词过多，只使用前 {MAX_WORDS} 个词。")
         positive = _truncate(positive, MAX_WORDS)
         flat_words = flat_words[:MAX_WORDS]
     tree = AllOf(tuple(positive), tuple(excluded)) if (positive or excluded) else None
     return ParsedQuery(tree, filters, notes, flat_words)
-
-
-def _words_of(node):
-    if isinstance(node, Term):
-        return [node.text]
-    if isinstance(node, Phrase):
-        return list(node.words)
-    out = []
-    for item in node.items:
-        out.extend(_words_of(item))
-    return out
 
 
 def loosen(node):
@@ -177,7 +166,7 @@ def sequences(node) -> list[str]:
     out = []
     if isinstance(node, AllOf):
         if node.sequence and len(node.items) > 1:
-            out.append("".join(_words_of(node)))
+            out.append("".join(iter_terms(node)))
         for item in node.items:
             out.extend(sequences(item))
     elif isinstance(node, AnyOf):
@@ -189,7 +178,7 @@ def sequences(node) -> list[str]:
 def _truncate(nodes, budget):
     kept = []
     for node in nodes:
-        n = len(_words_of(node))
+        n = len(list(iter_terms(node)))
         if n > budget:
             break
         kept.append(node)

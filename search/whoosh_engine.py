@@ -392,16 +392,12 @@ class WhooshEngine:
 
     # -- searching
     def _compile(self, node):
-        if isinstance(node, Term):
-            return _either(node.text)
-        if isinstance(node, Phrase):
-            if len(node.words) == 1:
-                return _either(node.words[0])
-            return wq.Or([wq.Phrase("text", list(node.words)), wq.Phrase("section", list(node.words))])
+        if isinstance(node, (Term, Phrase)) or (isinstance(node, AllOf) and node.sequence and node.items
+                                                and not node.exclude):
+            # a word, a phrase or a typed run: in the paragraph or in its heading
+            return wq.Or([_in_field(node, "text"), _in_field(node, "section")])
         if isinstance(node, AnyOf):
             return wq.Or([self._compile(i) for i in node.items])
-        if isinstance(node, AllOf) and node.sequence and node.items and not node.exclude:
-            return wq.Or([_sequence(node.items, "text"), _sequence(node.items, "section")])
         if isinstance(node, AllOf):
             positive = [self._compile(i) for i in node.items]
             if not positive:
@@ -556,10 +552,6 @@ def _text(value) -> str:
     if value is None:
         return ""
     return value.decode("utf-8") if isinstance(value, bytes) else str(value)
-
-
-def _either(word: str):
-    return wq.Or([wq.Term("text", word), wq.Term("section", word)])
 
 
 def _sequence(items, field: str):
