@@ -239,8 +239,12 @@ class SearchService:
             if parsed.tree is not None:
                 words = highlight.Marks.of(self._resolve(parsed.tree, []))
         paragraphs = []
+        marked_paths: dict[tuple[str, ...], str] = {}  # a heading path covers many paragraphs: mark it once
         for c in doc.chunks:
-            path_html = _marked_path(c.section_path, words)
+            key = tuple(c.section_path)
+            if key not in marked_paths:
+                marked_paths[key] = _marked_path(c.section_path, words)
+            path_html = marked_paths[key]
             spans = highlight.match_spans(c.text, words)
             paragraphs.append({
                 "chunk_id": c.chunk_id, "paragraph": c.paragraph, "part": c.part,
