@@ -26,8 +26,9 @@ def main() -> int:
     ap.add_argument("--seed", type=int, default=1)
     args = ap.parse_args()
 
-    from indexer.build import build_index, process_file
-    from indexer.read import SkipFile, find_files
+    from indexer.build import build_index
+    from indexer.read import find_files
+    from run import floor_jieba, paragraphs_of
     from search import segmenter
 
     segmenter.tokenizer()  # load the dictionary before timing either side
@@ -46,19 +47,9 @@ def main() -> int:
         report = build_index([corpus], work / "index", progress=False)
         ours = time.perf_counter() - t0
 
-        texts = []
-        for f in find_files(corpus):
-            try:
-                texts.extend(c.text for c in process_file(f).chunks)
-            except SkipFile:
-                pass  # skipped by the indexer too (listed in its report)
+        texts = [row[0] for f in find_files(corpus) for row in paragraphs_of(f)]
         chars = sum(len(t) for t in texts)
-        tk = segmenter.tokenizer()
-        t0 = time.perf_counter()
-        for t in texts:
-            for _ in tk.cut_for_search(t):
-                pass
-        jieba_s = time.perf_counter() - t0
+        jieba_s = floor_jieba(texts)
     finally:
         shutil.rmtree(work, ignore_errors=True)
     print(f"files: {len(files)}  paragraphs: {report.paragraphs}  characters: {chars:,}  skipped: {len(report.skipped)}")

@@ -168,11 +168,13 @@ def gather(corpora: list[Path], seed: int):
     files = [f for c in corpora for f in find_files(c)]
     random.Random(seed).shuffle(files)
     with ProcessPoolExecutor(max_workers=os.cpu_count() or 1) as pool:
-        results = list(pool.map(_paragraphs_of, files, chunksize=16))
+        results = list(pool.map(paragraphs_of, files, chunksize=16))
     return [(f, rows) for f, rows in zip(files, results) if rows]
 
 
-def _paragraphs_of(source):
+def paragraphs_of(source):
+    """(text, district, year, domains) of each paragraph the indexer makes of
+    ``source``; none for a file it skips."""
     from indexer.build import process_file
     from indexer.read import SkipFile
 
