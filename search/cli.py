@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 
 from . import config
-from .cliutil import OneLineParser, fail
+from .cliutil import OneLineParser, fail, index_folder
 
 _FACET_LABELS = {"district": "地区", "year": "年份", "domain": "领域"}
 
@@ -112,11 +112,9 @@ def main(argv: list[str] | None = None) -> int:
     for corpus in args.corpus or []:
         if not corpus.is_dir():
             parser.error(f"corpus folder not found: {corpus}")
-    index_root = args.index or config.default_index()
-    if Path(index_root).exists() and not Path(index_root).is_dir():
-        parser.error(f"index is not a folder: {index_root}")
+    index_root = index_folder(parser, args.index)
     try:
-        ensure_index(Path(index_root), args.corpus)
+        ensure_index(index_root, args.corpus)
         service = SearchService(open_engine(index_root))
         opts = Options(args.district, args.year, args.domain, args.page, args.n, args.sort)
         result = service.search(args.query, opts, section_paths=not args.json)

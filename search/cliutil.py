@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from pathlib import Path
 
 
 class OneLineParser(argparse.ArgumentParser):
@@ -18,3 +19,14 @@ def fail(prog: str, message: str, code: int = 1) -> int:
     """Print one line on stderr and return the exit code."""
     print(f"{prog}: {message}", file=sys.stderr)
     return code
+
+
+def index_folder(parser: argparse.ArgumentParser, given: Path | None) -> Path:
+    """The index to use: ``--index`` or the default; a path that exists but is
+    not a folder is a usage error (the index is built there if missing)."""
+    from . import config
+
+    root = Path(given or config.default_index())
+    if root.exists() and not root.is_dir():
+        parser.error(f"index is not a folder: {root}")
+    return root

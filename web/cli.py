@@ -15,7 +15,7 @@ import sys
 from pathlib import Path
 
 from search import config
-from search.cliutil import OneLineParser, fail
+from search.cliutil import OneLineParser, fail, index_folder
 
 
 def build_parser() -> OneLineParser:
@@ -93,9 +93,7 @@ def main(argv: list[str] | None = None) -> int:
         args.workers = min(os.cpu_count() or 1, 8) if hasattr(os, "fork") else 1
     if args.workers > 1 and not hasattr(os, "fork"):
         parser.error("argument --workers: needs a system with fork(); use 1")
-    index_root = Path(args.index or config.default_index())
-    if index_root.exists() and not index_root.is_dir():
-        parser.error(f"index is not a folder: {index_root}")
+    index_root = index_folder(parser, args.index)
     try:
         from search.cli import ensure_index
 
