@@ -20,7 +20,8 @@ def build_parser() -> OneLineParser:
     p.add_argument("--domain", action="append", default=[], metavar="X", help="reform domain (repeatable)")
     p.add_argument("-n", type=int, default=10, metavar="N", help="hits per page (default 10)")
     p.add_argument("--page", type=int, default=1, metavar="P", help="page number (default 1)")
-    p.add_argument("--sort", choices=("relevance", "date"), default="relevance")
+    p.add_argument("--sort", choices=("relevance", "date", "date-asc"), default="relevance",
+                   help="relevance (default), date (newest first) or date-asc (oldest first)")
     p.add_argument("--json", action="store_true", help="print the JSON contract object")
     p.add_argument("--no-color", action="store_true", help="no colour even on a terminal")
     p.add_argument("--index", type=Path, metavar="DIR", help=f"index folder (default {config.default_index()})")

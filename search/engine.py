@@ -98,7 +98,7 @@ class SearchRequest:
     filters: Filters = field(default_factory=Filters)
     page: int = 1
     limit: int = 10
-    sort: str = "relevance"  # or "date"
+    sort: str = "relevance"  # or "date" (newest first) or "date-asc"
     facets: bool = True
     time_limit: float | None = None  # seconds for the whole search
 

@@ -15,7 +15,7 @@ from .engine import AllOf, AnyOf, Engine, Filters, Phrase, SearchRequest, Term, 
 
 MAX_LIMIT = 100
 EXPORT_MAX_ROWS = 10_000
-SORTS = ("relevance", "date")
+SORTS = ("relevance", "date", "date-asc")  # date: newest first
 
 
 class BadRequest(ValueError):

@@ -22,9 +22,8 @@ from typing import Iterator
 from whoosh import columns, fields, index, query as wq, sorting
 from whoosh.analysis import Token as WToken
 from whoosh.analysis import Tokenizer as WTokenizer
-from whoosh.collectors import TimeLimitCollector
+from whoosh.collectors import WrappingCollector
 from whoosh.multiproc import MpWriter, SubWriterTask
-from whoosh.searching import TimeLimit
 
 from . import analysis
 from .engine import (
@@ -298,10 +297,13 @@ class WhooshEngine:
         stamp = self._pointer_state()
         current = getattr(view, "searcher", None)
         if current is not None and stamp == view.stamp and view.epoch == self._epoch:
-            if not current.up_to_date():  # an incremental commit into the live generation
+            if current.up_to_date():
+                return current
+            if current.doc_count_all():  # an incremental commit into the live generation
                 view.searcher = current.refresh()  # reuses, and closes, what it can
                 self._replace(current, view.searcher, close_old=False)
-            return view.searcher
+                return view.searcher
+            # an empty index has no segments for refresh() to reuse: open afresh
         gen = current_generation(self.root)
         if gen is None:
             raise IndexMissing(f"no index in {self.root}")
@@ -438,6 +440,10 @@ class WhooshEngine:
         q = self.compile_query(request.query)
         f = request.filters
         timed_out: list[str] = []
+        counts = {"district": {}, "year": {}, "domain": {}}
+        if not s.doc_count():
+            # an index of nothing (every file skipped) has no columns to read
+            return EngineResult(total=0, hits=[], facets=counts)
 
         # One pass over every match: the total and every facet's counts.
         reader = s.reader()
@@ -456,7 +462,6 @@ class WhooshEngine:
             yi = int(y)
             return any(lo <= yi <= hi for lo, hi in want_y)
 
-        counts = {"district": {}, "year": {}, "domain": {}}
         total = 0
         filtered = not f.is_empty()
         passing: set[int] = set()  # the matches every filter lets through
@@ -506,17 +511,16 @@ class WhooshEngine:
             elif filtered:
                 ranked_q = wq.And([q, wq.ConstantScoreQuery(_filter_query(f), 0.0)])
             sortedby = None
-            if request.sort == "date":
-                sortedby = [sorting.FieldFacet("date", reverse=True), sorting.ScoreFacet()]
-            collector = s.collector(limit=page * limit, sortedby=sortedby, filter=allow, terms=False)
-            if deadline:
-                # what is left of the budget, but never less than a moment:
-                # a page of the best hits found so far beats none
-                left = max(0.2, deadline - time.monotonic())
-                collector = TimeLimitCollector(collector, timelimit=left, use_alarm=False)
-            try:
-                s.search_with_collector(ranked_q, collector)
-            except TimeLimit:
+            if request.sort in ("date", "date-asc"):
+                sortedby = [sorting.FunctionFacet(_date_key(reader, newest_first=request.sort == "date")),
+                            sorting.ScoreFacet()]
+            # what is left of the budget, but never less than a moment: a page
+            # of the best hits found so far beats none
+            ranking_deadline = max(deadline, time.monotonic() + 0.2) if deadline else None
+            collector = _AllowedWithin(s.collector(limit=page * limit, sortedby=sortedby, terms=False),
+                                       allow, ranking_deadline)
+            s.search_with_collector(ranked_q, collector)
+            if collector.timed_out:
                 timed_out.append("ranking")
             results = collector.results()
             for hit in results[(page - 1) * limit:page * limit]:
@@ -546,6 +550,65 @@ class WhooshEngine:
                                           list(x.get("section_path") or []),
                                           [d for d in x["domain"].split(",") if d]))
         return doc
+
+
+class _AllowedWithin(WrappingCollector):
+    """Collects only the matches in ``allow`` (global document numbers; None:
+    every match) and stops at ``deadline``.
+
+    One collector for both jobs, because Whoosh's own pair does not compose:
+    a ``TimeLimitCollector`` around a ``FilterCollector`` calls the inner
+    collector's ``collect`` directly, so the filter is skipped (with the
+    server's default time limit every filter was ignored), and the other way
+    round the time limit is never looked at."""
+
+    CLOCK_EVERY = 256  # matches between two looks at the clock
+
+    def __init__(self, child, allow: set[int] | None, deadline: float | None):
+        super().__init__(child)
+        self.allow = allow
+        self.deadline = deadline
+        self.timed_out = False
+        self._seen = 0
+
+    def collect_matches(self):
+        if self.timed_out:
+            return  # later segments after the deadline: nothing more
+        child, allow, deadline = self.child, self.allow, self.deadline
+        offset = child.offset
+        seen = self._seen
+        for sub_docnum in child.matches():
+            if allow is not None and offset + sub_docnum not in allow:
+                continue
+            seen += 1
+            if deadline and seen % self.CLOCK_EVERY == 0 and time.monotonic() > deadline:
+                self.timed_out = True
+                break
+            child.collect(sub_docnum)
+        self._seen = seen
+
+
+def _date_key(reader, newest_first: bool):
+    """The sort key of a paragraph's document date: a known day by its day; a
+    document with a year but no day by its year, after that year's dated
+    documents when newest first (before them oldest first); no year at all
+    last in both orders."""
+    dates = reader.column_reader("date")
+    years = reader.column_reader("year")
+    missing = 1 if newest_first else 10 ** 9
+
+    def key(_searcher, docnum):
+        date = _text(dates[docnum])
+        if date:
+            value = int(date[:4] + date[5:7] + date[8:10])
+        else:
+            year = _text(years[docnum])
+            if not year:
+                return missing
+            value = int(year) * 10000
+        return -value if newest_first else value
+
+    return key
 
 
 def _text(value) -> str:

@@ -21,12 +21,12 @@ sync_api = pytest.importorskip("playwright.sync_api")
 
 
 @pytest.fixture(scope="module")
-def server(service):
+def server(seed_index):
     from waitress.server import create_server
 
-    from web.app import create_app
+    from web.cli import app_for
 
-    srv = create_server(create_app(service=service), host="127.0.0.1", port=0, threads=4)
+    srv = create_server(app_for(["--index", str(seed_index)]), host="127.0.0.1", port=0, threads=4)
     thread = threading.Thread(target=srv.run, daemon=True)
     thread.start()
     yield f"http://127.0.0.1:{srv.effective_port}"

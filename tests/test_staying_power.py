@@ -70,12 +70,12 @@ def built(tmp_path):
 def test_web_keeps_answering_through_a_rebuild_and_then_serves_the_new_index(built):
     from waitress.server import create_server
 
-    from web.app import create_app
+    from web.cli import app_for
 
     corpus, index = built
     before, _ = totals(index)
     (corpus / "new.txt").write_text(NEW_DOC, encoding="utf-8")
-    srv = create_server(create_app(index=index), host="127.0.0.1", port=0, threads=4)
+    srv = create_server(app_for(["--index", str(index)]), host="127.0.0.1", port=0, threads=4)
     threading.Thread(target=srv.run, daemon=True).start()
     base = f"http://127.0.0.1:{srv.effective_port}"
     import json

@@ -10,11 +10,12 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 
 from web.app import create_app
+from web.cli import app_for
 
 
 @pytest.fixture(scope="module")
-def client(service):
-    app = create_app(service=service)
+def client(seed_index):
+    app = app_for(["--index", str(seed_index)])  # exactly what search-web serves by default
     app.testing = True
     return app.test_client()
 

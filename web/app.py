@@ -27,11 +27,12 @@ EXPORT_FORMATS = ("csv", "json")
 EXPORT_COLUMNS = ["doc_id", "chunk_id", "title", "source", "paragraph", "section", "district", "year",
                   "date", "domains", "score", "text"]
 EXAMPLES = ["放管服", "营商环境", "强区放权", "“一网通办”", "城中村 district:龙华区"]
-DEFAULT_TIME_LIMIT = 5.0
 
 
 def create_app(service: SearchService | None = None, index: str | Path | None = None,
-               time_limit: float = DEFAULT_TIME_LIMIT) -> Flask:
+               time_limit: float | None = None) -> Flask:
+    """``time_limit``: seconds per search (None: none). ``search-web`` passes
+    its ``--time-limit``; build a server's app with ``web.cli.make_app``."""
     app = Flask(__name__)
     app.config["JSON_AS_ASCII"] = False
     app.json.ensure_ascii = False
@@ -194,7 +195,7 @@ def _results_view(state: SearchState, result: dict) -> dict:
         "numbers": [(p, state.at_page(p).url(), p == state.page) for p in window],
     }
     sorts = [(s, label, state.sorted_by(s).url(), state.sort == s)
-             for s, label in (("relevance", "相关度"), ("date", "日期"))]
+             for s, label in (("relevance", "相关度"), ("date", "最新"), ("date-asc", "最早"))]
     export = {fmt: state.at_page(1).url("/api/export", format=fmt) for fmt in EXPORT_FORMATS}
     return {"hits": hits, "facets": facets, "chips": chips(state), "year_chart": year_chart,
             "district_chart": district_chart, "paging": paging, "sorts": sorts, "export": export}

@@ -17,6 +17,8 @@ from pathlib import Path
 from search import config
 from search.cliutil import OneLineParser, fail, index_folder
 
+DEFAULT_TIME_LIMIT = 5.0  # seconds
+
 
 def build_parser() -> OneLineParser:
     p = OneLineParser(prog="search-web", description="Serve the reform-search web page.")
@@ -26,17 +28,30 @@ def build_parser() -> OneLineParser:
     p.add_argument("--workers", type=int, default=0,
                    help="server processes sharing the port (default 0: one per core where fork() exists, else 1)")
     p.add_argument("--threads", type=int, default=4, help="worker threads per process (default 4)")
-    p.add_argument("--time-limit", type=float, default=5.0, metavar="SECONDS",
-                   help="cut facet counting and ranking of one search after this long (default 5)")
+    p.add_argument("--time-limit", type=float, default=DEFAULT_TIME_LIMIT, metavar="SECONDS",
+                   help=f"cut facet counting and ranking of one search after this long (default {DEFAULT_TIME_LIMIT:g})")
     return p
+
+
+def make_app(index_root: Path, args):
+    """The app exactly as ``search-web`` serves it with these arguments; tests
+    build theirs here, from the default arguments, so a setting every test
+    turned off cannot hide a bug users meet."""
+    from .app import create_app
+
+    return create_app(index=index_root, time_limit=args.time_limit or None)
+
+
+def app_for(argv: list[str]):
+    """``make_app`` from a command line, e.g. ``app_for(["--index", DIR])``."""
+    args = build_parser().parse_args(argv)
+    return make_app(args.index or config.default_index(), args)
 
 
 def _serve(sock: socket.socket, index_root: Path, args) -> None:
     import waitress
 
-    from .app import create_app
-
-    app = create_app(index=index_root, time_limit=args.time_limit)
+    app = make_app(index_root, args)
     waitress.serve(app, sockets=[sock], threads=args.threads, channel_timeout=60, connection_limit=200,
                    ident="reform-search")
 
