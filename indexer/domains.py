@@ -13,8 +13,8 @@ from functools import lru_cache
 from pathlib import Path
 
 from search import analysis, config
+from search.facets import TAXONOMY
 
-TAXONOMY = ("经济", "政府职能", "民主法治", "文化", "社会民生", "基层治理", "生态文明", "党的建设", "纪检监察", "综合")
 
 
 @dataclass(frozen=True)

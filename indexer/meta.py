@@ -14,6 +14,8 @@ from functools import lru_cache
 from pathlib import Path
 
 from search import config
+from search.facets import LEVEL_RANK as _LEVEL_RANK
+from search.facets import Unit, load_units
 
 _DATE = r"((?:19|20)\d{2})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?"
 _LABELLED_DATE = re.compile(r"(?:发布|成文|印发|公布|发文)?(?:日期|时间)\s*[:：]\s*" + _DATE)
@@ -37,32 +39,6 @@ class DocMeta:
     date: str | None = None
     year: int | None = None
     district: str | None = None
-
-
-@dataclass(frozen=True)
-class Unit:
-    name: str
-    level: str
-    names: tuple[str, ...]
-
-
-_LEVEL_RANK = {"district": 0, "city": 1, "province": 2, "national": 3}
-
-
-@lru_cache(maxsize=4)
-def load_units(path: Path | None = None) -> tuple[Unit, ...]:
-    path = Path(path or config.units_file())
-    units = []
-    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
-        if not line.strip() or line.startswith("#"):
-            continue
-        cols = line.split("\t")
-        if len(cols) < 2 or cols[1] not in _LEVEL_RANK:
-            raise ValueError(f"{path}:{number}: expected 'name<TAB>district|city|province|national<TAB>aliases'")
-        aliases = [a.strip() for a in cols[2].split(",")] if len(cols) > 2 else []
-        names = tuple(dict.fromkeys([cols[0].strip()] + [a for a in aliases if a]))
-        units.append(Unit(cols[0].strip(), cols[1], names))
-    return tuple(units)
 
 
 def _iso(y: str, m: str, d: str) -> str | None:

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from . import analysis, config, highlight, query as querylang, segmenter
+from .facets import TAXONOMY, canonical_district, canonical_domain
 from .engine import AllOf, AnyOf, Engine, Filters, Phrase, SearchRequest, Term, iter_terms
 
 MAX_LIMIT = 100
@@ -131,8 +132,8 @@ class SearchService:
             if span is None:
                 raise BadRequest(f"year must look like 2020 or 2018-2021, not {y!r}")
             filters.year.append(span)
-        filters.district = list(dict.fromkeys(filters.district))
-        filters.domain = list(dict.fromkeys(filters.domain))
+        filters.district = self._known("district", filters.district, canonical_district, notes)
+        filters.domain = self._known("domain", filters.domain, canonical_domain, notes)
 
         tree = parsed.tree
         if tree is not None:
@@ -144,6 +145,23 @@ class SearchService:
                 return None, filters, notes, None
             tree = None  # browse by filters alone
         return tree, filters, notes, parsed
+
+    def _known(self, facet: str, values: list[str], canonical, notes: list[str]) -> list[str]:
+        """Each typed value as the index holds it (龙华 → 龙华区); a value no
+        vocabulary knows stays, so it matches what it says (nothing, or a
+        value a sidecar gave), and a note lists the values there are."""
+        out = []
+        for value in values:
+            known = canonical(value)
+            if known is None:
+                there = self.engine.facet_values(facet)
+                if value not in there:
+                    choices = TAXONOMY if facet == "domain" else there
+                    label = "改革领域" if facet == "domain" else "地区"
+                    notes.append(f"没有名为“{value}”的{label}；可选：{'、'.join(choices) or '（索引中没有）'}。")
+                known = value
+            out.append(known)
+        return list(dict.fromkeys(out))
 
     def _empty(self, q, opts, notes):
         return {"query": q, "total": 0, "page": opts.page, "limit": opts.limit, "hits": [],

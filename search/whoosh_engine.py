@@ -372,6 +372,13 @@ class WhooshEngine:
         return {"paragraphs": s.doc_count(), "documents": len(list(s.reader().lexicon("doc_id"))),
                 "generation": self._gen.name if self._gen else None}
 
+    def facet_values(self, facet: str) -> list[str]:
+        """Every value of a facet in the index (for a note that lists them)."""
+        s = self.searcher()
+        if not s.doc_count():
+            return []
+        return sorted(_text(v) for v in s.reader().lexicon(facet) if v)
+
     # -- terms
     def has_term(self, word: str) -> bool:
         s = self.searcher()

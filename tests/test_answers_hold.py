@@ -144,3 +144,41 @@ def test_an_empty_index_answers_no_results_on_the_web(empty_index):
     assert client.get("/?q=改革").status_code == 200
     assert client.get("/?q=改革&district=龙华区&sort=date").status_code == 200
     assert client.get("/healthz").get_json()["paragraphs"] == 0
+
+
+@pytest.mark.parametrize("typed", ["龙华", "龍華區", "深圳市龙华区", "广东省深圳市龙华区", "龙华区"])
+def test_a_district_is_found_by_its_short_traditional_and_prefixed_names(service, typed):
+    from search.service import Options
+
+    full = service.search("放管服", Options(district=["龙华区"]))
+    assert full["total"] == 3
+    by_flag = service.search("放管服", Options(district=[typed]))
+    in_query = service.search(f"放管服 district:{typed}")
+    for r in (by_flag, in_query):
+        assert r["total"] == full["total"] and r["facets"] == full["facets"]
+        assert not any("没有名为" in n for n in r["notes"])
+
+
+def test_a_district_typed_without_its_level_is_found(service):
+    from search.service import Options
+
+    assert service.search("改革", Options(district=["光明"]))["total"] == \
+        service.search("改革", Options(district=["光明区"]))["total"] > 0
+
+
+def test_an_unknown_district_or_domain_says_which_values_there_are(service):
+    from search.service import Options
+
+    r = service.search("放管服", Options(district=["火星区"]))
+    assert r["total"] == 0
+    note = next(n for n in r["notes"] if "火星区" in n)
+    assert all(d in note for d in ("罗湖区", "龙华区", "龙岗区", "光明区"))
+    r = service.search("改革 domain:教育")
+    note = next(n for n in r["notes"] if "教育" in n)
+    assert "社会民生" in note and "纪检监察" in note
+    assert service.search("改革 domain:經濟")["total"] == service.search("改革 domain:经济")["total"] > 0
+
+
+def test_the_cli_takes_a_short_district_name(seed_index):
+    data = _cli(seed_index, "放管服", "--district", "龙华")
+    assert data["total"] == 3 and {h["district"] for h in data["hits"]} == {"龙华区"}
