@@ -52,9 +52,9 @@ class Bare:
     def __init__(self, index_root: Path):
         from whoosh import index
 
-        from search.whoosh_engine import current_generation
+        from search.storage import live_generation
 
-        self.ix = index.open_dir(str(current_generation(index_root)))
+        self.ix = index.open_dir(str(live_generation(index_root)))
         self.searcher = self.ix.searcher()
 
     def run(self, spec: dict) -> tuple[int, dict]:

@@ -3,7 +3,8 @@
 ``process_file`` is a pure function of a file's bytes (and its sidecar), so it
 can run in worker processes; ``build_index`` decides what changed by content
 hash, feeds the engine, and commits once, so an interrupted run leaves the
-previous index as it was.
+previous index as it was. One bad file never stops a run: it is skipped with
+its reason, and everything else is indexed.
 """
 from __future__ import annotations
 
@@ -13,25 +14,33 @@ import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from filelock import FileLock, Timeout
-
-from search import analysis, segmenter
+from search import analysis, segmenter, storage
+from search.cliutil import shown
 from search.engine import ChunkRecord, DocumentRecord
+from search.storage import IndexBusy  # noqa: F401 - re-exported for callers
 from search.whoosh_engine import WhooshEngine
 
 from . import chunk as chunking
 from . import clean, domains, meta, repair
-from .read import SkipFile, SourceFile, find_files, read_document
-
-LOCK_NAME = ".indexer.lock"
+from .read import SkipFile, SourceFile, read_bytes, read_document, read_sidecar_bytes, scan
 
 
-class IndexBusy(Exception):
-    """Another indexer holds the index."""
+class RunFailed(Exception):
+    """Nothing could be indexed because of errors of ours, not of the files:
+    going live with what is left would lose the index."""
 
 
 @dataclass
-class BuildReport:
+class FileNotes:
+    """What cleaning one file dropped or doubted, for the run's summary."""
+
+    repairs: repair.RepairReport = field(default_factory=repair.RepairReport)
+    boilerplate_lines: int = 0
+    warnings: list[tuple[str, str]] = field(default_factory=list)  # (path, message)
+
+
+@dataclass
+class BuildReport(FileNotes):
     added: int = 0
     changed: int = 0
     removed: int = 0
@@ -39,16 +48,26 @@ class BuildReport:
     paragraphs: int = 0
     characters: int = 0
     skipped: list[tuple[str, str]] = field(default_factory=list)  # (path, reason)
-    repairs: repair.RepairReport = field(default_factory=repair.RepairReport)
+    failed: int = 0  # skipped because of an error of ours (a bug), not of the file
+    cleaned: list[str] = field(default_factory=list)  # what killed runs had left behind
 
     def summary(self) -> str:
+        """Every line is one fact; file names are shown escaped, so a name
+        with a newline in it cannot forge a line of the report."""
         lines = [
             f"documents: {self.added} added, {self.changed} changed, {self.removed} removed, "
             f"{self.unchanged} unchanged; {self.paragraphs} paragraphs indexed"
         ]
+        if self.boilerplate_lines:
+            lines.append(f"{self.boilerplate_lines} line(s) dropped as page boilerplate (rules: data/boilerplate.txt)")
+        if self.cleaned:
+            lines.append(f"cleared {len(self.cleaned)} leftover(s) of an interrupted run")
         if self.skipped:
             lines.append(f"skipped {len(self.skipped)} file(s):")
-            lines.extend(f"  {path}: {reason}" for path, reason in self.skipped)
+            lines.extend(f"  {shown(path)}: {shown(reason)}" for path, reason in self.skipped)
+        if self.warnings:
+            lines.append(f"{len(self.warnings)} warning(s):")
+            lines.extend(f"  {shown(path)}: {shown(message)}" for path, message in self.warnings)
         return "\n".join(lines)
 
 
@@ -63,24 +82,19 @@ def content_hash(data: bytes, sidecar: bytes = b"") -> str:
     return h.hexdigest()
 
 
-def _sidecar_bytes(path: Path) -> bytes:
-    sidecar = path.with_name(path.name + ".meta.json")
-    try:
-        return sidecar.read_bytes()
-    except OSError:
-        return b""
-
-
 _MD_INLINE = [("**", ""), ("__", ""), ("`", "")]
 
 
-def process_file(source: SourceFile, data: bytes | None = None, report: repair.RepairReport | None = None) -> DocumentRecord:
+def process_file(source: SourceFile, data: bytes | None = None, notes: FileNotes | None = None) -> DocumentRecord:
     """Read, repair, clean, describe and chunk one file. Raises ``SkipFile``."""
+    notes = notes if notes is not None else FileNotes()
     if data is None:
-        data = source.path.read_bytes()
-    sidecar_raw = _sidecar_bytes(source.path)
+        data = read_bytes(source)
+    sidecar_raw, sidecar_problem = read_sidecar_bytes(source.path)
+    if sidecar_problem:
+        notes.warnings.append((source.rel, sidecar_problem))
     raw = read_document(source, data)
-    text = repair.repair(raw.text, report)
+    text = repair.repair(raw.text, notes.repairs)
     if source.kind == "markdown":
         for old, new in _MD_INLINE:
             text = text.replace(old, new)
@@ -89,16 +103,15 @@ def process_file(source: SourceFile, data: bytes | None = None, report: repair.R
         raise SkipFile("no text after cleaning")
     simp = clean.simplified_lines(lines)
     keep = clean.drop_boilerplate(lines, simp)
+    notes.boilerplate_lines += len(lines) - len(keep)
     kept = [lines[i] for i in keep]
     kept_simp = [simp[i] for i in keep]
-    try:
-        sidecar = meta.read_sidecar(source.path)
-    except ValueError as exc:
-        raise SkipFile(str(exc)) from None
+    sidecar, problems = meta.parse_sidecar(sidecar_raw, source.path.name + ".meta.json")
+    notes.warnings.extend((source.rel, p) for p in problems)
     info = meta.extract(kept, kept_simp, lines, simp, raw.html_title, source.kind, source.rel, sidecar)
     chunks = chunking.chunk_lines(kept, source.kind, info.title)
     if not chunks:
-        raise SkipFile("no paragraphs after cleaning")
+        raise SkipFile("no paragraphs after cleaning" if lines == kept else "nothing but page boilerplate")
     doc_id = doc_id_for(source)
     doc = DocumentRecord(
         doc_id=doc_id,
@@ -149,52 +162,56 @@ def build_index(
 
     The index mirrors exactly the given folders: new and changed files are
     (re)indexed, files that are gone — or whose folder is no longer given — are
-    removed, unchanged ones are skipped. ``procs`` writer processes (None:
-    one per core when there is enough new text to be worth starting them)
-    tokenize and write their own segments while this process reads and chunks.
+    removed, unchanged ones are skipped. A folder that cannot be listed is
+    reported, and its documents stay. ``procs`` writer processes (None: one
+    per core when there is enough new text to be worth starting them) tokenize
+    and write their own segments while this process reads and chunks.
     """
     index_root = Path(index_root)
-    index_root.mkdir(parents=True, exist_ok=True)
-    lock = FileLock(str(index_root / LOCK_NAME))
-    try:
-        lock.acquire(timeout=lock_timeout)
-    except Timeout:
-        raise IndexBusy(f"another indexer is writing {index_root}; try again when it has finished") from None
-    try:
+    with storage.writing(index_root, lock_timeout):
         return _build_locked(corpora, index_root, rebuild, progress, engine, procs)
-    finally:
-        lock.release()
 
 
 def _build_locked(corpora, index_root, rebuild, progress, engine, procs=None) -> BuildReport:
     engine = engine or WhooshEngine(index_root)
     report = BuildReport()
+    report.cleaned = engine.clean_up()
+    state = engine.state()
+    if state == "damaged" and not rebuild:
+        engine.check()  # raises IndexDamaged with the reason: only --rebuild may replace it
+    fresh = rebuild or state == "missing"
+
     sources: list[SourceFile] = []
+    kept_ids: set[str] = set()  # skipped files and unlistable folders: their indexed versions stay
+    unreadable_dirs: list[str] = []
     for corpus in corpora:
         corpus = Path(corpus)
         if not corpus.is_dir():
             raise FileNotFoundError(f"corpus folder not found: {corpus}")
-        sources.extend(find_files(corpus))
+        inventory = scan(corpus)
+        sources.extend(inventory.files)
+        report.skipped.extend(inventory.skipped)
+        kept_ids.update(doc_id_for(s) for s in inventory.kept)
+        unreadable_dirs.extend(str(d) + os.sep for d in inventory.unreadable_dirs)
 
-    fresh = rebuild or not engine.exists()
     existing = {} if fresh else engine.indexed_documents()
     todo: list[tuple[SourceFile, bytes, str]] = []
-    seen_ids = set()
     for source in sources:
         doc_id = doc_id_for(source)
-        seen_ids.add(doc_id)
+        kept_ids.add(doc_id)
         try:
-            data = source.path.read_bytes()
-        except OSError as exc:
-            report.skipped.append((source.rel, f"unreadable: {exc.strerror or exc}"))
+            data = read_bytes(source)
+        except SkipFile as exc:
+            report.skipped.append((source.rel, str(exc)))
             continue
-        digest = content_hash(data, _sidecar_bytes(source.path))
+        digest = content_hash(data, read_sidecar_bytes(source.path)[0])
         old = existing.get(doc_id)
         if old and old[1] == digest:
             report.unchanged += 1
             continue
         todo.append((source, data, "changed" if old else "added"))
-    gone = [doc_id for doc_id in existing if doc_id not in seen_ids]
+    gone = [doc_id for doc_id, (key, _) in existing.items()
+            if doc_id not in kept_ids and not key.startswith(tuple(unreadable_dirs))]
 
     if not todo and not gone and not fresh:
         return report
@@ -208,10 +225,15 @@ def _build_locked(corpora, index_root, rebuild, progress, engine, procs=None) ->
     update = engine.update(rebuild=fresh, procs=procs)
     try:
         bar = _progress(len(todo), progress)
+        first_failure = None
         for source, data, how in todo:
             try:
-                doc = process_file(source, data, report.repairs)
-            except SkipFile as exc:
+                doc = process_file(source, data, report)
+            except Exception as exc:  # SkipFile, or a bug one file's content set off
+                if not isinstance(exc, SkipFile):
+                    report.failed += 1
+                    first_failure = first_failure or exc
+                    exc = f"could not be processed ({type(exc).__name__}: {exc}); please report it"
                 report.skipped.append((source.rel, str(exc)))
                 if how == "changed":
                     update.delete(doc_id_for(source))
@@ -224,6 +246,9 @@ def _build_locked(corpora, index_root, rebuild, progress, engine, procs=None) ->
             setattr(report, how, getattr(report, how) + 1)
             bar.update(1)
         bar.close()
+        if report.failed and not (report.added or report.changed):
+            raise RunFailed(f"no file could be processed ({report.failed} failed; first: "
+                            f"{type(first_failure).__name__}: {first_failure}); the index is unchanged")
         for doc_id in gone:
             update.delete(doc_id)
             report.removed += 1

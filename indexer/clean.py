@@ -14,6 +14,7 @@ from functools import lru_cache
 from pathlib import Path
 
 from search import analysis, config
+from search.cliutil import plain
 
 _SPACES = re.compile(r"[ \t\u00a0\u2000-\u200b\u3000\ufeff]+")
 
@@ -49,10 +50,12 @@ def load_rules(path: Path | None = None) -> Rules:
 
 
 def split_lines(text: str) -> list[str]:
-    """Lines with normalized spaces, empty ones removed."""
+    """Lines with normalized spaces, empty ones removed, and no control
+    characters: an escape sequence in a scraped page is not text, and would
+    drive the terminal of whoever prints the paragraph."""
     out = []
     for line in text.replace("\r\n", "\n").replace("\r", "\n").split("\n"):
-        line = _SPACES.sub(" ", line).strip()
+        line = _SPACES.sub(" ", plain(line.replace("\t", " "))).strip()
         if line:
             out.append(line)
     return out

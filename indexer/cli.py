@@ -1,6 +1,8 @@
 """``search-index``: bring an index in line with one or more corpus folders."""
 from __future__ import annotations
 
+import errno
+import os
 import sys
 import time
 from pathlib import Path
@@ -31,13 +33,19 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if not 0 <= args.procs <= 16:
         parser.error("argument --procs: expected 0-16")
-    from .build import IndexBusy, build_index
+    from search.engine import IndexDamaged, IndexIncomplete
+    from search.storage import IndexBusy
+
+    from .build import RunFailed, build_index
 
     corpora = args.corpus or [config.default_corpus()]
     for corpus in corpora:
         if not corpus.is_dir():
             return fail("search-index", f"corpus folder not found: {corpus}", 2)
     index_root = args.index or config.default_index()
+    if index_root.exists() and not index_root.is_dir():
+        return fail("search-index", f"index is not a folder: {index_root}", 2)
+    unchanged = "the previous index is unchanged"
     started = time.perf_counter()
     try:
         report = build_index(corpora, index_root, rebuild=args.rebuild,
@@ -45,14 +53,26 @@ def main(argv: list[str] | None = None) -> int:
                              procs=args.procs or None)
     except IndexBusy as exc:
         return fail("search-index", str(exc))
+    except IndexDamaged as exc:
+        return fail("search-index", f"the index is damaged ({exc}); rebuild it: "
+                                    f"search-index --rebuild --index {index_root} --corpus DIR")
+    except (IndexIncomplete, RunFailed) as exc:
+        return fail("search-index", f"{exc}; nothing was switched, {unchanged}")
     except KeyboardInterrupt:
-        return fail("search-index", "interrupted; the previous index is unchanged", 130)
+        return fail("search-index", f"interrupted; {unchanged}", 130)
     except OSError as exc:
-        return fail("search-index", str(exc))
+        if exc.errno == errno.ENOSPC:
+            return fail("search-index", f"disk full while writing {index_root}; {unchanged} "
+                                        "(free some space and run again)")
+        return fail("search-index", f"{exc.strerror or exc}: {exc.filename or index_root}; {unchanged}")
     elapsed = time.perf_counter() - started
-    print(report.summary())
     rate = report.characters / elapsed if elapsed > 0 else 0
-    print(f"index: {Path(index_root).resolve()} ({elapsed:.1f} s, {rate:,.0f} characters/s)")
+    try:
+        print(report.summary())
+        print(f"index: {Path(index_root).resolve()} ({elapsed:.1f} s, {rate:,.0f} characters/s)")
+        sys.stdout.flush()
+    except BrokenPipeError:  # `search-index … | head -1`: the reader has what it wanted
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
     return 0
 
 

@@ -179,17 +179,80 @@ def find_district(title_simp: str, body_simp: str, path_simp: str, units: tuple[
     return None
 
 
-def read_sidecar(path: Path) -> dict:
-    sidecar = path.with_name(path.name + ".meta.json")
-    if not sidecar.exists():
-        return {}
+YEAR_MIN, YEAR_MAX = 1900, 2100
+
+
+def parse_sidecar(raw: bytes, name: str = "sidecar") -> tuple[dict, list[str]]:
+    """The sidecar's usable fields and a message for everything ignored.
+
+    A sidecar is typed by hand, so each field is checked on its own: a bad
+    year (``"abc"``, ``NaN``, ``Infinity``, 20200) or date (``12345``,
+    ``"not-a-date"``) is dropped with its reason and detection takes over for
+    it; the document and the sidecar's good fields are kept."""
+    if not raw:
+        return {}, []
     try:
-        data = json.loads(sidecar.read_text(encoding="utf-8"))
-    except (OSError, ValueError) as exc:
-        raise ValueError(f"unreadable sidecar {sidecar.name}: {exc}") from None
+        data = json.loads(raw.decode("utf-8-sig"))
+    except (UnicodeDecodeError, ValueError) as exc:
+        return {}, [f"{name} ignored: not valid JSON ({_one_line(exc)})"]
     if not isinstance(data, dict):
-        raise ValueError(f"sidecar {sidecar.name} is not a JSON object")
-    return {k: data[k] for k in ("title", "date", "year", "district") if k in data}
+        return {}, [f"{name} ignored: not a JSON object"]
+    fields, problems = {}, []
+    for key, check in _SIDECAR_FIELDS.items():
+        if key not in data:
+            continue
+        value, reason = check(data[key])
+        if reason:
+            problems.append(f"{name}: {key} {json.dumps(data[key], ensure_ascii=False)[:40]} ignored: {reason}")
+        else:
+            fields[key] = value
+    return fields, problems
+
+
+def _one_line(exc: Exception) -> str:
+    return str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+
+
+def _title(value):
+    if isinstance(value, str) and value.strip():
+        return value.strip(), None
+    return None, "must be non-empty text"
+
+
+def _date(value):
+    import datetime
+
+    if isinstance(value, str) and re.fullmatch(r"\d{4}-\d{2}-\d{2}", value.strip()):
+        try:
+            day = datetime.date.fromisoformat(value.strip())
+        except ValueError:
+            return None, "is not a calendar date"
+        if YEAR_MIN <= day.year <= YEAR_MAX:
+            return day.isoformat(), None
+    return None, "must be an ISO date such as \"2024-03-01\""
+
+
+def _year(value):
+    if isinstance(value, str) and re.fullmatch(r"\d{4}", value.strip()):
+        value = int(value)
+    if value is None:
+        return None, None  # explicitly unknown
+    if isinstance(value, int) and not isinstance(value, bool) and YEAR_MIN <= value <= YEAR_MAX:
+        return value, None
+    return None, f"must be a whole year from {YEAR_MIN} to {YEAR_MAX}"
+
+
+def _district(value):
+    from search.facets import canonical_district
+
+    if value is None or value == "":
+        return None, None  # explicitly no district
+    if isinstance(value, str) and len(value.strip()) <= 40:
+        return canonical_district(value) or value.strip(), None
+    return None, "must be text (a unit's name)"
+
+
+_SIDECAR_FIELDS = {"title": _title, "date": _date, "year": _year, "district": _district}
 
 
 def extract(
@@ -206,12 +269,12 @@ def extract(
 
     sidecar = sidecar or {}
     meta = DocMeta()
-    meta.title = str(sidecar.get("title") or find_title(lines, simp_lines, raw_lines, raw_simp, html_title, kind))
+    meta.title = sidecar.get("title") or find_title(lines, simp_lines, raw_lines, raw_simp, html_title, kind)
     meta.date = sidecar.get("date") or find_date(raw_simp, Path(rel_path).name)
     title_simp = analysis.to_simplified(meta.title)
     body_simp = "\n".join(simp_lines)
-    if "year" in sidecar and sidecar["year"] is not None:
-        meta.year = int(sidecar["year"])
+    if "year" in sidecar:
+        meta.year = sidecar["year"]
     else:
         meta.year = find_year(meta.date, title_simp, body_simp)
     if "district" in sidecar:

@@ -10,11 +10,16 @@ from __future__ import annotations
 
 import os
 import re
-from dataclasses import dataclass
+import stat
+from dataclasses import dataclass, field
 from pathlib import Path
 
 TEXT_SUFFIXES = {".txt": "text", ".md": "markdown", ".markdown": "markdown", ".html": "html", ".htm": "html"}
 SAMPLE_BYTES = 256 * 1024
+# The largest file read. A real policy document is well under a megabyte of
+# text; past this it is a dump or a mistake, and reading it would cost the
+# whole run its memory (a link to /dev/zero never ends at all).
+MAX_FILE_BYTES = 64 * 1024 * 1024
 CANDIDATE_ENCODINGS = ["gb18030", "big5", "utf_16_le", "utf_16_be", "utf_8"]
 _BOMS = [
     (b"\xef\xbb\xbf", "utf-8-sig"),
@@ -39,19 +44,136 @@ class SourceFile:
         return TEXT_SUFFIXES[self.path.suffix.lower()]
 
 
-def find_files(corpus: Path) -> list[SourceFile]:
-    """Every indexable file below ``corpus``, in a stable order; hidden entries skipped."""
+@dataclass
+class Inventory:
+    """What a corpus folder holds: the files to read, the ones that cannot be
+    read at all (with the reason), and the folders that could not be listed —
+    whose documents must stay in the index, not be taken for deleted."""
+
+    files: list[SourceFile] = field(default_factory=list)
+    skipped: list[tuple[str, str]] = field(default_factory=list)  # (path as shown, reason)
+    kept: list[SourceFile] = field(default_factory=list)  # skipped, but their indexed version stays
+    unreadable_dirs: list[Path] = field(default_factory=list)
+
+
+_KINDS = [(stat.S_ISFIFO, "a named pipe (FIFO)"), (stat.S_ISCHR, "a character device"),
+          (stat.S_ISBLK, "a block device"), (stat.S_ISSOCK, "a socket"), (stat.S_ISDIR, "a folder")]
+
+
+def _not_regular(mode: int) -> str | None:
+    for test, what in _KINDS:
+        if test(mode):
+            return f"not a regular file ({what})"
+    return None if stat.S_ISREG(mode) else "not a regular file"
+
+
+def _size_reason(size: int) -> str:
+    return f"larger than the {MAX_FILE_BYTES // 2**20} MB limit ({size / 2**20:.1f} MB)"
+
+
+def scan(corpus: Path) -> Inventory:
+    """Every indexable file below ``corpus`` in a stable order (hidden entries
+    left out), checked before a byte is read: only regular files (a symbolic
+    link counts as what it points to) up to ``MAX_FILE_BYTES``, with names
+    that are text."""
     corpus = Path(corpus).resolve()
-    found = []
-    for root, dirs, files in os.walk(corpus):
+    inv = Inventory()
+
+    def unreadable(err: OSError):
+        inv.unreadable_dirs.append(Path(err.filename))
+        inv.skipped.append((_rel(Path(err.filename), corpus) + "/",
+                            f"folder cannot be read ({err.strerror}); its documents stay in the index"))
+
+    for root, dirs, files in os.walk(corpus, onerror=unreadable):
         dirs[:] = sorted(d for d in dirs if not d.startswith("."))
         for name in sorted(files):
             if name.startswith("."):
                 continue
             path = Path(root) / name
-            if path.suffix.lower() in TEXT_SUFFIXES:
-                found.append(SourceFile(path, corpus, path.relative_to(corpus).as_posix()))
-    return found
+            if path.suffix.lower() not in TEXT_SUFFIXES:
+                continue
+            rel = _rel(path, corpus)
+            if not _is_text_name(rel):
+                inv.skipped.append((rel, "file name is not valid UTF-8; rename the file"))
+                continue
+            source = SourceFile(path, corpus, rel)
+            try:
+                st = path.stat()
+            except OSError as exc:
+                inv.skipped.append((rel, f"cannot be opened ({exc.strerror or exc})"))
+                inv.kept.append(source)
+                continue
+            reason = _not_regular(st.st_mode) or (_size_reason(st.st_size) if st.st_size > MAX_FILE_BYTES else None)
+            if reason:
+                inv.skipped.append((rel, reason))
+                inv.kept.append(source)
+                continue
+            inv.files.append(source)
+    return inv
+
+
+def find_files(corpus: Path) -> list[SourceFile]:
+    """The files ``scan`` would read."""
+    return scan(corpus).files
+
+
+def _rel(path: Path, corpus: Path) -> str:
+    return path.relative_to(corpus).as_posix() if path != corpus else "."
+
+
+def _is_text_name(name: str) -> bool:
+    try:
+        name.encode("utf-8")
+    except UnicodeEncodeError:  # os.walk hands undecodable bytes over as surrogates
+        return False
+    return True
+
+
+def read_bytes(source: SourceFile) -> bytes:
+    """The file's bytes, or ``SkipFile``: opened without blocking (a FIFO put
+    in its place since the scan cannot hang the run) and read no further than
+    the size limit, whatever the file claims."""
+    try:
+        fd = os.open(source.path, os.O_RDONLY | os.O_NONBLOCK)
+    except OSError as exc:
+        raise SkipFile(f"cannot be opened ({exc.strerror or exc})") from None
+    with os.fdopen(fd, "rb") as fh:
+        reason = _not_regular(os.fstat(fd).st_mode)
+        if reason:
+            raise SkipFile(reason)
+        try:
+            data = fh.read(MAX_FILE_BYTES + 1)
+        except OSError as exc:
+            raise SkipFile(f"read error ({exc.strerror or exc})") from None
+    if len(data) > MAX_FILE_BYTES:
+        raise SkipFile(_size_reason(len(data)))
+    return data
+
+
+SIDECAR_SUFFIX = ".meta.json"
+MAX_SIDECAR_BYTES = 1024 * 1024
+
+
+def sidecar_path(path: Path) -> Path:
+    return path.with_name(path.name + SIDECAR_SUFFIX)
+
+
+def read_sidecar_bytes(path: Path) -> tuple[bytes, str | None]:
+    """The bytes of the document's ``<name>.meta.json`` (empty when there is
+    none) and, when one is there but cannot be used, why."""
+    sidecar = sidecar_path(path)
+    try:
+        st = sidecar.stat()
+    except OSError:
+        return b"", None
+    reason = _not_regular(st.st_mode) or ("larger than 1 MB" if st.st_size > MAX_SIDECAR_BYTES else None)
+    if reason:
+        return b"", f"{sidecar.name} ignored: {reason}"
+    try:
+        with open(os.open(sidecar, os.O_RDONLY | os.O_NONBLOCK), "rb") as fh:
+            return fh.read(MAX_SIDECAR_BYTES), None
+    except OSError as exc:
+        return b"", f"{sidecar.name} ignored: cannot be read ({exc.strerror or exc})"
 
 
 def _looks_binary(text: str) -> bool:
@@ -160,7 +282,7 @@ class RawDocument:
 
 def read_document(source: SourceFile, data: bytes | None = None) -> RawDocument:
     if data is None:
-        data = source.path.read_bytes()
+        data = read_bytes(source)
     text, encoding = decode_bytes(data)
     html_title = ""
     if source.kind == "html":

@@ -7,7 +7,8 @@ import sys
 from pathlib import Path
 
 from . import config
-from .cliutil import OneLineParser, fail, index_folder
+from .cliutil import OneLineParser, damaged_message, fail, index_folder, is_explicit
+from .engine import IndexDamaged
 
 _FACET_LABELS = {"district": "地区", "year": "年份", "domain": "领域"}
 
@@ -84,11 +85,18 @@ def _unhtml(snippet: str) -> str:
     return unescape(snippet.replace("<mark>", "\x00").replace("</mark>", "\x01"))
 
 
-def ensure_index(index_root: Path, corpora: list[Path] | None) -> None:
-    from .whoosh_engine import current_generation
+def ensure_index(parser, index_root: Path, corpora: list[Path] | None, explicit: bool) -> None:
+    """Build the index first only where there is none at all, and only at the
+    default location or from corpus folders the user named: a reading command
+    never writes over an index that exists, even a damaged one (that is
+    reported when it is opened), and a mistyped ``--index`` is an error, not
+    a new index of the seed corpus."""
+    from . import storage
 
-    if current_generation(index_root) is not None:
+    if not storage.is_missing(index_root):
         return
+    if explicit and not corpora:
+        parser.error(f"no index in {index_root}; build one with: search-index --corpus DIR --index {index_root}")
     from indexer.build import build_index
 
     corpora = corpora or [config.default_corpus()]
@@ -115,7 +123,7 @@ def main(argv: list[str] | None = None) -> int:
             parser.error(f"corpus folder not found: {corpus}")
     index_root = index_folder(parser, args.index)
     try:
-        ensure_index(index_root, args.corpus)
+        ensure_index(parser, index_root, args.corpus, explicit=is_explicit(args.index))
         service = SearchService(open_engine(index_root))
         opts = Options(args.district, args.year, args.domain, args.page, args.n, args.sort)
         result = service.search(args.query, opts, section_paths=not args.json)
@@ -123,6 +131,8 @@ def main(argv: list[str] | None = None) -> int:
         parser.error(str(exc))
     except KeyboardInterrupt:
         return 130
+    except IndexDamaged as exc:
+        return fail("search", damaged_message(exc, index_root))
     except Exception as exc:  # one line, never a traceback
         return fail("search", str(exc) or type(exc).__name__)
     try:

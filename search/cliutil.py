@@ -6,13 +6,45 @@ one-line message and exit code 2, so a script's log stays readable.
 from __future__ import annotations
 
 import argparse
+import re
 import sys
 from pathlib import Path
+
+# C0 and C1 controls, DEL, and the bidirectional overrides that reorder what a
+# terminal shows: text from indexed files must never drive the terminal.
+_ESCAPE_SEQUENCES = re.compile(r"\x1b\[[0-?]*[ -/]*[@-~]|\x9b[0-?]*[ -/]*[@-~]"  # CSI
+                               r"|\x1b\][^\x07\x1b\x9c]*(?:\x07|\x1b\\|\x9c)?"  # OSC, to BEL or ST
+                               r"|\x1b[@-_]")
+_CONTROLS = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+_UNSHOWABLE = re.compile(r"[\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069\ud800-\udfff]")
 
 
 class OneLineParser(argparse.ArgumentParser):
     def error(self, message: str):  # noqa: D401 - argparse's hook
         self.exit(2, f"{self.prog}: {message} (see {self.prog} --help)\n")
+
+
+def plain(text: str) -> str:
+    """Text from the index made safe for a terminal: control characters
+    (an escape sequence in a scraped page) are dropped; tabs stay, newlines
+    become spaces."""
+    if not text:
+        return text
+    return _CONTROLS.sub("", _ESCAPE_SEQUENCES.sub("", text.replace("\n", " ")))
+
+
+def shown(text: str) -> str:
+    """A file name or reason for a one-line report: every control character,
+    and every byte that was not UTF-8, written out as an escape (a newline in a
+    name cannot start a forged line)."""
+    def escape(m: re.Match) -> str:
+        ch = m.group()
+        code = ord(ch)
+        if 0xDC80 <= code <= 0xDCFF:  # an undecodable byte, as os.fsdecode hands it over
+            return f"\\x{code - 0xDC00:02x}"
+        return ch.encode("unicode_escape").decode("ascii") if code < 0x10000 else ch
+
+    return _UNSHOWABLE.sub(escape, text)
 
 
 def fail(prog: str, message: str, code: int = 1) -> int:
@@ -21,9 +53,20 @@ def fail(prog: str, message: str, code: int = 1) -> int:
     return code
 
 
+def is_explicit(given: Path | None) -> bool:
+    """``--index`` names somewhere other than the default location."""
+    from . import config
+
+    return given is not None and Path(given).resolve() != Path(config.default_index()).resolve()
+
+
+def damaged_message(exc: Exception, root: Path) -> str:
+    return f"the index is damaged ({exc}); rebuild it: search-index --rebuild --index {root} --corpus DIR"
+
+
 def index_folder(parser: argparse.ArgumentParser, given: Path | None) -> Path:
     """The index to use: ``--index`` or the default; a path that exists but is
-    not a folder is a usage error (the index is built there if missing)."""
+    not a folder is a usage error."""
     from . import config
 
     root = Path(given or config.default_index())

@@ -17,6 +17,16 @@ class IndexMissing(Exception):
     """There is no index at this location yet."""
 
 
+class IndexDamaged(Exception):
+    """An index is there but cannot be read. Nothing may build over it
+    silently: the user's documents may be in it."""
+
+
+class IndexIncomplete(Exception):
+    """A write did not hold everything the run gave it (a writer process
+    died, the disk filled): it must not go live."""
+
+
 @dataclass
 class ChunkRecord:
     chunk_id: str

@@ -1,21 +1,22 @@
 """Whoosh, the first and default implementation of ``search.engine.Engine``.
 
-Storage layout: ``<index>/CURRENT`` names the live generation folder
-(``gen-000003``). Incremental updates commit into the live generation (Whoosh
-commits are atomic: readers keep the last table of contents until the next one
-is written). A full rebuild writes a new generation and switches ``CURRENT``
-with an atomic rename when it has committed, so readers never see a half-built
-index, and a killed rebuild leaves the old one live.
+Generations, ``CURRENT`` and the lock are ``search.storage``'s. Incremental
+updates commit into the live generation (Whoosh commits are atomic: readers
+keep the last table of contents until the next one is written); a rebuild
+fills a new generation that goes live only when complete.
 """
 from __future__ import annotations
 
+import contextlib
 import json
 import os
-import re
+import pickle
+import queue
 import shutil
 import signal
 import threading
 import time
+from multiprocessing import Queue as MpQueue
 from pathlib import Path
 from typing import Iterator
 
@@ -24,8 +25,10 @@ from whoosh.analysis import Token as WToken
 from whoosh.analysis import Tokenizer as WTokenizer
 from whoosh.collectors import WrappingCollector
 from whoosh.multiproc import MpWriter, SubWriterTask
+from whoosh.util import random_name
+from whoosh.writing import SegmentWriter
 
-from . import analysis
+from . import analysis, storage
 from .engine import (
     AllOf,
     AnyOf,
@@ -34,14 +37,14 @@ from .engine import (
     EngineResult,
     Filters,
     Hit,
+    IndexDamaged,
+    IndexIncomplete,
     IndexMissing,
     Phrase,
     SearchRequest,
     Term,
 )
 
-CURRENT = "CURRENT"
-_GEN = re.compile(r"^gen-(\d{6})$")
 SCHEMA_VERSION = 1
 
 
@@ -123,59 +126,31 @@ def make_schema() -> fields.Schema:
     )
 
 
-# ------------------------------------------------------------------ storage
-
-
-def _generations(root: Path) -> list[Path]:
-    if not root.is_dir():
-        return []
-    return sorted(p for p in root.iterdir() if p.is_dir() and _GEN.match(p.name))
-
-
-def current_generation(root: Path) -> Path | None:
-    pointer = root / CURRENT
-    try:
-        name = pointer.read_text(encoding="utf-8").strip()
-    except OSError:
-        return None
-    gen = root / name
-    return gen if _GEN.match(name) and index.exists_in(str(gen)) else None
-
-
-def _switch(root: Path, gen: Path) -> None:
-    tmp = root / (CURRENT + ".tmp")
-    tmp.write_text(gen.name + "\n", encoding="utf-8")
-    with open(tmp, "rb") as fh:
-        os.fsync(fh.fileno())
-    os.replace(tmp, root / CURRENT)
-
-
-def _prune(root: Path, keep: set[Path]) -> None:
-    """Remove generations that are neither live nor the one before it (readers
-    that opened the previous one a moment ago may still be using it)."""
-    for gen in _generations(root):
-        if gen not in keep:
-            shutil.rmtree(gen, ignore_errors=True)
-
-
 # ------------------------------------------------------------------ writing
 
 
 class WhooshUpdate:
+    """One indexer run's changes, committed at once. Before the table of
+    contents that makes them visible is written, the segments are counted:
+    they must hold exactly what the index held, less what was deleted, plus
+    every paragraph this run gave the writer — otherwise nothing goes live."""
+
     def __init__(self, engine: "WhooshEngine", gen: Path, new_generation: bool, procs: int = 1):
         self.engine = engine
         self.gen = gen
         self.new_generation = new_generation
         self.ix = index.open_dir(str(gen))
+        self.before = 0 if new_generation else self.ix.doc_count()
         if procs > 1:
             # One segment per writer process, not merged at the end: merging
             # would cost as much single-process time as the writing saved.
-            self.writer = _OrphanSafeMpWriter(self.ix, procs=procs, multisegment=True, limitmb=256, timeout=5.0)
+            self.writer = _CheckedMpWriter(self.ix, procs=procs, multisegment=True, limitmb=256, timeout=5.0)
         else:
-            self.writer = self.ix.writer(timeout=5.0, limitmb=256)
+            self.writer = _CheckedSegmentWriter(self.ix, timeout=5.0, limitmb=256)
         self.writer.schema = self.ix.schema
         self.added = 0
         self.deleted = 0
+        self.documents: set[str] = set()
 
     def replace(self, doc: DocumentRecord) -> None:
         if not self.new_generation:
@@ -183,25 +158,64 @@ class WhooshUpdate:
         for chunk in doc.chunks:
             self.writer.add_document(**_chunk_fields(doc, chunk))
             self.added += 1
+        self.documents.add(doc.doc_id)
 
     def delete(self, doc_id: str) -> None:
         self.deleted += self.writer.delete_by_term("doc_id", doc_id) or 0
 
     def commit(self) -> None:
+        self.writer.expected = self.before - self.deleted + self.added
         self.writer.commit()
         if self.new_generation:
-            root = self.engine.root
-            previous = current_generation(root)
-            _switch(root, self.gen)
-            _prune(root, {self.gen} | ({previous} if previous else set()))
+            self._verify_documents()
+            storage.switch(self.engine.root, self.gen)
+            storage.clean(self.engine.root)
         self.engine.reopen()
+
+    def _verify_documents(self) -> None:
+        """Every document the run wrote is in the new generation (the
+        paragraph count was checked before the commit)."""
+        with index.open_dir(str(self.gen)).searcher() as s:
+            there = {_text(t) for t in s.reader().lexicon("doc_id")} if s.doc_count() else set()
+        missing = self.documents - there
+        if missing:
+            storage.discard(self.gen)
+            raise IndexIncomplete(f"the new index lacks {len(missing)} of the {len(self.documents)} documents written")
 
     def cancel(self) -> None:
         try:
-            self.writer.cancel()
+            if not self.writer.is_closed:
+                self.writer.cancel()
         finally:
             if self.new_generation:
-                shutil.rmtree(self.gen, ignore_errors=True)
+                storage.discard(self.gen)
+
+
+class _CountedCommit:
+    """Refuses to write a table of contents whose segments do not hold the
+    number of paragraphs expected (``expected``; None: no check)."""
+
+    expected: int | None = None
+
+    def _commit_toc(self, segments):
+        held = sum(seg.doc_count() for seg in segments)
+        if self.expected is not None and held != self.expected:
+            raise IndexIncomplete(f"the index would hold {held} paragraphs, but {self.expected} were written")
+        super()._commit_toc(segments)
+
+    def cancel(self):
+        """Also after a commit that failed half-way (segment files already
+        closed): the lock and the temporary files must go all the same."""
+        try:
+            super().cancel()
+        except Exception:
+            if not self.is_closed:
+                with contextlib.suppress(Exception):
+                    self._finish()
+
+
+class _CheckedSegmentWriter(_CountedCommit, SegmentWriter):
+    pass
 
 
 def _die_with_parent() -> None:
@@ -220,19 +234,120 @@ def _die_with_parent() -> None:
         pass  # not Linux: an orphan then ends when its queue breaks, or never
 
 
-class _OrphanSafeTask(SubWriterTask):
+class _ReportingTask(SubWriterTask):
+    """A writer process that dies with its parent and, when it fails (a full
+    disk), says why in one line on the error queue instead of a traceback."""
+
+    errors = None  # a multiprocessing queue, set before start()
+
     def run(self):
         _die_with_parent()
-        super().run()
+        try:
+            super().run()
+        except BaseException as exc:
+            try:
+                self.errors.put_nowait(_one_line(exc))
+            finally:
+                os._exit(1)
 
 
-class _OrphanSafeMpWriter(MpWriter):
+class _CheckedMpWriter(_CountedCommit, MpWriter):
+    """Whoosh's multiprocess writer, made to notice its processes dying.
+
+    Whoosh's own waits forever on a full job queue when every writer process
+    has died (a full disk, the OOM killer), and commits whatever segments came
+    back when one died: a partial index reported as success. Here every wait
+    looks at the processes, and a commit needs every one of them to have
+    ended cleanly with its segment."""
+
+    POLL = 0.5  # seconds between looks at the writer processes while waiting
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.errors = MpQueue()
+
     def _new_task(self):
-        task = _OrphanSafeTask(self.storage, self.indexname, self.jobqueue, self.resultqueue,
-                               self.subargs, self.multisegment)
+        task = _ReportingTask(self.storage, self.indexname, self.jobqueue, self.resultqueue,
+                              self.subargs, self.multisegment)
+        task.errors = self.errors
         self.tasks.append(task)
         task.start()
         return task
+
+    def _check_tasks(self) -> None:
+        for task in self.tasks:
+            if task.exitcode not in (None, 0):
+                raise IndexIncomplete(self._death(task))
+
+    def _death(self, task) -> str:
+        try:
+            reason = self.errors.get_nowait()
+        except queue.Empty:
+            code = task.exitcode
+            reason = f"killed by signal {-code}" if code and code < 0 else f"exit code {code}"
+        return f"a writer process failed ({reason})"
+
+    def _put(self, item) -> None:
+        while True:
+            try:
+                self.jobqueue.put(item, timeout=self.POLL)
+                return
+            except queue.Full:
+                self._check_tasks()
+
+    def _enqueue(self):
+        self._check_tasks()
+        filename = "%s.doclist" % random_name()
+        with self.temp_storage().create_file(filename).raw_file() as f:
+            for item in self.docbuffer:
+                pickle.dump(item, f, 2)
+        if len(self.tasks) < self.procs:
+            self._new_task()
+        self._put((filename, len(self.docbuffer)))
+        self.docbuffer = []
+
+    def _commit(self, mergetype, optimize, merge):
+        if self.docbuffer:
+            self._enqueue()
+        for _ in self.tasks:
+            self._put(None)
+        finalsegments = self._merge_segments(mergetype, optimize, merge)
+        results = []
+        for task in self.tasks:
+            while task.exitcode is None and len(results) < len(self.tasks):
+                try:  # a finished process hands in its segment before it exits
+                    results.append(self.resultqueue.get(timeout=self.POLL))
+                except queue.Empty:
+                    self._check_tasks()
+        while len(results) < len(self.tasks):
+            try:
+                results.append(self.resultqueue.get(timeout=self.POLL))
+            except queue.Empty:
+                self._check_tasks()
+                if all(t.exitcode is not None for t in self.tasks):
+                    raise IndexIncomplete(f"only {len(results)} of {len(self.tasks)} writer processes "
+                                          "handed in their part of the index") from None
+        for task in self.tasks:
+            task.join()
+        self._check_tasks()
+        finalsegments += [seg for _, _, seg in results]
+        if self._added:
+            finalsegments.append(self._finalize_segment())
+        else:
+            self._close_segment()
+        self._commit_toc(finalsegments)
+        self._finish()
+
+    def cancel(self):
+        for task in self.tasks:
+            if task.is_alive():
+                task.kill()  # MpWriter.cancel only flags Whoosh's own copy of the task
+            task.join(timeout=5)
+        super().cancel()
+
+
+def _one_line(exc: BaseException) -> str:
+    return (str(exc) or type(exc).__name__).splitlines()[0]
 
 
 def _chunk_fields(doc: DocumentRecord, chunk: ChunkRecord) -> dict:
@@ -278,12 +393,30 @@ class WhooshEngine:
         self._open_searchers: set = set()
 
     # -- lifecycle
-    def exists(self) -> bool:
-        return current_generation(self.root) is not None
+    def state(self) -> str:
+        """'missing', 'live' or 'damaged' (the live generation must open)."""
+        try:
+            self._open(storage.live_generation(self.root)).close()
+        except IndexMissing:
+            return "missing"
+        except IndexDamaged:
+            return "damaged"
+        return "live"
+
+    def check(self) -> None:
+        """Raise ``IndexMissing`` or ``IndexDamaged`` unless the index opens."""
+        self._open(storage.live_generation(self.root)).close()
+
+    @staticmethod
+    def _open(gen: Path):
+        try:
+            return index.open_dir(str(gen))
+        except Exception as exc:  # a lost or truncated table of contents, a bad pickle
+            raise IndexDamaged(f"{gen} cannot be read ({type(exc).__name__}: {_one_line(exc)})") from None
 
     def _pointer_state(self):
         try:
-            st = (self.root / CURRENT).stat()
+            st = (self.root / storage.CURRENT).stat()
             return (st.st_mtime_ns, st.st_ino, st.st_size)
         except OSError:
             return None
@@ -304,10 +437,8 @@ class WhooshEngine:
                 self._replace(current, view.searcher, close_old=False)
                 return view.searcher
             # an empty index has no segments for refresh() to reuse: open afresh
-        gen = current_generation(self.root)
-        if gen is None:
-            raise IndexMissing(f"no index in {self.root}")
-        fresh = index.open_dir(str(gen)).searcher()
+        gen = storage.live_generation(self.root)
+        fresh = self._open(gen).searcher()
         view.searcher, view.gen, view.stamp, view.epoch = fresh, gen, stamp, self._epoch
         self._replace(current, fresh)
         return fresh
@@ -340,24 +471,46 @@ class WhooshEngine:
 
     # -- writing
     def update(self, rebuild: bool = False, procs: int = 1) -> WhooshUpdate:
-        self.root.mkdir(parents=True, exist_ok=True)
-        live = current_generation(self.root)
-        if live is not None and not rebuild:
+        """Changes to the live index, or (``rebuild``) a new generation that
+        goes live when it commits. Call while holding ``storage.writing``."""
+        if not rebuild:
+            live = storage.live_generation(self.root)
+            self._open(live).close()
             return WhooshUpdate(self, live, new_generation=False, procs=procs)
-        numbers = [int(_GEN.match(g.name).group(1)) for g in _generations(self.root)]
-        gen = self.root / f"gen-{(max(numbers) + 1 if numbers else 1):06d}"
-        gen.mkdir()
-        index.create_in(str(gen), make_schema())
-        (gen / "reform-search.json").write_text(json.dumps({"schema": SCHEMA_VERSION}), encoding="utf-8")
-        # an abandoned generation from a killed run is not live: clear it away
-        _prune(self.root, {gen} | ({live} if live else set()))
-        return WhooshUpdate(self, gen, new_generation=True, procs=procs)
+        self.root.mkdir(parents=True, exist_ok=True)
+        gen = storage.new_generation(self.root)
+        try:
+            index.create_in(str(gen), make_schema())
+            (gen / "reform-search.json").write_text(json.dumps({"schema": SCHEMA_VERSION}), encoding="utf-8")
+            return WhooshUpdate(self, gen, new_generation=True, procs=procs)
+        except BaseException:
+            storage.discard(gen)  # a full disk must not leave one more empty generation per run
+            raise
+
+    def clean_up(self) -> list[str]:
+        """Remove what killed runs left: abandoned generations, half-written
+        pointers, and in the live generation the segment files and temporary
+        job files its table of contents does not name. Hold the lock."""
+        removed = storage.clean(self.root)
+        try:
+            live = storage.live_generation(self.root)
+            ix = self._open(live)
+        except (IndexMissing, IndexDamaged):
+            return removed
+        toc = index.TOC.read(ix.storage, ix.indexname)
+        before = set(os.listdir(live))
+        index.clean_files(ix.storage, ix.indexname, toc.generation, toc.segments)
+        for leftover in live.iterdir():
+            if leftover.is_dir() and leftover.name.endswith(".tmp"):  # a writer's temporary storage
+                shutil.rmtree(leftover, ignore_errors=True)
+        removed += sorted(before - set(os.listdir(live)))
+        return removed
 
     # -- inventory
     def indexed_documents(self) -> dict[str, tuple[str, str]]:
-        if not self.exists():
-            return {}
         s = self.searcher()
+        if not s.doc_count():
+            return {}
         out = {}
         reader = s.reader()
         for raw in reader.lexicon("doc_id"):

@@ -85,19 +85,20 @@ def test_second_indexer_on_the_same_index_is_refused_clearly(corpus, tmp_path):
     assert result.returncode == 1 and "another indexer" in result.stderr
 
 
-def test_failed_rebuild_leaves_the_previous_index_searchable(corpus, tmp_path, monkeypatch):
+def test_a_rebuild_in_which_every_file_fails_leaves_the_previous_index_searchable(corpus, tmp_path, monkeypatch):
     index = tmp_path / "ix"
     build_index([corpus], index, progress=False)
     before = SearchService(open_engine(index)).search("放管服")["total"]
     import indexer.build as build
 
     def boom(*a, **k):
-        raise RuntimeError("disk full")
+        raise RuntimeError("a bug every file sets off")
 
     monkeypatch.setattr(build, "process_file", boom)
-    with pytest.raises(RuntimeError):
+    with pytest.raises(build.RunFailed, match="no file could be processed"):
         build_index([corpus], index, rebuild=True, progress=False)
     assert SearchService(open_engine(index)).search("放管服")["total"] == before
+    assert [g.name for g in index.iterdir() if g.name.startswith("gen-")] == ["gen-000001"]
 
 
 def test_parallel_writers_build_the_same_index(tmp_path, service):

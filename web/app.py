@@ -16,7 +16,7 @@ from pathlib import Path
 
 from flask import Flask, Response, abort, jsonify, render_template, request
 
-from search.engine import IndexMissing
+from search.engine import IndexDamaged, IndexMissing
 from search.service import BadRequest, SearchService, open_engine
 
 from .chart import bar_chart
@@ -139,6 +139,13 @@ def create_app(service: SearchService | None = None, index: str | Path | None = 
             return jsonify({"error": f"索引不存在：{exc}"}), 503
         return render_template("error.html", title="还没有索引",
                                message="请先运行 search-index 建立索引，再刷新本页。"), 503
+
+    @app.errorhandler(IndexDamaged)
+    def damaged_index(exc):
+        if request.path.startswith("/api/"):
+            return jsonify({"error": f"索引已损坏：{exc}；请运行 search-index --rebuild 重建"}), 503
+        return render_template("error.html", title="索引已损坏",
+                               message="请运行 search-index --rebuild 重建索引，再刷新本页。"), 503
 
     @app.errorhandler(405)
     def not_allowed(_):

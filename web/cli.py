@@ -15,7 +15,8 @@ import sys
 from pathlib import Path
 
 from search import config
-from search.cliutil import OneLineParser, fail, index_folder
+from search.cliutil import OneLineParser, damaged_message, fail, index_folder, is_explicit
+from search.engine import IndexDamaged
 
 DEFAULT_TIME_LIMIT = 5.0  # seconds
 
@@ -112,7 +113,10 @@ def main(argv: list[str] | None = None) -> int:
     try:
         from search.cli import ensure_index
 
-        ensure_index(index_root, None)
+        ensure_index(parser, index_root, None, explicit=is_explicit(args.index))
+        from search.service import open_engine
+
+        open_engine(index_root).check()  # a damaged index: say so now, not on every request
         sock = socket.create_server((args.host, args.port), backlog=1024, reuse_port=False)
         sock.setblocking(False)
         print(f"改革检索: http://{args.host}:{args.port}/  (index {index_root.resolve()}, "
@@ -123,6 +127,8 @@ def main(argv: list[str] | None = None) -> int:
         return _prefork(sock, index_root, args)
     except KeyboardInterrupt:
         return 0
+    except IndexDamaged as exc:
+        return fail("search-web", damaged_message(exc, index_root))
     except Exception as exc:  # one line, never a traceback (e.g. port in use)
         return fail("search-web", str(exc) or type(exc).__name__)
 

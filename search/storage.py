@@ -1,0 +1,159 @@
+"""An index folder on disk, whatever engine fills it.
+
+Layout: ``<index>/CURRENT`` names the live generation folder (``gen-000003``);
+``PREVIOUS`` the one it replaced, kept until the next switch so a reader that
+opened it a moment ago can finish; ``.indexer.lock`` lets one indexer write.
+A rebuild fills a new generation and switches ``CURRENT`` with an atomic
+rename only when it is complete, so a reader sees the old index or the whole
+new one, never a part.
+
+Three states matter to a user, and they are kept apart on purpose: *missing*
+(no folder, or an empty one: a first run may build it), *live*, and
+*damaged* (something is there but ``CURRENT`` does not lead to it). A reading
+command must never take damaged for missing: building over it would replace
+a user's index with whatever corpus it found.
+"""
+from __future__ import annotations
+
+import contextlib
+import os
+import re
+import shutil
+from pathlib import Path
+
+from filelock import FileLock, Timeout
+
+from .engine import IndexDamaged, IndexMissing
+
+CURRENT = "CURRENT"
+PREVIOUS = "PREVIOUS"
+LOCK_NAME = ".indexer.lock"
+_GEN = re.compile(r"^gen-(\d{6})$")
+
+
+class IndexBusy(Exception):
+    """Another indexer holds the index."""
+
+
+def generations(root: Path) -> list[Path]:
+    if not root.is_dir():
+        return []
+    return sorted(p for p in root.iterdir() if p.is_dir() and _GEN.match(p.name))
+
+
+def is_missing(root: Path) -> bool:
+    """No index has ever been written here: no folder, or one with nothing of
+    an index in it (a lock file left by a run that built nothing is nothing)."""
+    root = Path(root)
+    if not root.is_dir():
+        return True
+    return not any(p.name != LOCK_NAME for p in root.iterdir())
+
+
+def _read_pointer(root: Path, name: str) -> str | None:
+    try:
+        value = (root / name).read_text(encoding="utf-8", errors="replace").strip()
+    except OSError:
+        return None
+    return value if _GEN.match(value) else None
+
+
+def live_generation(root: Path) -> Path:
+    """The folder readers should open; ``IndexMissing`` or ``IndexDamaged``
+    with a reason a user can act on."""
+    root = Path(root)
+    if is_missing(root):
+        raise IndexMissing(f"no index in {root}")
+    pointer = root / CURRENT
+    if not pointer.exists():
+        raise IndexDamaged(f"{pointer} is missing")
+    name = _read_pointer(root, CURRENT)
+    if name is None:
+        raise IndexDamaged(f"{pointer} does not name a generation")
+    gen = root / name
+    if not gen.is_dir():
+        raise IndexDamaged(f"{pointer} names {name}, which is not there")
+    return gen
+
+
+def state(root: Path) -> str:
+    """'missing', 'live' or 'damaged' (engines check the generation's own files)."""
+    try:
+        live_generation(root)
+    except IndexMissing:
+        return "missing"
+    except IndexDamaged:
+        return "damaged"
+    return "live"
+
+
+def new_generation(root: Path) -> Path:
+    numbers = [int(_GEN.match(g.name).group(1)) for g in generations(root)]
+    gen = root / f"gen-{(max(numbers) + 1 if numbers else 1):06d}"
+    gen.mkdir(parents=True)
+    return gen
+
+
+def _write_pointer(root: Path, name: str, value: str) -> None:
+    tmp = root / (name + ".tmp")
+    with open(tmp, "w", encoding="utf-8") as fh:
+        fh.write(value + "\n")
+        fh.flush()
+        os.fsync(fh.fileno())
+    os.replace(tmp, root / name)
+
+
+def switch(root: Path, gen: Path) -> None:
+    """Make ``gen`` live (atomic for readers); the one it replaces becomes PREVIOUS."""
+    previous = _read_pointer(root, CURRENT)
+    if previous and previous != gen.name and (root / previous).is_dir():
+        _write_pointer(root, PREVIOUS, previous)
+    _write_pointer(root, CURRENT, gen.name)
+    dir_fd = os.open(root, os.O_RDONLY)
+    try:
+        os.fsync(dir_fd)  # the rename itself reaches the disk
+    finally:
+        os.close(dir_fd)
+
+
+def clean(root: Path) -> list[str]:
+    """Remove what no reader can be using: generations that are neither live
+    nor previous (abandoned by a killed or failed run, or two switches old)
+    and half-written pointer files. Call it only while holding the lock. A
+    damaged index keeps its generations: they may be all the user has, until
+    a rebuild succeeds."""
+    root = Path(root)
+    removed = []
+    for tmp in (root / (CURRENT + ".tmp"), root / (PREVIOUS + ".tmp")):
+        if tmp.exists():
+            tmp.unlink()
+            removed.append(tmp.name)
+    live = _read_pointer(root, CURRENT)
+    if live is None or not (root / live).is_dir():
+        return removed
+    keep = {live, _read_pointer(root, PREVIOUS)}
+    for gen in generations(root):
+        if gen.name not in keep:
+            shutil.rmtree(gen, ignore_errors=True)
+            removed.append(gen.name)
+    return removed
+
+
+def discard(gen: Path) -> None:
+    shutil.rmtree(gen, ignore_errors=True)
+
+
+@contextlib.contextmanager
+def writing(root: Path, timeout: float = 0.0):
+    """Hold the index's writer lock (``IndexBusy`` if another indexer has it)."""
+    root = Path(root)
+    root.mkdir(parents=True, exist_ok=True)
+    lock = FileLock(str(root / LOCK_NAME))
+    try:
+        lock.acquire(timeout=timeout)
+    except Timeout:
+        raise IndexBusy(f"another indexer is writing {root}; try again when it has finished") from None
+    try:
+        yield
+    finally:
+        lock.release()
