@@ -3,18 +3,30 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import sys
 from pathlib import Path
 
 from . import config
-from .cliutil import OneLineParser, damaged_message, fail, index_folder, is_explicit
+from .cliutil import OneLineParser, damaged_message, fail, index_folder, is_explicit, plain, shown
 from .engine import IndexDamaged
 
 _FACET_LABELS = {"district": "地区", "year": "年份", "domain": "领域"}
 
 
+class QueryParser(OneLineParser):
+    """A query may start with its exclusion (``search -督查``): a dash before
+    a Chinese word or a quote is the query language's NOT, never an option
+    (options are ASCII), so no ``--`` is needed."""
+
+    def _parse_optional(self, arg_string):
+        if len(arg_string) > 1 and arg_string[0] == "-" and not arg_string[1].isascii():
+            return None
+        return super()._parse_optional(arg_string)
+
+
 def build_parser() -> OneLineParser:
-    p = OneLineParser(prog="search", description="Search Chinese reform documents.")
+    p = QueryParser(prog="search", description="Search Chinese reform documents.")
     p.add_argument("query", help='search words, e.g. 放管服 or "营商环境" district:龙华区')
     p.add_argument("--district", action="append", default=[], metavar="D", help="filter by district (repeatable)")
     p.add_argument("--year", action="append", default=[], metavar="Y", help="2020 or 2018-2021 (repeatable)")
@@ -51,9 +63,9 @@ def format_human(result: dict, color: bool) -> str:
         lines.append("没有找到匹配的段落。")
     for n, hit in enumerate(result["hits"], first):
         lines.append("")
-        lines.append(f"{bold}{n}. {hit['title']}{reset}")
-        meta = " · ".join(x for x in [hit["district"] or "", str(hit["year"] or ""), "、".join(hit["domains"])] if x)
-        where = f"第 {hit['paragraph']} 段 · {hit['source']}"
+        lines.append(f"{bold}{n}. {plain(hit['title'])}{reset}")
+        meta = plain(" · ".join(x for x in [hit["district"] or "", str(hit["year"] or ""), "、".join(hit["domains"])] if x))
+        where = f"第 {hit['paragraph']} 段 · {shown(hit['source'])}"
         lines.append(f"   {meta}  {dim}{where}{reset}" if meta else f"   {dim}{where}{reset}")
         # the whole heading path, marked: a paragraph found through its
         # heading (深化“放管服”改革 › 一是…) shows why it matched
@@ -62,7 +74,7 @@ def format_human(result: dict, color: bool) -> str:
             path = _unhtml(path).replace("\x00", hl_on).replace("\x01", hl_off + dim)
             lines.append(f"   {dim}〔{path}〕{reset}")
         elif hit["section"]:
-            lines.append(f"   {dim}〔{hit['section']}〕{reset}")
+            lines.append(f"   {dim}〔{plain(hit['section'])}〕{reset}")
         # the snippet is HTML; the terminal wants the plain text with our markers
         text = _unhtml(hit["snippet"]).replace("\x00", hl_on).replace("\x01", hl_off)
         lines.append(f"   {text}")
@@ -72,17 +84,22 @@ def format_human(result: dict, color: bool) -> str:
         for key in ("district", "year", "domain"):
             counts = facets.get(key) or {}
             if counts:
-                shown = "  ".join(f"{k} {v}" for k, v in counts.items())
-                lines.append(f"{_FACET_LABELS[key]}：{shown}")
+                listed = "  ".join(f"{plain(k)} {v}" for k, v in counts.items())
+                lines.append(f"{_FACET_LABELS[key]}：{listed}")
     for note in result["notes"]:
-        lines.append(f"提示：{note}")
+        lines.append(f"提示：{plain(note)}")
     return "\n".join(lines)
 
 
 def _unhtml(snippet: str) -> str:
+    """The snippet's text with \\x00/\\x01 where marks open and close. The
+    marks are the only tags in our HTML (the text's own ``<`` is escaped), so
+    splitting on them is exact; the text between them loses its control
+    characters, so only our own markers become escape sequences."""
     from html import unescape
 
-    return unescape(snippet.replace("<mark>", "\x00").replace("</mark>", "\x01"))
+    return "".join("\x00" if part == "<mark>" else "\x01" if part == "</mark>" else plain(unescape(part))
+                   for part in re.split(r"(</?mark>)", snippet))
 
 
 def ensure_index(parser, index_root: Path, corpora: list[Path] | None, explicit: bool) -> None:
