@@ -6,7 +6,8 @@ Headings are recognised by their shape, because scraped pages keep no markup:
 punctuation (news sub-titles; consecutive ones form one heading). A paragraph
 that opens with a short sentence (``深化经济领域改革。…``) carries that sentence
 as its innermost heading. Headings are not chunks themselves; their text is
-indexed with every paragraph below them.
+indexed with every paragraph below them, and a heading with no paragraph
+below it is a paragraph of its own, so no line a reader sees is lost.
 """
 from __future__ import annotations
 
@@ -17,6 +18,7 @@ MAX_CHUNK = 600
 HARD_SPLIT = 500
 SHORT_HEADING = 25
 RUN_IN_HEADING = 25
+MAX_MD_HEADING = 120
 
 _LEVEL1 = re.compile(r"^[一二三四五六七八九十百]+[、.．]")
 _LEVEL2 = re.compile(r"^[（(][一二三四五六七八九十百]+[）)]")
@@ -42,10 +44,12 @@ class Chunk:
 
 def _heading(line: str, kind: str) -> tuple[int, str] | None:
     """``(level, shape)`` of a heading line, or None for a paragraph. ``shape`` is
-    'short' for a bare short line, 'marker' for 亮点N, 'structured' otherwise."""
+    'short' for a bare short line, 'marker' for 亮点N, 'structured' otherwise.
+    A Markdown ``#`` line longer than any heading is a paragraph (a page
+    scraped onto one line that starts with its title)."""
     if kind == "markdown":
         m = _MD_HEADING.match(line)
-        if m:
+        if m and len(line) <= MAX_MD_HEADING:
             return len(m.group(1)), "structured"
     size = len(line)
     if _MARKER.match(line):
@@ -53,9 +57,12 @@ def _heading(line: str, kind: str) -> tuple[int, str] | None:
     m = _LAW_PART.match(line)
     if m and size <= 40 and not _SENTENCE_END.search(line):
         return {"编": 1, "章": 2, "节": 3}[m.group(1)], "structured"
-    if _LEVEL1.match(line) and size <= 40 and not _SENTENCE_END.search(line[:-1]):
+    # an enumerated line that ends like a sentence or a clause (（三）未依法处理举报的；)
+    # is an item of a list, not a heading
+    item = _SENTENCE_END.search(line) or line.endswith(("，", ",", "：", ":"))
+    if _LEVEL1.match(line) and size <= 40 and not item:
         return 1, "structured"
-    if _LEVEL2.match(line) and size <= 40 and not _SENTENCE_END.search(line[:-1]):
+    if _LEVEL2.match(line) and size <= 40 and not item:
         return 2, "structured"
     if _LAW_ARTICLE.match(line):
         return None
@@ -67,7 +74,7 @@ def _heading(line: str, kind: str) -> tuple[int, str] | None:
 def _heading_text(line: str, kind: str) -> str:
     if kind == "markdown":
         m = _MD_HEADING.match(line)
-        if m:
+        if m and len(line) <= MAX_MD_HEADING:
             return m.group(2).strip().strip("*").strip()
     return line
 
@@ -110,15 +117,68 @@ def _norm(s: str) -> str:
     return re.sub(r"[\W_]+", "", s)
 
 
+@dataclass
+class _Heading:
+    level: int
+    text: str
+    lines: list[str]  # the lines it was made of (a title and its sub-title are one heading)
+    covered: bool = False  # a paragraph stood under it
+
+
+_MD_LIST = re.compile(r"^(?:[-*+]|\d{1,3}[.)])\s+(.*)$")
+_MD_TABLE_RULE = re.compile(r"^\|?\s*:?-{2,}:?\s*(\|\s*:?-{2,}:?\s*)*\|?$")
+
+
+def _markdown_body(line: str) -> str | None:
+    """A Markdown list item or table row as its text (never a heading: short
+    items would otherwise be taken for headings and vanish); '' for a table's
+    rule line, which carries no text; None for any other line."""
+    if _MD_TABLE_RULE.match(line):
+        return ""
+    if line.startswith("|") and line.count("|") >= 2:
+        return " | ".join(cell.strip() for cell in line.strip("|").split("|") if cell.strip())
+    m = _MD_LIST.match(line)
+    return m.group(1).strip() if m else None
+
+
 def chunk_lines(lines: list[str], kind: str = "text", title: str = "") -> list[Chunk]:
+    """Paragraphs with their heading paths. Every line survives as text a
+    search can find: a heading with no paragraph under it (a plan's item
+    with no body, a table of contents) becomes a paragraph itself, line by
+    line, under the headings above it."""
     chunks: list[Chunk] = []
-    stack: list[tuple[int, str]] = []  # (level, heading)
+    stack: list[_Heading] = []
     seen: set[str] = set()
     title_key = _norm(title)
     paragraph = 0
 
+    def emit(text: str, path: list[str]) -> None:
+        nonlocal paragraph
+        key = _norm(text)
+        if not key or key in seen:
+            return
+        seen.add(key)
+        paragraph += 1
+        for part, piece in enumerate(split_long(text), 1):
+            chunks.append(Chunk(paragraph, part, piece, list(path)))
+
+    def pop() -> None:
+        head = stack.pop()
+        if not head.covered:
+            for text in head.lines:
+                emit(text, [h.text for h in stack])
+
     previous_shape = None  # shape of the heading on the line before, if any
     for number, line in enumerate(lines):
+        if kind == "markdown":
+            body = _markdown_body(line)
+            if body is not None:
+                previous_shape = None
+                if body:
+                    for h in stack:
+                        h.covered = True
+                    emit(body, [h.text for h in stack])
+                continue
         heading = _heading(line, kind)
         text = _heading_text(line, kind)
         if heading is not None and title_key and _norm(text) == title_key and not chunks:
@@ -127,24 +187,24 @@ def chunk_lines(lines: list[str], kind: str = "text", title: str = "") -> list[C
             level, shape = heading
             if stack and (previous_shape == "marker" or (previous_shape == "short" and shape == "short")):
                 # 亮点3 + its title, or a title + sub-title: one heading
-                lvl, head = stack.pop()
-                stack.append((lvl, head + " " + text))
+                stack[-1].text += " " + text
+                stack[-1].lines.append(text)
             else:
-                while stack and stack[-1][0] >= level:
-                    stack.pop()
-                stack.append((level, text))
+                while stack and stack[-1].level >= level:
+                    pop()
+                stack.append(_Heading(level, text, [text]))
             previous_shape = shape
             continue
         previous_shape = None
-        key = _norm(line)
-        if not key or key in seen or (key == title_key and number == 0 and len(lines) > 1):
+        if _norm(line) == title_key and number == 0 and len(lines) > 1:
             continue
-        seen.add(key)
-        paragraph += 1
-        path = [h for _, h in stack]
+        if kind == "markdown" and line.startswith("#"):
+            line = _MD_HEADING.match(line).group(2)  # too long for a heading: a paragraph
+        for h in stack:
+            h.covered = True
+        path = [h.text for h in stack]
         lead = run_in_heading(line)
-        if lead:
-            path = path + [lead]
-        for part, piece in enumerate(split_long(line), 1):
-            chunks.append(Chunk(paragraph, part, piece, list(path)))
+        emit(line, path + [lead] if lead else path)
+    while stack:
+        pop()
     return chunks

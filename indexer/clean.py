@@ -67,20 +67,29 @@ def simplified_lines(lines: list[str]) -> list[str]:
     return out if len(out) == len(lines) else [analysis.to_simplified(x) for x in lines]
 
 
+# Boilerplate is a short line: a rule never drops a line longer than this,
+# however it starts (a page scraped onto one line may begin with 来源：…).
+MAX_BOILERPLATE_CHARS = 200
+
+
 def drop_boilerplate(lines: list[str], simp: list[str], rules: Rules | None = None) -> list[int]:
     """Indexes of the lines to keep."""
     rules = rules or load_rules()
     n = len(lines)
     end = n
+
+    def matches(patterns, s: str) -> bool:
+        return len(s) <= MAX_BOILERPLATE_CHARS and any(p.search(s) for p in patterns)
+
     for i in range(n // 2, n):
-        if any(p.search(simp[i]) for p in rules.footer):
+        if matches(rules.footer, simp[i]):
             end = i
             break
-    repeated = Counter(s for s in simp[:end] if any(p.search(s) for p in rules.repeat))
+    repeated = Counter(s for s in simp[:end] if matches(rules.repeat, s))
     keep = []
     for i in range(end):
         s = simp[i]
-        if any(p.search(s) for p in rules.drop):
+        if matches(rules.drop, s):
             continue
         if repeated.get(s, 0) >= 2:
             continue

@@ -31,6 +31,7 @@ _PLAN = re.compile(r"《[^》]{0,40}?((?:19|20)\d{2})\s*年[^》]{0,20}?(?:改�
 _NOTICE_TITLE = re.compile(r"关于印发《(.+?)》的通知")
 _NAME_FIELD = re.compile(r"^名\s*称\s*[:：]\s*(.+)$")
 _SENTENCE_END = re.compile(r"[。！？；!?;]")
+MAX_TITLE = 120
 
 
 @dataclass
@@ -95,7 +96,7 @@ def find_title(
         return html_title.split("_")[0].split(" - ")[0].strip()
     if kind == "markdown":
         for line in lines[:5]:
-            if line.startswith("#"):
+            if line.startswith("#") and len(line) <= MAX_TITLE:
                 return line.lstrip("#").strip()
     for line in all_simp[-6:]:
         m = _TRAILER.match(line)
@@ -270,6 +271,8 @@ def extract(
     sidecar = sidecar or {}
     meta = DocMeta()
     meta.title = sidecar.get("title") or find_title(lines, simp_lines, raw_lines, raw_simp, html_title, kind)
+    if len(meta.title) > MAX_TITLE:  # a title is indexed with every paragraph: never a whole page
+        meta.title = meta.title[:MAX_TITLE] + "…"
     meta.date = sidecar.get("date") or find_date(raw_simp, Path(rel_path).name)
     title_simp = analysis.to_simplified(meta.title)
     body_simp = "\n".join(simp_lines)
