@@ -247,8 +247,15 @@ class SearchService:
         return out
 
     # -------------------------------------------------------------- document
-    def document(self, doc_id: str, q: str = "") -> dict | None:
-        doc = self.engine.document(doc_id)
+    def document(self, doc_id: str, q: str = "", at: int = 1, per_page: int | None = None) -> dict | None:
+        """The cleaned document with the query marked; ``per_page``: only the
+        block of that many paragraphs that holds paragraph ``at`` (what one
+        request of a huge document may render)."""
+        first, last = 1, None
+        if per_page:
+            first = (max(1, at) - 1) // per_page * per_page + 1
+            last = first + per_page - 1
+        doc = self.engine.document(doc_id, first, last)
         if doc is None:
             return None
         words = highlight.Marks()
@@ -271,7 +278,9 @@ class SearchService:
                 "text": c.text, "html": highlight.render(c.text, spans), "matches": len(spans),
             })
         return {"doc_id": doc.doc_id, "title": doc.title, "source": doc.source, "district": doc.district,
-                "year": doc.year, "date": doc.date, "paragraphs": paragraphs}
+                "year": doc.year, "date": doc.date, "paragraphs": paragraphs,
+                "paragraph_count": doc.paragraph_count, "first": first,
+                "last": min(last or doc.paragraph_count, doc.paragraph_count)}
 
 
 def _marked_path(path: list[str], marks) -> str:

@@ -687,25 +687,34 @@ class WhooshEngine:
                 hits.append(Hit(dict(hit.fields()), _relevance(hit.score)))
         return EngineResult(total=total, hits=hits, facets=counts, timed_out=timed_out)
 
-    def document(self, doc_id: str) -> DocumentRecord | None:
+    def document(self, doc_id: str, first: int = 1, last: int | None = None) -> DocumentRecord | None:
         s = self.searcher()
-        results = s.search(wq.Term("doc_id", doc_id), limit=None, sortedby="paragraph")
-        if not results:
+        if not s.doc_count():
             return None
-        stored = [dict(h.fields()) for h in results]
+        # A document's chunks are written in order by one writer into one
+        # segment, so their numbers are in reading order; only the chunks of
+        # the paragraphs asked for are read (a 50 MB document is not loaded
+        # to show one page of it).
+        docnums = sorted(s.docs_for_query(wq.Term("doc_id", doc_id)))
+        if not docnums:
+            return None
+        numbers = s.reader().column_reader("paragraph")
+        wanted = [d for d in docnums if first <= numbers[d] and (last is None or numbers[d] <= last)]
+        stored = [s.stored_fields(d) for d in (wanted or docnums[:1])]
         stored.sort(key=lambda x: (x["paragraph"], x.get("part", 1)))
-        first = stored[0]
+        head = stored[0]
         doc = DocumentRecord(
             doc_id=doc_id,
-            source=first["source"],
-            corpus=first["corpus"],
-            title=first["title"],
-            date=first["date"] or None,
-            year=int(first["year"]) if first["year"] else None,
-            district=first["district"] or None,
-            content_hash=first["content_hash"],
+            source=head["source"],
+            corpus=head["corpus"],
+            title=head["title"],
+            date=head["date"] or None,
+            year=int(head["year"]) if head["year"] else None,
+            district=head["district"] or None,
+            content_hash=head["content_hash"],
+            paragraph_count=numbers[docnums[-1]],
         )
-        for x in stored:
+        for x in (stored if wanted else []):
             doc.chunks.append(ChunkRecord(x["chunk_id"], x["paragraph"], x.get("part", 1), x["text"],
                                           list(x.get("section_path") or []),
                                           [d for d in x["domain"].split(",") if d]))

@@ -23,9 +23,11 @@ from .chart import bar_chart
 from .state import FACETS, MAX_PAGE, SearchState, chips, facet_records
 
 DOC_ID = re.compile(r"^[0-9a-f]{16}$")
+READ_METHODS = ("GET", "HEAD")
 EXPORT_FORMATS = ("csv", "json")
 EXPORT_COLUMNS = ["doc_id", "chunk_id", "title", "source", "paragraph", "section", "district", "year",
                   "date", "domains", "score", "text"]
+DOC_PAGE_PARAGRAPHS = 200  # one request renders at most this many paragraphs of a document
 EXAMPLES = ["放管服", "营商环境", "强区放权", "“一网通办”", "城中村 district:龙华区"]
 
 
@@ -40,6 +42,17 @@ def create_app(service: SearchService | None = None, index: str | Path | None = 
     if service is None:
         service = SearchService(open_engine(index), time_limit=time_limit)
     app.extensions["search_service"] = service
+
+    @app.before_request
+    def only_reads():
+        # Flask answers OPTIONS itself and a POST to a GET route without an
+        # Allow header; this server reads, so anything but GET/HEAD is 405.
+        if request.method not in READ_METHODS:
+            resp = jsonify({"error": "this server only reads: use GET"})
+            resp.status_code = 405
+            resp.headers["Allow"] = ", ".join(READ_METHODS)
+            return resp
+        return None
 
     @app.after_request
     def security_headers(resp: Response) -> Response:
@@ -73,11 +86,17 @@ def create_app(service: SearchService | None = None, index: str | Path | None = 
         if not DOC_ID.match(doc_id):
             abort(404)
         q = (request.args.get("q") or "")[:1000]
-        doc = service.document(doc_id, q)
+        at = request.args.get("at", "1")
+        at = int(at) if at.isdigit() and len(at) < 9 else 1
+        doc = service.document(doc_id, q, at=at, per_page=DOC_PAGE_PARAGRAPHS)
         if doc is None:
             abort(404)
         back = SearchState.from_args(request.args)[0]
-        return render_template("doc.html", doc=doc, q=q, back_url=back.url() if not back.is_empty() else "/")
+        here = back.url(f"/doc/{doc_id}")
+        block = {"prev": _with_at(here, doc["first"] - DOC_PAGE_PARAGRAPHS) if doc["first"] > 1 else None,
+                 "next": _with_at(here, doc["last"] + 1) if doc["last"] < doc["paragraph_count"] else None}
+        return render_template("doc.html", doc=doc, q=q, block=block,
+                               back_url=back.url() if not back.is_empty() else "/")
 
     # ------------------------------------------------------------ API
     @app.get("/api/search")
@@ -147,9 +166,6 @@ def create_app(service: SearchService | None = None, index: str | Path | None = 
         return render_template("error.html", title="索引已损坏",
                                message="请运行 search-index --rebuild 重建索引，再刷新本页。"), 503
 
-    @app.errorhandler(405)
-    def not_allowed(_):
-        return jsonify({"error": "this server only reads: use GET"}), 405
 
     @app.errorhandler(500)
     def server_error(_):
@@ -159,6 +175,10 @@ def create_app(service: SearchService | None = None, index: str | Path | None = 
 
     app.jinja_env.globals["FACETS"] = FACETS
     return app
+
+
+def _with_at(url: str, paragraph: int) -> str:
+    return url + ("&" if "?" in url else "?") + f"at={paragraph}"
 
 
 def _json_error(message: str, status: int = 400):
@@ -187,7 +207,8 @@ def _results_view(state: SearchState, result: dict) -> dict:
     hits = []
     for h in result["hits"]:
         doc_state = state.at_page(1)
-        hits.append({**h, "doc_url": doc_state.url(f"/doc/{h['doc_id']}") + f"#p{h['paragraph']}"})
+        doc_url = _with_at(doc_state.url(f"/doc/{h['doc_id']}"), h["paragraph"])
+        hits.append({**h, "doc_url": doc_url + f"#p{h['paragraph']}"})
     facets = facet_records(state, result["facets"])
     years = sorted((y, c) for y, c in result["facets"].get("year", {}).items())
     year_chart = bar_chart([(y, c, state.toggle("year", y).url()) for y, c in years], "每年匹配段落数")

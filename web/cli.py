@@ -49,12 +49,37 @@ def app_for(argv: list[str]):
     return make_app(args.index or config.default_index(), args)
 
 
+# What one server process holds open for the public, with the reasons:
+# - connections: idle or slow clients each keep one; 1,000 per process (with
+#   poll(), not select(), whose 1,024-descriptor ceiling would crash the loop)
+#   before a new one waits in the listen backlog;
+# - an idle or slow connection is dropped after 15 s without a byte, and
+#   looked for every 2 s, so a crowd of idle sockets frees its places quickly;
+# - a request's headers stop at 64 KB and its body at 64 KB (the server only
+#   answers GET).
+SERVER_LIMITS = dict(connection_limit=1000, asyncore_use_poll=True, channel_timeout=15, cleanup_interval=2,
+                     backlog=2048, max_request_header_size=65536, max_request_body_size=65536)
+
+
 def _serve(sock: socket.socket, index_root: Path, args) -> None:
     import waitress
 
     app = make_app(index_root, args)
-    waitress.serve(app, sockets=[sock], threads=args.threads, channel_timeout=60, connection_limit=200,
-                   ident="reform-search")
+    waitress.serve(app, sockets=[sock], threads=args.threads, ident="reform-search", **SERVER_LIMITS)
+
+
+def _enough_descriptors() -> None:
+    """Each connection is a file descriptor: raise the soft limit as far as the
+    hard one allows, so 1,000 connections per process fit."""
+    try:
+        import resource
+
+        soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+        want = SERVER_LIMITS["connection_limit"] + 256
+        if soft != resource.RLIM_INFINITY and soft < want:
+            resource.setrlimit(resource.RLIMIT_NOFILE, (want if hard == resource.RLIM_INFINITY else min(want, hard), hard))
+    except (ImportError, ValueError, OSError):
+        pass
 
 
 def _prefork(sock: socket.socket, index_root: Path, args) -> int:
@@ -117,7 +142,8 @@ def main(argv: list[str] | None = None) -> int:
         from search.service import open_engine
 
         open_engine(index_root).check()  # a damaged index: say so now, not on every request
-        sock = socket.create_server((args.host, args.port), backlog=1024, reuse_port=False)
+        _enough_descriptors()
+        sock = socket.create_server((args.host, args.port), backlog=SERVER_LIMITS["backlog"], reuse_port=False)
         sock.setblocking(False)
         print(f"改革检索: http://{args.host}:{args.port}/  (index {index_root.resolve()}, "
               f"{args.workers} × {args.threads} threads)", file=sys.stderr)
