@@ -691,15 +691,20 @@ class WhooshEngine:
         s = self.searcher()
         if not s.doc_count():
             return None
-        # A document's chunks are written in order by one writer into one
-        # segment, so their numbers are in reading order; only the chunks of
-        # the paragraphs asked for are read (a 50 MB document is not loaded
-        # to show one page of it).
-        docnums = sorted(s.docs_for_query(wq.Term("doc_id", doc_id)))
+        # Only the stored chunks of the paragraphs asked for are read: a 50 MB
+        # document is not loaded to show one page of it. (Writer processes
+        # share one document's chunks, so chunk numbers are not in reading
+        # order: select by the paragraph column, then sort.)
+        docnums = list(s.docs_for_query(wq.Term("doc_id", doc_id)))
         if not docnums:
             return None
         numbers = s.reader().column_reader("paragraph")
-        wanted = [d for d in docnums if first <= numbers[d] and (last is None or numbers[d] <= last)]
+        wanted, count = [], 0
+        for d in docnums:
+            n = numbers[d]
+            count = max(count, n)
+            if first <= n and (last is None or n <= last):
+                wanted.append(d)
         stored = [s.stored_fields(d) for d in (wanted or docnums[:1])]
         stored.sort(key=lambda x: (x["paragraph"], x.get("part", 1)))
         head = stored[0]
@@ -712,7 +717,7 @@ class WhooshEngine:
             year=int(head["year"]) if head["year"] else None,
             district=head["district"] or None,
             content_hash=head["content_hash"],
-            paragraph_count=numbers[docnums[-1]],
+            paragraph_count=count,
         )
         for x in (stored if wanted else []):
             doc.chunks.append(ChunkRecord(x["chunk_id"], x["paragraph"], x.get("part", 1), x["text"],

@@ -66,7 +66,9 @@ def answers(index: Path) -> tuple[int, int]:
 
 
 def listing(root: Path) -> dict[str, int]:
-    return {str(p.relative_to(root)): p.stat().st_size for p in sorted(root.rglob("*")) if p.is_file()}
+    """Every file of an index and its size (the indexer's empty lock file aside)."""
+    return {str(p.relative_to(root)): p.stat().st_size for p in sorted(root.rglob("*"))
+            if p.is_file() and p.name != ".indexer.lock"}
 
 
 def copies(root: Path, n: int) -> Path:
@@ -76,8 +78,29 @@ def copies(root: Path, n: int) -> Path:
     return corpus
 
 
+@pytest.fixture(scope="module")
+def pristine(tmp_path_factory):
+    """Twelve copies of the seeds (60 documents) and their index, built once."""
+    root = tmp_path_factory.mktemp("pristine")
+    corpus = copies(root, 12)
+    done = index_cmd(corpus, root / "index", "--procs", "1")
+    assert done.returncode == 0, done.stderr
+    return root
+
+
 @pytest.fixture
-def built(tmp_path):
+def built(pristine, tmp_path):
+    """A private copy of ``pristine`` for a test to damage (the corpus path is
+    the same, so the copied index is up to date with it)."""
+    index = tmp_path / "index"
+    shutil.copytree(pristine / "index", index)
+    (index / ".indexer.lock").unlink(missing_ok=True)
+    return pristine / "corpus", index
+
+
+@pytest.fixture
+def built_own(tmp_path):
+    """Corpus and index of this test's own, for a test that changes the corpus."""
     corpus = copies(tmp_path, 12)
     index = tmp_path / "index"
     done = index_cmd(corpus, index, "--procs", "1")
@@ -108,8 +131,8 @@ def _kill_a_writer_process(corpus, index, *extra) -> subprocess.CompletedProcess
     return subprocess.CompletedProcess(proc.args, proc.returncode, out, err)
 
 
-def test_a_killed_writer_process_fails_the_rebuild_and_the_old_index_keeps_serving(built):
-    corpus, index = built
+def test_a_killed_writer_process_fails_the_rebuild_and_the_old_index_keeps_serving(built_own):
+    corpus, index = built_own
     before = answers(index)
     (corpus / "copy0" / "extra.txt").write_text("新增文件\n\n深化放管服改革，优化营商环境。\n", encoding="utf-8")
     done = _kill_a_writer_process(corpus, index, "--rebuild")
@@ -124,8 +147,8 @@ def test_a_killed_writer_process_fails_the_rebuild_and_the_old_index_keeps_servi
     assert answers(index) == (before[0] + 1, before[1] + 1)
 
 
-def test_a_killed_writer_process_fails_an_incremental_run_without_touching_the_index(built):
-    corpus, index = built
+def test_a_killed_writer_process_fails_an_incremental_run_without_touching_the_index(built_own):
+    corpus, index = built_own
     before = answers(index)
     for path in sorted(corpus.rglob("*.txt")):  # every file changed: a large run, writer processes
         path.write_text(path.read_text(encoding="utf-8") + "\n补充说明：深化改革。\n", encoding="utf-8")

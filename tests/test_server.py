@@ -79,7 +79,7 @@ def long_document_app(tmp_path_factory):
     (root / "corpus").mkdir()
     lines = ["一份很长的文件"] + [f"第{n}段：本区推进第{n}号改革任务，深化放管服改革。" for n in range(1, 1001)]
     (root / "corpus" / "long.txt").write_text("\n".join(lines), encoding="utf-8")
-    build_index([root / "corpus"], root / "ix", progress=False)
+    build_index([root / "corpus"], root / "ix", progress=False, procs=2)  # two writers share its chunks
     return app_for(["--index", str(root / "ix")]).test_client()
 
 
