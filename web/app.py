@@ -146,32 +146,28 @@ def create_app(service: SearchService | None = None, index: str | Path | None = 
         return jsonify({"status": "ok", **stats, "worker": os.getpid()})
 
     # ------------------------------------------------------------ errors
+    def error(status: int, api_message: str, title: str, message: str):
+        """The API's JSON error or the page's error page, same status."""
+        if request.path.startswith("/api/"):
+            return jsonify({"error": api_message}), status
+        return render_template("error.html", title=title, message=message), status
+
     @app.errorhandler(404)
     def not_found(_):
-        if request.path.startswith("/api/"):
-            return jsonify({"error": "not found"}), 404
-        return render_template("error.html", title="找不到这个页面", message="链接可能有误，或文档已不在索引中。"), 404
+        return error(404, "not found", "找不到这个页面", "链接可能有误，或文档已不在索引中。")
 
     @app.errorhandler(IndexMissing)
     def no_index(exc):
-        if request.path.startswith("/api/"):
-            return jsonify({"error": f"索引不存在：{exc}"}), 503
-        return render_template("error.html", title="还没有索引",
-                               message="请先运行 search-index 建立索引，再刷新本页。"), 503
+        return error(503, f"索引不存在：{exc}", "还没有索引", "请先运行 search-index 建立索引，再刷新本页。")
 
     @app.errorhandler(IndexDamaged)
     def damaged_index(exc):
-        if request.path.startswith("/api/"):
-            return jsonify({"error": f"索引已损坏：{exc}；请运行 search-index --rebuild 重建"}), 503
-        return render_template("error.html", title="索引已损坏",
-                               message="请运行 search-index --rebuild 重建索引，再刷新本页。"), 503
-
+        return error(503, f"索引已损坏：{exc}；请运行 search-index --rebuild 重建", "索引已损坏",
+                     "请运行 search-index --rebuild 重建索引，再刷新本页。")
 
     @app.errorhandler(500)
     def server_error(_):
-        if request.path.startswith("/api/"):
-            return jsonify({"error": "internal error"}), 500
-        return render_template("error.html", title="出错了", message="服务器处理这次检索时出错，请稍后重试。"), 500
+        return error(500, "internal error", "出错了", "服务器处理这次检索时出错，请稍后重试。")
 
     app.jinja_env.globals["FACETS"] = FACETS
     return app
