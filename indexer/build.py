@@ -17,7 +17,6 @@ from pathlib import Path
 from search import analysis, segmenter, storage
 from search.cliutil import shown
 from search.engine import ChunkRecord, DocumentRecord
-from search.storage import IndexBusy  # noqa: F401 - re-exported for callers
 from search.whoosh_engine import WhooshEngine
 
 from . import chunk as chunking

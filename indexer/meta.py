@@ -10,10 +10,8 @@ import json
 import re
 from collections import Counter
 from dataclasses import dataclass
-from functools import lru_cache
 from pathlib import Path
 
-from search import config
 from search.facets import LEVEL_RANK as _LEVEL_RANK
 from search.facets import Unit, load_units
 

@@ -48,8 +48,6 @@ def _use_color(args) -> bool:
 
 
 def format_human(result: dict, color: bool) -> str:
-    from . import highlight
-
     hl_on, hl_off = ("\x1b[1;31m", "\x1b[0m") if color else ("【", "】")
     bold, reset = ("\x1b[1m", "\x1b[0m") if color else ("", "")
     dim = "\x1b[2m" if color else ""

@@ -10,7 +10,7 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from . import analysis, config, highlight, query as querylang, segmenter
+from . import analysis, config, highlight, query as querylang
 from .facets import TAXONOMY, canonical_district, canonical_domain
 from .engine import AllOf, AnyOf, Engine, Filters, Phrase, SearchRequest, Term, iter_terms
 

@@ -246,7 +246,9 @@ class _ReportingTask(SubWriterTask):
             super().run()
         except BaseException as exc:
             try:
-                self.errors.put_nowait(_one_line(exc))
+                self.errors.put(_one_line(exc), timeout=1)
+                self.errors.close()
+                self.errors.join_thread()  # the message leaves before the process does
             finally:
                 os._exit(1)
 
@@ -312,13 +314,7 @@ class _CheckedMpWriter(_CountedCommit, MpWriter):
         for _ in self.tasks:
             self._put(None)
         finalsegments = self._merge_segments(mergetype, optimize, merge)
-        results = []
-        for task in self.tasks:
-            while task.exitcode is None and len(results) < len(self.tasks):
-                try:  # a finished process hands in its segment before it exits
-                    results.append(self.resultqueue.get(timeout=self.POLL))
-                except queue.Empty:
-                    self._check_tasks()
+        results = []  # each process hands in its segment, then exits
         while len(results) < len(self.tasks):
             try:
                 results.append(self.resultqueue.get(timeout=self.POLL))

@@ -7,7 +7,8 @@ import pytest
 
 from search import config
 
-from indexer.build import IndexBusy, build_index
+from indexer.build import build_index
+from search.storage import IndexBusy
 from search.service import Options, SearchService, open_engine
 from tests.conftest import SEEDS
 
