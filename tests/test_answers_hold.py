@@ -7,6 +7,7 @@ hid behind a setting every test turned off: these tests keep no such setting.
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 
@@ -182,3 +183,10 @@ def test_an_unknown_district_or_domain_says_which_values_there_are(service):
 def test_the_cli_takes_a_short_district_name(seed_index):
     data = _cli(seed_index, "放管服", "--district", "龙华")
     assert data["total"] == 3 and {h["district"] for h in data["hits"]} == {"龙华区"}
+
+
+def test_the_web_page_selects_the_district_a_short_name_means(client):
+    html = client.get("/", query_string={"q": "放管服", "district": "龙华"}).get_data(as_text=True)
+    assert '<strong id="total">3</strong>' in html
+    assert re.search(r'class="facet-value selected"[^>]*data-value="龙华区" aria-pressed="true"', html)
+    assert "地区：龙华区" in html and "地区：龙华 " not in html

@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 from urllib.parse import urlencode
 
+from search.facets import canonical_district, canonical_domain
 from search.query import parse_year
 from search.service import MAX_LIMIT, SORTS, Options
 
@@ -59,7 +60,11 @@ class SearchState:
             sort = "relevance"
         page = _int(args.get("page"), 1, 1, MAX_PAGE, "页码", errors)
         limit = _int(args.get("limit"), default_limit, 1, MAX_LIMIT, "每页条数", errors)
-        return cls(q, values("district"), tuple(years), values("domain"), sort, page, limit), errors
+        # a value as the index holds it (龙华 → 龙华区), so the sidebar shows it
+        # selected and its chip removes it; an unknown one stays as typed
+        district = tuple(dict.fromkeys(canonical_district(v) or v for v in values("district")))
+        domain = tuple(dict.fromkeys(canonical_domain(v) or v for v in values("domain")))
+        return cls(q, district, tuple(years), domain, sort, page, limit), errors
 
     # ------------------------------------------------------------ using
     def options(self) -> Options:
