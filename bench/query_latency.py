@@ -97,7 +97,8 @@ class Bare:
 
 
 def measure(index_root: Path, queries: list[dict], rounds: int = 5) -> dict:
-    from search.service import Options, SearchService, open_engine
+    from search.service import Options, SearchService
+    from search.engine import open_engine
 
     service = SearchService(open_engine(index_root))
     bare = Bare(index_root)

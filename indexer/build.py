@@ -16,8 +16,7 @@ from pathlib import Path
 
 from search import analysis, segmenter, storage
 from search.cliutil import shown
-from search.engine import ChunkRecord, DocumentRecord
-from search.whoosh_engine import WhooshEngine
+from search.engine import ChunkRecord, DocumentRecord, Engine, open_engine
 
 from . import chunk as chunking
 from . import clean, domains, meta, repair
@@ -154,8 +153,9 @@ def build_index(
     rebuild: bool = False,
     progress: bool | None = None,
     lock_timeout: float = 0.0,
-    engine: WhooshEngine | None = None,
+    engine: Engine | None = None,
     procs: int | None = None,
+    engine_name: str | None = None,
 ) -> BuildReport:
     """Bring the index at ``index_root`` in line with ``corpora``.
 
@@ -165,14 +165,16 @@ def build_index(
     reported, and its documents stay. ``procs`` writer processes (None: one
     per core when there is enough new text to be worth starting them) tokenize
     and write their own segments while this process reads and chunks.
+    ``engine_name``: the engine of a new index (an existing one keeps its
+    own; naming another is an error unless ``rebuild``, which switches).
     """
     index_root = Path(index_root)
     with storage.writing(index_root, lock_timeout):
+        engine = engine or open_engine(index_root, engine_name, rebuild=rebuild)
         return _build_locked(corpora, index_root, rebuild, progress, engine, procs)
 
 
 def _build_locked(corpora, index_root, rebuild, progress, engine, procs=None) -> BuildReport:
-    engine = engine or WhooshEngine(index_root)
     report = BuildReport()
     report.cleaned = engine.clean_up()
     state = engine.state()

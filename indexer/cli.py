@@ -9,6 +9,7 @@ from pathlib import Path
 
 from search import config
 from search.cliutil import OneLineParser, fail
+from search.engine import DEFAULT_ENGINE, ENGINES
 
 
 def build_parser() -> OneLineParser:
@@ -25,6 +26,9 @@ def build_parser() -> OneLineParser:
     p.add_argument("--procs", type=int, default=0, metavar="N",
                    help="writer processes (default 0: one per core for large runs, 1 for small ones)")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
+    p.add_argument("--engine", choices=sorted(ENGINES), default=None,
+                   help=f"engine of a new index (default: the index's own, else {DEFAULT_ENGINE}); "
+                        "changing it needs --rebuild")
     return p
 
 
@@ -33,7 +37,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if not 0 <= args.procs <= 16:
         parser.error("argument --procs: expected 0-16")
-    from search.engine import IndexDamaged, IndexIncomplete
+    from search.engine import EngineMismatch, IndexDamaged, IndexIncomplete
     from search.storage import IndexBusy
 
     from .build import RunFailed, build_index
@@ -50,8 +54,8 @@ def main(argv: list[str] | None = None) -> int:
     try:
         report = build_index(corpora, index_root, rebuild=args.rebuild,
                              progress=False if args.no_progress else None, lock_timeout=args.wait,
-                             procs=args.procs or None)
-    except IndexBusy as exc:
+                             procs=args.procs or None, engine_name=args.engine)
+    except (IndexBusy, EngineMismatch) as exc:
         return fail("search-index", str(exc))
     except IndexDamaged as exc:
         return fail("search-index", f"the index is damaged ({exc}); rebuild it: "

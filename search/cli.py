@@ -123,7 +123,8 @@ def ensure_index(parser, index_root: Path, corpora: list[Path] | None, explicit:
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
-    from .service import BadRequest, Options, SearchService, open_engine
+    from .service import BadRequest, Options, SearchService
+    from .engine import open_engine
     from .query import parse_year
 
     for y in args.year:

@@ -7,7 +7,10 @@ very large corpora, or an OpenSearch cluster — implements the same methods.
 """
 from __future__ import annotations
 
+import importlib
+import os
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Iterable, Protocol
 
 FACETS = ("district", "year", "domain")
@@ -116,7 +119,11 @@ class SearchRequest:
 
 @dataclass
 class Hit:
-    fields: dict
+    """One matching paragraph, decoded by the engine that found it: nothing
+    above the engine reads a backend's stored fields."""
+
+    doc: DocumentRecord  # the paragraph's document (``chunks`` left empty)
+    chunk: ChunkRecord
     score: float
 
 
@@ -171,3 +178,36 @@ def iter_terms(node) -> Iterable[str]:
     elif isinstance(node, (AnyOf, AllOf)):
         for item in node.items:
             yield from iter_terms(item)
+
+
+# ---- the one place that names the engines
+
+ENGINES = {"whoosh": "search.whoosh_engine:WhooshEngine"}  # name → "module:class", imported on use
+DEFAULT_ENGINE = "whoosh"
+
+
+class EngineMismatch(Exception):
+    """An index asked to be updated by an engine other than the one that built it."""
+
+
+def open_engine(index_root: str | os.PathLike | None = None, name: str | None = None,
+                rebuild: bool = False) -> Engine:
+    """The engine for an index folder: the one that built its live generation,
+    else ``name``, else the default. ``name`` naming another engine than the
+    index's own is ``EngineMismatch`` unless ``rebuild`` (which writes a new
+    generation, so it may change engines)."""
+    from . import config, storage
+
+    root = Path(index_root or config.default_index())
+    built_by = storage.live_engine(root)
+    if name is not None and name not in ENGINES:
+        raise ValueError(f"unknown engine {name!r}; choose one of {', '.join(ENGINES)}")
+    if rebuild and name is not None:
+        built_by = None
+    if built_by is not None and name is not None and name != built_by:
+        raise EngineMismatch(f"{root} was built by {built_by}, not {name}; rebuild it to change engines")
+    chosen = built_by or name or DEFAULT_ENGINE
+    if chosen not in ENGINES:
+        raise ValueError(f"{root} was built by engine {chosen!r}, which this version does not have")
+    module, _, cls = ENGINES[chosen].partition(":")
+    return getattr(importlib.import_module(module), cls)(root)

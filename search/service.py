@@ -6,11 +6,9 @@ word, runs the engine, and builds snippets, facets and notes.
 """
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass, field
-from pathlib import Path
 
-from . import analysis, config, highlight, query as querylang
+from . import analysis, highlight, query as querylang
 from .facets import TAXONOMY, canonical_district, canonical_domain
 from .engine import AllOf, AnyOf, Engine, Filters, Phrase, SearchRequest, Term, iter_terms
 
@@ -31,12 +29,6 @@ class Options:
     page: int = 1
     limit: int = 10
     sort: str = "relevance"
-
-
-def open_engine(index_root: str | os.PathLike | None = None) -> Engine:
-    from .whoosh_engine import WhooshEngine
-
-    return WhooshEngine(Path(index_root or config.default_index()))
 
 
 class SearchService:
@@ -67,7 +59,7 @@ class SearchService:
         hits = [self._hit_json(h, words) for h in result.hits]
         if section_paths:
             for hit, raw in zip(hits, result.hits):
-                hit["section_html"] = _marked_path(raw.fields.get("section_path") or [], words)
+                hit["section_html"] = _marked_path(raw.chunk.section_path, words)
         if result.total == 0:
             notes.extend(self._suggestions(tree, filters, parsed))
         return {
@@ -206,21 +198,21 @@ class SearchService:
         return tuple(pieces) if len(pieces) > 1 else ()
 
     def _hit_json(self, hit, words) -> dict:
-        f = hit.fields
+        doc, chunk = hit.doc, hit.chunk
         return {
-            "doc_id": f["doc_id"],
-            "chunk_id": f["chunk_id"],
-            "title": f["title"],
-            "source": f["source"],
-            "paragraph": f["paragraph"],
-            "section": (f.get("section_path") or [""])[-1],
-            "district": f["district"] or None,
-            "year": int(f["year"]) if f["year"] else None,
-            "date": f["date"] or None,
-            "domains": [d for d in f["domain"].split(",") if d],
+            "doc_id": doc.doc_id,
+            "chunk_id": chunk.chunk_id,
+            "title": doc.title,
+            "source": doc.source,
+            "paragraph": chunk.paragraph,
+            "section": chunk.section,
+            "district": doc.district,
+            "year": doc.year,
+            "date": doc.date,
+            "domains": list(chunk.domains),
             "score": round(hit.score, 3),
-            "text": f["text"],
-            "snippet": highlight.snippet(f["text"], words) if words is not None else "",
+            "text": chunk.text,
+            "snippet": highlight.snippet(chunk.text, words) if words is not None else "",
         }
 
     def _suggestions(self, tree, filters: Filters, parsed) -> list[str]:

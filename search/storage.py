@@ -16,6 +16,7 @@ a user's index with whatever corpus it found.
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import re
 import shutil
@@ -31,8 +32,29 @@ LOCK_NAME = ".indexer.lock"
 _GEN = re.compile(r"^gen-(\d{6})$")
 
 
+GEN_META = "reform-search.json"  # in each generation: which engine wrote it, in which schema
+
+
 class IndexBusy(Exception):
     """Another indexer holds the index."""
+
+
+def write_meta(gen: Path, engine: str, schema: int) -> None:
+    (gen / GEN_META).write_text(json.dumps({"engine": engine, "schema": schema}), encoding="utf-8")
+
+
+def live_engine(root: Path) -> str | None:
+    """The engine that wrote the live generation; None where there is no
+    readable one. A generation from before engines were recorded is Whoosh's."""
+    try:
+        gen = live_generation(root)
+    except (IndexMissing, IndexDamaged):
+        return None
+    try:
+        meta = json.loads((gen / GEN_META).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return "whoosh"
+    return meta.get("engine", "whoosh") if isinstance(meta, dict) else "whoosh"
 
 
 def generations(root: Path) -> list[Path]:

@@ -8,7 +8,6 @@ fills a new generation that goes live only when complete.
 from __future__ import annotations
 
 import contextlib
-import json
 import os
 import pickle
 import queue
@@ -379,6 +378,7 @@ class WhooshEngine:
     that showed as corrupt pickles and truncated zlib streams.
     """
 
+    NAME = "whoosh"
     DEADLINE_EVERY = 1024  # matches between two looks at the clock while counting facets
 
     def __init__(self, root: str | os.PathLike):
@@ -477,7 +477,7 @@ class WhooshEngine:
         gen = storage.new_generation(self.root)
         try:
             index.create_in(str(gen), make_schema())
-            (gen / "reform-search.json").write_text(json.dumps({"schema": SCHEMA_VERSION}), encoding="utf-8")
+            storage.write_meta(gen, self.NAME, SCHEMA_VERSION)
             return WhooshUpdate(self, gen, new_generation=True, procs=procs)
         except BaseException:
             storage.discard(gen)  # a full disk must not leave one more empty generation per run
@@ -680,7 +680,8 @@ class WhooshEngine:
                 timed_out.append("ranking")
             results = collector.results()
             for hit in results[(page - 1) * limit:page * limit]:
-                hits.append(Hit(dict(hit.fields()), _relevance(hit.score)))
+                doc, chunk = _records(hit.fields())
+                hits.append(Hit(doc, chunk, _relevance(hit.score)))
         return EngineResult(total=total, hits=hits, facets=counts, timed_out=timed_out)
 
     def document(self, doc_id: str, first: int = 1, last: int | None = None) -> DocumentRecord | None:
@@ -703,22 +704,9 @@ class WhooshEngine:
                 wanted.append(d)
         stored = [s.stored_fields(d) for d in (wanted or docnums[:1])]
         stored.sort(key=lambda x: (x["paragraph"], x.get("part", 1)))
-        head = stored[0]
-        doc = DocumentRecord(
-            doc_id=doc_id,
-            source=head["source"],
-            corpus=head["corpus"],
-            title=head["title"],
-            date=head["date"] or None,
-            year=int(head["year"]) if head["year"] else None,
-            district=head["district"] or None,
-            content_hash=head["content_hash"],
-            paragraph_count=count,
-        )
-        for x in (stored if wanted else []):
-            doc.chunks.append(ChunkRecord(x["chunk_id"], x["paragraph"], x.get("part", 1), x["text"],
-                                          list(x.get("section_path") or []),
-                                          [d for d in x["domain"].split(",") if d]))
+        doc = _records(stored[0])[0]
+        doc.paragraph_count = count
+        doc.chunks = [_records(x)[1] for x in stored] if wanted else []
         return doc
 
 
@@ -779,6 +767,24 @@ def _date_key(reader, newest_first: bool):
         return -value if newest_first else value
 
     return key
+
+
+def _records(stored: dict) -> tuple[DocumentRecord, ChunkRecord]:
+    """A stored chunk as the contract's records: the one place that knows how
+    ``_chunk_fields`` wrote them (comma-joined domains, years as text)."""
+    doc = DocumentRecord(
+        doc_id=stored["doc_id"],
+        source=stored["source"],
+        corpus=stored["corpus"],
+        title=stored["title"],
+        date=stored["date"] or None,
+        year=int(stored["year"]) if stored["year"] else None,
+        district=stored["district"] or None,
+        content_hash=stored["content_hash"],
+    )
+    chunk = ChunkRecord(stored["chunk_id"], stored["paragraph"], stored.get("part", 1), stored["text"],
+                        list(stored.get("section_path") or []), [d for d in stored["domain"].split(",") if d])
+    return doc, chunk
 
 
 def _text(value) -> str:

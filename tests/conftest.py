@@ -29,7 +29,8 @@ def seed_index(tmp_path_factory) -> Path:
 
 @pytest.fixture(scope="session")
 def service(seed_index):
-    from search.service import SearchService, open_engine
+    from search.service import SearchService
+    from search.engine import open_engine
 
     return SearchService(open_engine(seed_index))
 

@@ -9,7 +9,8 @@ import sys
 import pytest
 
 from search import config
-from search.service import Options, SearchService, open_engine
+from search.service import Options, SearchService
+from search.engine import open_engine
 
 BENCH_LAW_LINES = [  # shaped like the bench corpus's law texts
     "# 某市户外广告管理条例",

@@ -17,7 +17,8 @@ from pathlib import Path
 import pytest
 
 from search import config
-from search.service import Options, SearchService, open_engine
+from search.service import Options, SearchService
+from search.engine import open_engine
 
 SEEDS = config.PROJECT_ROOT / "data" / "corpus"
 REQUIRED = bool(os.environ.get("REFORM_SEARCH_REQUIRE_FAULTS"))  # .ci/run: no fault test may skip

@@ -9,7 +9,8 @@ from search import config
 
 from indexer.build import build_index
 from search.storage import IndexBusy
-from search.service import Options, SearchService, open_engine
+from search.service import Options, SearchService
+from search.engine import open_engine
 from tests.conftest import SEEDS
 
 
@@ -105,7 +106,8 @@ def test_a_rebuild_in_which_every_file_fails_leaves_the_previous_index_searchabl
 def test_parallel_writers_build_the_same_index(tmp_path, service):
     SEEDS = config.PROJECT_ROOT / "data" / "corpus"
     from indexer.build import build_index
-    from search.service import Options, SearchService, open_engine
+    from search.service import Options, SearchService
+    from search.engine import open_engine
 
     report = build_index([SEEDS], tmp_path / "ix", progress=False, procs=2)
     parallel = SearchService(open_engine(tmp_path / "ix"))
@@ -135,3 +137,26 @@ def test_a_regular_install_finds_its_data_under_the_prefix(tmp_path, monkeypatch
 
 
 SETUP_CFG = config.PROJECT_ROOT / "setup.cfg"
+
+
+def test_an_index_records_its_engine_and_only_a_rebuild_changes_it(tmp_path, corpus):
+    import json
+
+    from search.engine import EngineMismatch, open_engine as factory
+    from search.storage import GEN_META, live_generation
+
+    index = tmp_path / "ix"
+    build_index([corpus], index, progress=False, engine_name="whoosh")
+    gen = live_generation(index)
+    assert json.loads((gen / GEN_META).read_text())["engine"] == "whoosh"
+    assert type(factory(index)).__name__ == "WhooshEngine"
+    with pytest.raises(ValueError, match="unknown engine"):
+        factory(index, "nosuch")
+    (gen / GEN_META).write_text(json.dumps({"engine": "elsewhere", "schema": 1}))
+    with pytest.raises(EngineMismatch):
+        factory(index, "whoosh")
+    with pytest.raises(ValueError, match="does not have"):
+        factory(index)
+    build_index([corpus], index, rebuild=True, progress=False, engine_name="whoosh")  # a rebuild may switch
+    assert json.loads((live_generation(index) / GEN_META).read_text())["engine"] == "whoosh"
+    assert SearchService(open_engine(index)).search("放管服")["total"] > 0

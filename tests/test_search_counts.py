@@ -142,7 +142,8 @@ def test_zero_results_suggest_dropping_a_term(service):
 @pytest.fixture(scope="module")
 def tiny(tmp_path_factory):
     from indexer.build import build_index
-    from search.service import SearchService, open_engine
+    from search.service import SearchService
+    from search.engine import open_engine
 
     root = tmp_path_factory.mktemp("tiny")
     corpus = root / "corpus"

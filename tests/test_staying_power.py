@@ -17,7 +17,8 @@ from pathlib import Path
 import pytest
 
 from search import config
-from search.service import SearchService, open_engine
+from search.service import SearchService
+from search.engine import open_engine
 
 SEEDS = config.PROJECT_ROOT / "data" / "corpus"
 NEW_WORD = "钛合金量子改革"  # only in the document added before a rebuild

@@ -198,7 +198,8 @@ def test_a_paragraph_found_through_its_heading_shows_the_marked_heading(client):
 
 
 def test_a_search_over_its_time_limit_answers_with_a_note_not_an_error(seed_index):
-    from search.service import SearchService, open_engine
+    from search.service import SearchService
+    from search.engine import open_engine
 
     engine = open_engine(seed_index)
     engine.DEADLINE_EVERY = 1

@@ -17,7 +17,8 @@ from pathlib import Path
 from flask import Flask, Response, abort, jsonify, render_template, request
 
 from search.engine import IndexDamaged, IndexMissing
-from search.service import BadRequest, SearchService, open_engine
+from search.service import BadRequest, SearchService
+from search.engine import open_engine
 
 from .chart import bar_chart
 from .state import FACETS, MAX_PAGE, SearchState, chips, facet_records

@@ -139,7 +139,7 @@ def main(argv: list[str] | None = None) -> int:
         from search.cli import ensure_index
 
         ensure_index(parser, index_root, None, explicit=is_explicit(args.index))
-        from search.service import open_engine
+        from search.engine import open_engine
 
         open_engine(index_root).check()  # a damaged index: say so now, not on every request
         _enough_descriptors()
