@@ -18,12 +18,20 @@ def seed_docs():
     return {src.rel[:3]: process_file(src) for src in find_files(SEEDS)}
 
 
-@pytest.fixture(scope="session")
-def seed_index(tmp_path_factory) -> Path:
+def _engines():
+    from search.engine import ENGINES
+
+    return sorted(ENGINES)
+
+
+@pytest.fixture(scope="session", params=_engines())
+def seed_index(request, tmp_path_factory) -> Path:
+    """The shipped corpus indexed by each engine in turn: every test that
+    searches it is part of the engine contract's suite."""
     from indexer.build import build_index
 
-    root = tmp_path_factory.mktemp("seed-index")
-    build_index([SEEDS], root, progress=False)
+    root = tmp_path_factory.mktemp(f"seed-index-{request.param}")
+    build_index([SEEDS], root, progress=False, engine_name=request.param)
     return root
 
 

@@ -1,0 +1,179 @@
+"""The engine contract, run unchanged against every engine this version has
+(``search.engine.ENGINES``) on a generated corpus whose answers are computed
+here, from the indexer's own paragraphs and never from an index.
+
+What every engine must give: totals, every facet's counts (each ignoring its
+own selection, honouring the others), hits that obey every filter, paging to
+the end without loss or repeat, both date orders, the same answers with the
+server's time limit on, and incremental add / change / delete.
+"""
+from __future__ import annotations
+
+import json
+import random
+import shutil
+from collections import Counter
+from pathlib import Path
+
+import pytest
+
+from search.analysis import words
+from search.engine import ENGINES
+from search.service import Options, SearchService
+
+VOCAB = ["营商环境", "强区放权", "城中村", "社区", "知识产权", "教育", "养老", "审批", "督查", "网格"]
+FILLER = ["持续推进相关工作", "进一步抓好落实", "着力完善机制", "稳步扩大覆盖"]
+DISTRICTS = ["罗湖区", "龙华区", "龙岗区", "光明区", None]
+N_DOCS = 80
+
+
+def _generate(root: Path, seed: int = 7) -> Path:
+    rng = random.Random(seed)
+    corpus = root / "corpus"
+    corpus.mkdir(parents=True)
+    for n in range(N_DOCS):
+        year = rng.choice([2016, 2018, 2019, 2021, 2023, None])
+        meta = {"title": f"生成文件{n}", "district": rng.choice(DISTRICTS), "year": year}
+        if year and rng.random() < 0.6:
+            meta["date"] = f"{year}-{rng.randint(1, 12):02d}-{rng.randint(1, 28):02d}"
+        lines = []
+        for p in range(rng.randint(2, 7)):
+            picked = rng.sample(VOCAB, rng.randint(1, 3))
+            lines.append(f"第{n}号文件第{p}段，" + "，".join(picked + [rng.choice(FILLER)]) + "。")
+        (corpus / f"doc{n:03d}.txt").write_text("\n".join(lines) + "\n", encoding="utf-8")
+        (corpus / f"doc{n:03d}.txt.meta.json").write_text(json.dumps(meta, ensure_ascii=False), encoding="utf-8")
+    return corpus
+
+
+def _paragraphs(corpus: Path) -> dict[str, dict]:
+    """chunk id → what a correct engine must know of it, from the indexer alone."""
+    from indexer.build import process_file
+    from indexer.read import find_files
+
+    rows = {}
+    for source in find_files(corpus):
+        doc = process_file(source)
+        for c in doc.chunks:
+            rows[c.chunk_id] = {"words": {w for w in VOCAB if w in c.text}, "district": doc.district,
+                                "year": doc.year, "date": doc.date, "domains": set(c.domains)}
+    return rows
+
+
+@pytest.fixture(scope="module", params=sorted(ENGINES))
+def world(request, tmp_path_factory):
+    from indexer.build import build_index
+    from search.engine import open_engine
+
+    root = tmp_path_factory.mktemp(f"conformance-{request.param}")
+    corpus = _generate(root)
+    build_index([corpus], root / "index", progress=False, engine_name=request.param)
+    engine = open_engine(root / "index")
+    assert type(engine).__module__ == ENGINES[request.param].split(":")[0]
+    return {"engine": request.param, "corpus": corpus, "index": root / "index",
+            "rows": _paragraphs(corpus), "service": SearchService(engine),
+            "limited": SearchService(open_engine(root / "index"), time_limit=5.0)}
+
+
+def test_the_generated_vocabulary_is_whole_words():
+    for w in VOCAB:
+        assert words(w) == [w], w
+
+
+QUERIES = {  # query → which paragraphs match, by their words
+    "营商环境": lambda ws: "营商环境" in ws,
+    "社区 教育": lambda ws: {"社区", "教育"} <= ws,
+    "城中村 OR 养老": lambda ws: bool({"城中村", "养老"} & ws),
+    "审批 -督查": lambda ws: "审批" in ws and "督查" not in ws,
+    "网格 OR 知识产权 -强区放权": lambda ws: bool({"网格", "知识产权"} & ws) and "强区放权" not in ws,
+}
+FILTERS = [
+    {},
+    {"district": ["龙华区"]},
+    {"district": ["罗湖区", "光明区"], "year": ["2018-2021"]},
+    {"year": ["2023"]},
+    {"domain": ["基层治理"]},
+    {"district": ["龙岗区"], "domain": ["社会民生", "经济"], "year": ["2016-2019"]},
+]
+
+
+def _keep(row, filters, skip=None) -> bool:
+    if skip != "district" and filters.get("district") and row["district"] not in filters["district"]:
+        return False
+    if skip != "year" and filters.get("year"):
+        spans = [tuple(int(x) for x in (y.split("-") * 2)[:2]) for y in filters["year"]]
+        if row["year"] is None or not any(lo <= row["year"] <= hi for lo, hi in spans):
+            return False
+    if skip != "domain" and filters.get("domain") and not set(filters["domain"]) & row["domains"]:
+        return False
+    return True
+
+
+def _expected(rows, match, filters):
+    hits = {cid for cid, r in rows.items() if match(r["words"]) and _keep(r, filters)}
+    facets = {
+        "district": Counter(r["district"] for r in rows.values()
+                            if match(r["words"]) and r["district"] and _keep(r, filters, "district")),
+        "year": Counter(str(r["year"]) for r in rows.values()
+                        if match(r["words"]) and r["year"] and _keep(r, filters, "year")),
+        "domain": Counter(d for r in rows.values() if match(r["words"]) and _keep(r, filters, "domain")
+                          for d in r["domains"]),
+    }
+    return hits, {k: dict(v) for k, v in facets.items()}
+
+
+def _all_pages(service, q, filters, sort="relevance", limit=7):
+    seen, page = [], 1
+    while True:
+        r = service.search(q, Options(**filters, page=page, limit=limit, sort=sort))
+        if not r["hits"]:
+            return r, seen
+        seen.extend(r["hits"])
+        page += 1
+
+
+@pytest.mark.parametrize("q", sorted(QUERIES))
+@pytest.mark.parametrize("filters", FILTERS, ids=lambda f: ",".join(f"{k}={'|'.join(v)}" for k, v in f.items()) or "none")
+def test_totals_facets_filters_and_paging_match_an_independent_count(world, q, filters):
+    want_hits, want_facets = _expected(world["rows"], QUERIES[q], filters)
+    for service in (world["service"], world["limited"]):
+        last, hits = _all_pages(service, q, filters)
+        assert last["total"] == len(want_hits)
+        assert last["facets"] == want_facets
+        ids = [h["chunk_id"] for h in hits]
+        assert len(ids) == len(set(ids)) and set(ids) == want_hits
+
+
+@pytest.mark.parametrize("sort", ["date", "date-asc"])
+def test_both_date_orders_hold_across_pages(world, sort):
+    rows = world["rows"]
+    _, hits = _all_pages(world["service"], "社区 OR 教育 OR 审批", {}, sort=sort, limit=9)
+
+    def key(h):
+        r = rows[h["chunk_id"]]
+        return r["date"] or (f"{r['year']}" if r["year"] else None)
+
+    keys = [key(h) for h in hits]
+    known = [k for k in keys if k]
+    assert known == sorted(known, reverse=(sort == "date"))
+    assert all(k is None for k in keys[len(known):])  # no year at all: last in both orders
+    assert len(hits) == sum(1 for r in rows.values() if {"社区", "教育", "审批"} & r["words"])
+
+
+def test_incremental_add_change_delete(world, tmp_path):
+    from indexer.build import build_index
+    from search.engine import open_engine
+
+    corpus, index = tmp_path / "corpus", tmp_path / "index"
+    shutil.copytree(world["corpus"], corpus)
+    build_index([corpus], index, progress=False, engine_name=world["engine"])
+    (corpus / "doc000.txt").unlink()
+    (corpus / "doc001.txt").write_text("第1号文件改写后的段落，营商环境，持续推进相关工作。\n", encoding="utf-8")
+    (corpus / "new.txt").write_text("新文件的段落内容，城中村，稳步扩大覆盖工作。\n", encoding="utf-8")
+    report = build_index([corpus], index, progress=False)
+    assert (report.added, report.changed, report.removed) == (1, 1, 1)
+    rows = _paragraphs(corpus)
+    service = SearchService(open_engine(index))
+    for q, match in QUERIES.items():
+        want, facets = _expected(rows, match, {})
+        r = service.search(q, Options(limit=0))
+        assert r["total"] == len(want) and r["facets"] == facets, q
