@@ -182,7 +182,10 @@ def iter_terms(node) -> Iterable[str]:
 
 # ---- the one place that names the engines
 
-ENGINES = {"whoosh": "search.whoosh_engine:WhooshEngine"}  # name → "module:class", imported on use
+ENGINES = {  # name → "module:class", imported on use
+    "whoosh": "search.whoosh_engine:WhooshEngine",
+    "tantivy": "search.tantivy_engine:TantivyEngine",
+}
 DEFAULT_ENGINE = "whoosh"
 
 

@@ -109,12 +109,15 @@ def test_parallel_writers_build_the_same_index(tmp_path, service):
     from search.service import Options, SearchService
     from search.engine import open_engine
 
-    report = build_index([SEEDS], tmp_path / "ix", progress=False, procs=2)
+    report = build_index([SEEDS], tmp_path / "ix", progress=False, procs=2, engine_name=service.engine.NAME)
     parallel = SearchService(open_engine(tmp_path / "ix"))
     for q in ("放管服", "营商环境 district:龙华区", '"强区放权"', "改革"):
         a, b = service.search(q, Options(limit=20)), parallel.search(q, Options(limit=20))
         assert a["total"] == b["total"] and a["facets"] == b["facets"], q
-        assert [h["chunk_id"] for h in a["hits"]] == [h["chunk_id"] for h in b["hits"]], q
+        # the same ranking, ties (equal scores) in any order
+        assert [h["score"] for h in a["hits"]] == [h["score"] for h in b["hits"]], q
+        if a["total"] <= 20:
+            assert {h["chunk_id"] for h in a["hits"]} == {h["chunk_id"] for h in b["hits"]}, q
     # an incremental run with parallel writers changes only what changed
     again = build_index([SEEDS], tmp_path / "ix", progress=False, procs=2)
     assert again.unchanged == report.added == 5

@@ -1,0 +1,500 @@
+"""tantivy, the native embedded engine (``search-index --engine tantivy``).
+
+The only module importing tantivy. It indexes the library's own tokens
+(``search.analysis``, positions and original offsets) as pre-tokenized text,
+so a query means here exactly what it means to Whoosh: the same words, the
+same positions, sub-words at the position of their word. Facets are tantivy
+aggregations over fast fields, each facet's own filter left out.
+
+Generations, ``CURRENT`` and the lock are ``search.storage``'s; a rebuild
+fills a new generation that goes live only when it holds every paragraph.
+"""
+from __future__ import annotations
+
+import itertools
+import json
+import os
+import threading
+import time
+from pathlib import Path
+
+import tantivy
+
+from . import analysis, storage
+from .engine import (
+    AllOf,
+    AnyOf,
+    ChunkRecord,
+    DocumentRecord,
+    EngineResult,
+    Filters,
+    Hit,
+    IndexDamaged,
+    IndexIncomplete,
+    IndexMissing,
+    Phrase,
+    SearchRequest,
+    Term,
+)
+
+SCHEMA_VERSION = 1
+HEAP_BYTES = 256 * 1024 * 1024
+MAX_SEQUENCES = 64  # a typed run whose words have aliases: at most this many phrases
+FACET_SIZE = 100_000  # every value of a facet (districts, years, ten domains)
+_NO_DATE_DESC, _NO_DATE_ASC = 0, 10 ** 9  # no year at all: last in both orders
+
+
+def make_schema() -> tantivy.Schema:
+    sb = tantivy.SchemaBuilder()
+    raw = {"tokenizer_name": "raw"}
+    sb.add_text_field("chunk_id", stored=False, **raw, index_option="basic")
+    sb.add_text_field("doc_id", stored=False, fast=True, **raw, index_option="basic")
+    sb.add_integer_field("first", indexed=True)  # 1 on a document's first chunk: one row per document
+    sb.add_text_field("text", stored=True, **raw)  # our tokens, pre-tokenized
+    sb.add_text_field("section", stored=False, **raw)
+    sb.add_text_field("title", stored=False, **raw, index_option="freq")
+    for facet in ("district", "year", "domain"):
+        sb.add_text_field(facet, stored=False, fast=True, **raw, index_option="basic")
+    sb.add_integer_field("paragraph", indexed=True, fast=True)
+    sb.add_integer_field("date_desc", fast=True)
+    sb.add_integer_field("date_asc", fast=True)
+    sb.add_bytes_field("record", stored=True, indexed=False)  # everything a hit shows, as JSON
+    return sb.build()
+
+
+def _pretokenized(text: str, analyzer, cache: dict | None = None) -> tantivy.PreTokenizedString:
+    if cache is not None and text in cache:
+        return cache[text]
+    tokens = [tantivy.Token(t.text, t.pos, t.startchar, t.endchar) for t in analyzer(text, 0)]
+    value = tantivy.PreTokenizedString(text, tokens)
+    if cache is not None:
+        cache[text] = value
+    return value
+
+
+def _date_keys(doc: DocumentRecord) -> tuple[int, int]:
+    if doc.date:
+        value = int(doc.date[:4] + doc.date[5:7] + doc.date[8:10])
+    elif doc.year:
+        value = doc.year * 10000
+    else:
+        return _NO_DATE_DESC, _NO_DATE_ASC
+    return value, value
+
+
+# ------------------------------------------------------------------ writing
+
+
+class TantivyUpdate:
+    def __init__(self, engine: "TantivyEngine", gen: Path, new_generation: bool, procs: int = 1):
+        self.engine = engine
+        self.gen = gen
+        self.new_generation = new_generation
+        self.ix = tantivy.Index(make_schema(), path=str(gen), reuse=True)
+        self.ix.reload()
+        self.before = 0 if new_generation else self.ix.searcher().num_docs
+        self.writer = self.ix.writer(heap_size=HEAP_BYTES, num_threads=max(1, min(procs, 4)))
+        self.analyzer = analysis.index_analyzer()
+        self.cache: dict = {}  # a title or heading repeats on every paragraph it covers
+        self.added = 0
+        self.deleted = 0
+        self.documents: set[str] = set()
+
+    def replace(self, doc: DocumentRecord) -> None:
+        if not self.new_generation:
+            self.delete(doc.doc_id)
+        date_desc, date_asc = _date_keys(doc)
+        if len(self.cache) > 4096:
+            self.cache.clear()
+        for number, chunk in enumerate(doc.chunks):
+            t = tantivy.Document()
+            t.add_text("chunk_id", chunk.chunk_id)
+            t.add_text("doc_id", doc.doc_id)
+            t.add_integer("first", 1 if number == 0 else 0)
+            t.add_pre_tokenized_text("text", _pretokenized(chunk.text, self.analyzer))
+            if chunk.section_path:
+                t.add_pre_tokenized_text("section", _pretokenized(" › ".join(chunk.section_path), self.analyzer, self.cache))
+            if doc.title:
+                t.add_pre_tokenized_text("title", _pretokenized(doc.title, self.analyzer, self.cache))
+            if doc.district:
+                t.add_text("district", doc.district)
+            if doc.year:
+                t.add_text("year", str(doc.year))
+            for domain in chunk.domains:
+                t.add_text("domain", domain)
+            t.add_integer("paragraph", chunk.paragraph)
+            t.add_integer("date_desc", date_desc)
+            t.add_integer("date_asc", date_asc)
+            t.add_bytes("record", _record_bytes(doc, chunk))
+            self.writer.add_document(t)
+            self.added += 1
+        self.documents.add(doc.doc_id)
+
+    def delete(self, doc_id: str) -> None:
+        self.ix.reload()
+        held = self.ix.searcher().search(_term("doc_id", doc_id), 1).count
+        if held:
+            self.writer.delete_documents_by_term("doc_id", doc_id)
+            self.deleted += held
+
+    def commit(self) -> None:
+        expected = self.before - self.deleted + self.added
+        self.writer.commit()
+        self.writer.wait_merging_threads()
+        self.ix.reload()
+        searcher = self.ix.searcher()
+        held = searcher.num_docs
+        if held != expected:
+            if self.new_generation:
+                storage.discard(self.gen)
+            raise IndexIncomplete(f"the index holds {held} paragraphs, but {expected} were written")
+        if self.new_generation:
+            there = searcher.search(_term("first", 1), 1).count
+            if there != len(self.documents):
+                storage.discard(self.gen)
+                raise IndexIncomplete(f"the new index holds {there} of the {len(self.documents)} documents written")
+            storage.switch(self.engine.root, self.gen)
+            storage.clean(self.engine.root)
+        self.engine.reopen()
+
+    def cancel(self) -> None:
+        try:
+            self.writer.rollback()
+        except Exception:
+            pass
+        finally:
+            if self.new_generation:
+                storage.discard(self.gen)
+
+
+def _record_bytes(doc: DocumentRecord, chunk: ChunkRecord) -> bytes:
+    return json.dumps({
+        "doc_id": doc.doc_id, "source": doc.source, "corpus": doc.corpus, "title": doc.title,
+        "date": doc.date, "year": doc.year, "district": doc.district, "content_hash": doc.content_hash,
+        "chunk_id": chunk.chunk_id, "paragraph": chunk.paragraph, "part": chunk.part,
+        "section_path": chunk.section_path, "domains": chunk.domains,
+    }, ensure_ascii=False).encode("utf-8")
+
+
+def _records(stored: tantivy.Document) -> tuple[DocumentRecord, ChunkRecord]:
+    r = json.loads(bytes(stored.get_first("record")).decode("utf-8"))
+    doc = DocumentRecord(r["doc_id"], r["source"], r["corpus"], r["title"], r["date"], r["year"], r["district"],
+                         r["content_hash"])
+    chunk = ChunkRecord(r["chunk_id"], r["paragraph"], r["part"], stored.get_first("text") or "",
+                        list(r["section_path"]), list(r["domains"]))
+    return doc, chunk
+
+
+# ------------------------------------------------------------------ reading
+
+
+_SCHEMA = None
+
+
+def _schema() -> tantivy.Schema:
+    global _SCHEMA
+    if _SCHEMA is None:
+        _SCHEMA = make_schema()
+    return _SCHEMA
+
+
+def _term(field: str, value):
+    return tantivy.Query.term_query(_schema(), field, value)
+
+
+def _any(queries: list):
+    if len(queries) == 1:
+        return queries[0]
+    return tantivy.Query.boolean_query([(tantivy.Occur.Should, q) for q in queries])
+
+
+def _all(queries: list, excluded: list = ()):
+    clauses = [(tantivy.Occur.Must, q) for q in queries]
+    if not clauses:
+        clauses = [(tantivy.Occur.Must, tantivy.Query.all_query())]
+    clauses += [(tantivy.Occur.MustNot, q) for q in excluded]
+    return clauses[0][1] if len(clauses) == 1 else tantivy.Query.boolean_query(clauses)
+
+
+def _alternatives(node) -> list[list[str]]:
+    """The word sequences a run item may stand for (an alias group is several)."""
+    if isinstance(node, Term):
+        return [[node.text]]
+    if isinstance(node, Phrase):
+        return [list(node.words)]
+    if isinstance(node, AnyOf):
+        return [seq for item in node.items for seq in _alternatives(item)]
+    if isinstance(node, AllOf):
+        combos = itertools.islice(itertools.product(*[_alternatives(i) for i in node.items]), MAX_SEQUENCES)
+        return [[w for part in combo for w in part] for combo in combos]
+    raise TypeError(node)
+
+
+def _in_field(node, field: str):
+    if isinstance(node, Term):
+        return _term(field, node.text)
+    if isinstance(node, AnyOf):
+        return _any([_in_field(i, field) for i in node.items])
+    sequences = _alternatives(node)
+    return _any([tantivy.Query.phrase_query(_schema(), field, words) if len(words) > 1 else _term(field, words[0])
+                 for words in sequences])
+
+
+def _compile(node):
+    if isinstance(node, (Term, Phrase)) or (isinstance(node, AllOf) and node.sequence and node.items
+                                            and not node.exclude):
+        return _any([_in_field(node, "text"), _in_field(node, "section")])
+    if isinstance(node, AnyOf):
+        return _any([_compile(i) for i in node.items])
+    if isinstance(node, AllOf):
+        return _all([_compile(i) for i in node.items], [_compile(i) for i in node.exclude])
+    raise TypeError(node)
+
+
+def _ranked(node: AllOf | None):
+    """The query plus the optional extras that reorder, never filter: the
+    words in a title, and the query's words appearing as one sequence."""
+    if node is None:
+        return tantivy.Query.all_query()
+    q = _compile(node)
+    words = [i.text for i in node.items if isinstance(i, Term)]
+    runs = [[t.text for t in i.items] for i in node.items
+            if isinstance(i, AllOf) and not i.sequence and i.items and all(isinstance(t, Term) for t in i.items)]
+    extras = []
+    title_words = words + [w for run in runs for w in run]
+    if title_words:
+        extras.append(tantivy.Query.boost_query(_any([_term("title", w) for w in title_words]), 0.3))
+    for run in ([words] if len(words) >= 2 else []) + [r for r in runs if len(r) >= 2]:
+        extras.append(tantivy.Query.boost_query(tantivy.Query.phrase_query(_schema(), "text", run), 2.0))
+    if not extras:
+        return q
+    return tantivy.Query.boolean_query([(tantivy.Occur.Must, q)] + [(tantivy.Occur.Should, e) for e in extras])
+
+
+def _filter_clauses(f: Filters) -> list:
+    out = []
+    if f.district:
+        out.append(tantivy.Query.term_set_query(_schema(), "district", list(f.district)))
+    if f.year:
+        years = sorted({str(y) for lo, hi in f.year for y in range(lo, hi + 1)})
+        out.append(tantivy.Query.term_set_query(_schema(), "year", years))
+    if f.domain:
+        out.append(tantivy.Query.term_set_query(_schema(), "domain", list(f.domain)))
+    return out
+
+
+def _with_filters(q, f: Filters):
+    clauses = _filter_clauses(f)
+    if not clauses:
+        return q
+    return tantivy.Query.boolean_query([(tantivy.Occur.Must, q)] + [(tantivy.Occur.Must, c) for c in clauses])
+
+
+class TantivyEngine:
+    """Opened once per process and shared; tantivy's searchers are thread-safe."""
+
+    NAME = "tantivy"
+
+    def __init__(self, root: str | os.PathLike):
+        self.root = Path(root)
+        self._lock = threading.Lock()
+        self._ix = None
+        self._gen: Path | None = None
+        self._stamp = None
+
+    # -- lifecycle
+    def state(self) -> str:
+        try:
+            self.check()
+        except IndexMissing:
+            return "missing"
+        except IndexDamaged:
+            return "damaged"
+        return "live"
+
+    def check(self) -> None:
+        self._open(storage.live_generation(self.root))
+
+    @staticmethod
+    def _open(gen: Path):
+        try:
+            if not (gen / "meta.json").is_file():
+                raise ValueError("meta.json is missing")
+            ix = tantivy.Index.open(str(gen))
+            ix.reload()
+            ix.searcher()
+            return ix
+        except Exception as exc:
+            raise IndexDamaged(f"{gen} cannot be read ({type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''})") from None
+
+    def _state_stamp(self, gen: Path):
+        try:
+            st = (gen / "meta.json").stat()
+            return st.st_mtime_ns, st.st_size
+        except OSError:
+            return None
+
+    def reopen(self) -> None:
+        with self._lock:
+            self._ix = None
+
+    def searcher(self):
+        gen = storage.live_generation(self.root)
+        stamp = self._state_stamp(gen)
+        with self._lock:
+            if self._ix is None or gen != self._gen:
+                self._ix, self._gen, self._stamp = self._open(gen), gen, stamp
+            elif stamp != self._stamp:  # an incremental commit into the live generation
+                self._ix.reload()
+                self._stamp = stamp
+            return self._ix.searcher()
+
+    def close(self) -> None:
+        self.reopen()
+
+    # -- writing
+    def update(self, rebuild: bool = False, procs: int = 1) -> TantivyUpdate:
+        if not rebuild:
+            live = storage.live_generation(self.root)
+            self._open(live)
+            return TantivyUpdate(self, live, new_generation=False, procs=procs)
+        self.root.mkdir(parents=True, exist_ok=True)
+        gen = storage.new_generation(self.root)
+        try:
+            tantivy.Index(make_schema(), path=str(gen), reuse=False)
+            storage.write_meta(gen, self.NAME, SCHEMA_VERSION)
+            return TantivyUpdate(self, gen, new_generation=True, procs=procs)
+        except BaseException:
+            storage.discard(gen)
+            raise
+
+    def clean_up(self) -> list[str]:
+        return storage.clean(self.root)
+
+    # -- inventory
+    def _documents_query(self):
+        return _term("first", 1)
+
+    def indexed_documents(self) -> dict[str, tuple[str, str]]:
+        s = self.searcher()
+        n = s.search(self._documents_query(), 1).count
+        out = {}
+        if n:
+            for _, address in s.search(self._documents_query(), n, count=False).hits:
+                doc, _ = _records(s.doc(address))
+                out[doc.doc_id] = (os.path.join(doc.corpus, doc.source), doc.content_hash)
+        return out
+
+    def stats(self) -> dict:
+        s = self.searcher()
+        return {"paragraphs": s.num_docs, "documents": s.search(self._documents_query(), 1).count,
+                "generation": self._gen.name if self._gen else None}
+
+    def facet_values(self, facet: str) -> list[str]:
+        s = self.searcher()
+        if not s.num_docs:
+            return []
+        result = s.aggregate(tantivy.Query.all_query(), {"v": {"terms": {"field": facet, "size": FACET_SIZE}}})
+        return sorted(b["key"] for b in result["v"]["buckets"])
+
+    # -- terms
+    def has_term(self, word: str) -> bool:
+        s = self.searcher()
+        return s.doc_freq("text", word) > 0 or s.doc_freq("section", word) > 0
+
+    def similar_terms(self, word: str, limit: int = 3) -> list[str]:
+        """Indexed words of the same length one character away, keeping the
+        first character (as the Whoosh engine does)."""
+        if len(word) < 2:
+            return []
+        found = []
+        for term, count in self.searcher().terms_with_prefix("text", word[0]):
+            if len(term) == len(word) and term != word and sum(a != b for a, b in zip(term, word)) == 1:
+                found.append((count, term))
+        found.sort(reverse=True)
+        return [t for _, t in found[:limit]]
+
+    # -- searching
+    def search(self, request: SearchRequest) -> EngineResult:
+        s = self.searcher()
+        counts = {"district": {}, "year": {}, "domain": {}}
+        if not s.num_docs:
+            return EngineResult(total=0, hits=[], facets=counts)
+        f = request.filters
+        deadline = time.monotonic() + request.time_limit if request.time_limit else None
+        timed_out: list[str] = []
+        match = _compile(request.query) if request.query is not None else tantivy.Query.all_query()
+        filtered = _with_filters(match, f)
+        total = s.search(filtered, 1).count
+        if request.facets and deadline and time.monotonic() > deadline:
+            # tantivy cannot be stopped inside a call: the limit is looked at
+            # between them, and facet counting is what gives way (the total
+            # and the page stay exact)
+            timed_out.append("facets")
+        elif request.facets:
+            # each facet's counts ignore its own selection; facets without
+            # one share the filtered query, and one aggregation
+            plain = [facet for facet in counts if not getattr(f, facet)]
+            if plain and total:
+                aggs = {facet: {"terms": {"field": facet, "size": FACET_SIZE}} for facet in plain}
+                result = s.aggregate(filtered, aggs)
+                for facet in plain:
+                    counts[facet] = {b["key"]: b["doc_count"] for b in result[facet]["buckets"]}
+            for facet in counts:
+                if facet in plain:
+                    continue
+                result = s.aggregate(_with_filters(match, f.without(facet)),
+                                     {facet: {"terms": {"field": facet, "size": FACET_SIZE}}})
+                counts[facet] = {b["key"]: b["doc_count"] for b in result[facet]["buckets"]}
+        hits: list[Hit] = []
+        page, limit = max(1, request.page), max(0, request.limit)
+        offset = (page - 1) * limit
+        if limit and offset < total:
+            ranked = _with_filters(_ranked(request.query), f)
+            if request.sort in ("date", "date-asc"):
+                newest = request.sort == "date"
+                field, order = ("date_desc", tantivy.Order.Desc) if newest else ("date_asc", tantivy.Order.Asc)
+                found = s.search(ranked, limit, count=False, order_by_field=field, offset=offset, order=order)
+                rows = [_records(s.doc(address)) for _, address in found.hits]
+                scores = self._scores(s, ranked, [chunk.chunk_id for _, chunk in rows])
+                hits = [Hit(doc, chunk, scores.get(chunk.chunk_id, 0.0)) for doc, chunk in rows]
+            else:
+                for score, address in s.search(ranked, limit, count=False, offset=offset).hits:
+                    doc, chunk = _records(s.doc(address))
+                    hits.append(Hit(doc, chunk, float(score)))
+        return EngineResult(total=total, hits=hits, facets=counts, timed_out=timed_out)
+
+    @staticmethod
+    def _scores(s, ranked, chunk_ids: list[str]) -> dict[str, float]:
+        """Relevance scores of a date-sorted page (a sorted search reports its
+        sort key instead): the same query, restricted to the page's chunks."""
+        if not chunk_ids:
+            return {}
+        only = tantivy.Query.const_score_query(tantivy.Query.term_set_query(_schema(), "chunk_id", chunk_ids), 0.0)
+        page = tantivy.Query.boolean_query([(tantivy.Occur.Must, ranked), (tantivy.Occur.Must, only)])
+        out = {}
+        for score, address in s.search(page, len(chunk_ids), count=False).hits:
+            out[_records(s.doc(address))[1].chunk_id] = float(score)
+        return out
+
+    def document(self, doc_id: str, first: int = 1, last: int | None = None) -> DocumentRecord | None:
+        s = self.searcher()
+        if not s.num_docs:
+            return None
+        everything = _term("doc_id", doc_id)
+        n = s.search(everything, 1).count
+        if not n:
+            return None
+        stats = s.aggregate(everything, {"most": {"max": {"field": "paragraph"}}})
+        count = int(stats["most"]["value"] or 0)
+        block = tantivy.Query.range_query(_schema(), "paragraph", tantivy.FieldType.Integer, first,
+                                          last if last is not None else count)
+        wanted = tantivy.Query.boolean_query([(tantivy.Occur.Must, everything), (tantivy.Occur.Must, block)])
+        m = s.search(wanted, 1).count
+        hits = s.search(wanted, m, count=False).hits if m else s.search(everything, 1, count=False).hits
+        rows = [_records(s.doc(address)) for _, address in hits]
+        rows.sort(key=lambda r: (r[1].paragraph, r[1].part))
+        doc = rows[0][0]
+        doc.paragraph_count = count
+        doc.chunks = [chunk for _, chunk in rows] if m else []
+        return doc
