@@ -39,6 +39,7 @@ from .engine import (
 
 SCHEMA_VERSION = 1
 HEAP_BYTES = 256 * 1024 * 1024
+GC_HEAP_BYTES = 16 * 1024 * 1024  # a writer opened only to collect garbage
 MAX_SEQUENCES = 64  # a typed run whose words have aliases: at most this many phrases
 FACET_SIZE = 100_000  # every value of a facet (districts, years, ten domains)
 _NO_DATE_DESC, _NO_DATE_ASC = 0, 10 ** 9  # no year at all: last in both orders
@@ -369,7 +370,21 @@ class TantivyEngine:
             raise
 
     def clean_up(self) -> list[str]:
-        return storage.clean(self.root)
+        """Abandoned generations and pointers (``storage.clean``), and in the
+        live generation the files a killed writer left that its meta.json
+        does not name (tantivy's own garbage collection). Hold the lock."""
+        removed = storage.clean(self.root)
+        try:
+            live = storage.live_generation(self.root)
+            ix = self._open(live)
+        except (IndexMissing, IndexDamaged):
+            return removed
+        before = set(os.listdir(live))
+        writer = ix.writer(heap_size=GC_HEAP_BYTES, num_threads=1)
+        writer.garbage_collect_files()
+        writer.rollback()
+        del writer
+        return removed + sorted(before - set(os.listdir(live)))
 
     # -- inventory
     def _documents_query(self):

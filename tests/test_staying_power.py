@@ -17,6 +17,7 @@ from pathlib import Path
 import pytest
 
 from search import config
+from search.engine import ENGINES
 from search.service import SearchService
 from search.engine import open_engine
 
@@ -59,11 +60,13 @@ def _opts():
     return Options(limit=3)
 
 
-@pytest.fixture
-def built(tmp_path):
+@pytest.fixture(params=sorted(ENGINES))
+def built(request, tmp_path):
+    """Four copies of the seeds, indexed by each engine in turn (later runs
+    keep the index's own engine)."""
     corpus = make_corpus(tmp_path, copies=4)
     index = tmp_path / "index"
-    done = run_indexer(corpus, index, "--procs", "1")
+    done = run_indexer(corpus, index, "--procs", "1", "--engine", request.param)
     assert done.returncode == 0, done.stderr
     return corpus, index
 
