@@ -167,6 +167,32 @@ class Engine(Protocol):
     def close(self) -> None: ...
 
 
+# ---- product rules every engine applies the same way
+
+TITLE_BOOST = 0.3  # a query word that is also in the document's title
+SEQUENCE_BOOST = 2.0  # the query's words standing next to each other, in order
+
+
+@dataclass(frozen=True)
+class RankingExtras:
+    """What reorders a query's matches and never filters them."""
+
+    title_words: tuple[str, ...]
+    sequences: tuple[tuple[str, ...], ...]
+
+
+def ranking_extras(node: AllOf | None) -> RankingExtras:
+    """The words to look for in titles, and the runs of the query's own words
+    to reward where they appear as one sequence."""
+    if not isinstance(node, AllOf):
+        return RankingExtras((), ())
+    words = [i.text for i in node.items if isinstance(i, Term)]
+    runs = [[t.text for t in i.items] for i in node.items
+            if isinstance(i, AllOf) and not i.sequence and i.items and all(isinstance(t, Term) for t in i.items)]
+    sequences = ([words] if len(words) >= 2 else []) + [r for r in runs if len(r) >= 2]
+    return RankingExtras(tuple(words + [w for run in runs for w in run]), tuple(tuple(s) for s in sequences))
+
+
 def iter_terms(node) -> Iterable[str]:
     """Every word a query tree names, in order (for notes and suggestions)."""
     if node is None:

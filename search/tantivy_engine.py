@@ -33,8 +33,11 @@ from .engine import (
     IndexIncomplete,
     IndexMissing,
     Phrase,
+    SEQUENCE_BOOST,
+    TITLE_BOOST,
     SearchRequest,
     Term,
+    ranking_extras,
 )
 
 SCHEMA_VERSION = 1
@@ -258,15 +261,12 @@ def _ranked(node: AllOf | None):
     if node is None:
         return tantivy.Query.all_query()
     q = _compile(node)
-    words = [i.text for i in node.items if isinstance(i, Term)]
-    runs = [[t.text for t in i.items] for i in node.items
-            if isinstance(i, AllOf) and not i.sequence and i.items and all(isinstance(t, Term) for t in i.items)]
+    wanted = ranking_extras(node)
     extras = []
-    title_words = words + [w for run in runs for w in run]
-    if title_words:
-        extras.append(tantivy.Query.boost_query(_any([_term("title", w) for w in title_words]), 0.3))
-    for run in ([words] if len(words) >= 2 else []) + [r for r in runs if len(r) >= 2]:
-        extras.append(tantivy.Query.boost_query(tantivy.Query.phrase_query(_schema(), "text", run), 2.0))
+    if wanted.title_words:
+        extras.append(tantivy.Query.boost_query(_any([_term("title", w) for w in wanted.title_words]), TITLE_BOOST))
+    extras += [tantivy.Query.boost_query(tantivy.Query.phrase_query(_schema(), "text", list(run)), SEQUENCE_BOOST)
+               for run in wanted.sequences]
     if not extras:
         return q
     return tantivy.Query.boolean_query([(tantivy.Occur.Must, q)] + [(tantivy.Occur.Should, e) for e in extras])

@@ -40,8 +40,11 @@ from .engine import (
     IndexIncomplete,
     IndexMissing,
     Phrase,
+    SEQUENCE_BOOST,
+    TITLE_BOOST,
     SearchRequest,
     Term,
+    ranking_extras,
 )
 
 SCHEMA_VERSION = 1
@@ -568,17 +571,11 @@ class WhooshEngine:
         raise TypeError(node)
 
     def _ranking_boost(self, node: AllOf):
-        """Optional extras that reorder, never filter: the words in a title, and
-        the query's consecutive words appearing as one sequence."""
-        words = [i.text for i in node.items if isinstance(i, Term)]
-        runs = [[t.text for t in i.items] for i in node.items
-                if isinstance(i, AllOf) and not i.sequence and i.items and all(isinstance(t, Term) for t in i.items)]
+        wanted = ranking_extras(node)
         extras = []
-        title_words = words + [w for run in runs for w in run]
-        if title_words:
-            extras.append(wq.Or([wq.Term("title", w, boost=0.3) for w in title_words]))
-        for run in ([words] if len(words) >= 2 else []) + [r for r in runs if len(r) >= 2]:
-            extras.append(wq.Phrase("text", run, boost=2.0))
+        if wanted.title_words:
+            extras.append(wq.Or([wq.Term("title", w, boost=TITLE_BOOST) for w in wanted.title_words]))
+        extras += [wq.Phrase("text", list(run), boost=SEQUENCE_BOOST) for run in wanted.sequences]
         return extras
 
     def compile_query(self, node: AllOf | None):
