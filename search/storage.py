@@ -161,6 +161,24 @@ def clean(root: Path) -> list[str]:
     return removed
 
 
+class FolderEngine:
+    """What every engine that keeps its index in generation folders shares:
+    its state follows from ``check()``, which it defines."""
+
+    def check(self) -> None:  # pragma: no cover - each engine defines it
+        raise NotImplementedError
+
+    def state(self) -> str:
+        """'missing', 'live' or 'damaged' (the live generation must open)."""
+        try:
+            self.check()
+        except IndexMissing:
+            return "missing"
+        except IndexDamaged:
+            return "damaged"
+        return "live"
+
+
 def discard(gen: Path) -> None:
     shutil.rmtree(gen, ignore_errors=True)
 

@@ -291,7 +291,7 @@ def _with_filters(q, f: Filters):
     return tantivy.Query.boolean_query([(tantivy.Occur.Must, q)] + [(tantivy.Occur.Must, c) for c in clauses])
 
 
-class TantivyEngine:
+class TantivyEngine(storage.FolderEngine):
     """Opened once per process and shared; tantivy's searchers are thread-safe."""
 
     NAME = "tantivy"
@@ -304,15 +304,6 @@ class TantivyEngine:
         self._stamp = None
 
     # -- lifecycle
-    def state(self) -> str:
-        try:
-            self.check()
-        except IndexMissing:
-            return "missing"
-        except IndexDamaged:
-            return "damaged"
-        return "live"
-
     def check(self) -> None:
         self._open(storage.live_generation(self.root))
 

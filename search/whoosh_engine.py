@@ -372,7 +372,7 @@ def _chunk_fields(doc: DocumentRecord, chunk: ChunkRecord) -> dict:
 # ------------------------------------------------------------------ reading
 
 
-class WhooshEngine:
+class WhooshEngine(storage.FolderEngine):
     """Opened once per process and shared; searching is thread-safe.
 
     Each thread gets its own Whoosh searcher: a segment reader moves one file
@@ -392,16 +392,6 @@ class WhooshEngine:
         self._open_searchers: set = set()
 
     # -- lifecycle
-    def state(self) -> str:
-        """'missing', 'live' or 'damaged' (the live generation must open)."""
-        try:
-            self._open(storage.live_generation(self.root)).close()
-        except IndexMissing:
-            return "missing"
-        except IndexDamaged:
-            return "damaged"
-        return "live"
-
     def check(self) -> None:
         """Raise ``IndexMissing`` or ``IndexDamaged`` unless the index opens."""
         self._open(storage.live_generation(self.root)).close()
