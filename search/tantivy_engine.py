@@ -11,9 +11,12 @@ fills a new generation that goes live only when it holds every paragraph.
 """
 from __future__ import annotations
 
+import contextlib
+import errno
 import itertools
 import json
 import os
+import shutil
 import threading
 import time
 from pathlib import Path
@@ -43,6 +46,7 @@ from .engine import (
 SCHEMA_VERSION = 1
 HEAP_BYTES = 256 * 1024 * 1024
 GC_HEAP_BYTES = 16 * 1024 * 1024  # a writer opened only to collect garbage
+LOW_DISK_BYTES = 64 * 1024 * 1024  # a writer failing with less free than this: the disk is full
 MAX_SEQUENCES = 64  # a typed run whose words have aliases: at most this many phrases
 FACET_SIZE = 100_000  # every value of a facet (districts, years, ten domains)
 _NO_DATE_DESC, _NO_DATE_ASC = 0, 10 ** 9  # no year at all: last in both orders
@@ -130,7 +134,8 @@ class TantivyUpdate:
             t.add_integer("date_desc", date_desc)
             t.add_integer("date_asc", date_asc)
             t.add_bytes("record", _record_bytes(doc, chunk))
-            self.writer.add_document(t)
+            with self._failures():
+                self.writer.add_document(t)
             self.added += 1
         self.documents.add(doc.doc_id)
 
@@ -143,8 +148,9 @@ class TantivyUpdate:
 
     def commit(self) -> None:
         expected = self.before - self.deleted + self.added
-        self.writer.commit()
-        self.writer.wait_merging_threads()
+        with self._failures():
+            self.writer.commit()
+            self.writer.wait_merging_threads()
         self.ix.reload()
         searcher = self.ix.searcher()
         held = searcher.num_docs
@@ -160,6 +166,18 @@ class TantivyUpdate:
             storage.switch(self.engine.root, self.gen)
             storage.clean(self.engine.root)
         self.engine.reopen()
+
+    @contextlib.contextmanager
+    def _failures(self):
+        """tantivy reports a failed writer thread (an I/O error, most often a
+        full disk) as a ValueError that names no cause: name it, in one line."""
+        try:
+            yield
+        except ValueError as exc:
+            free = shutil.disk_usage(self.engine.root).free
+            if free < LOW_DISK_BYTES:
+                raise OSError(errno.ENOSPC, f"disk full ({free // 2**20} MB free)") from None
+            raise IndexIncomplete(f"the tantivy writer failed ({str(exc).splitlines()[0]})") from None
 
     def cancel(self) -> None:
         try:

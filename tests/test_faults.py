@@ -188,11 +188,12 @@ def _fill(disk: Path, leave: int) -> Path:
     return filler
 
 
+@pytest.mark.parametrize("engine", sorted(ENGINES))
 @pytest.mark.parametrize("procs", ["1", "2"])
-def test_a_full_disk_fails_fast_keeps_the_old_index_and_leaves_nothing_behind(tmp_path, small_disk, procs):
+def test_a_full_disk_fails_fast_keeps_the_old_index_and_leaves_nothing_behind(tmp_path, small_disk, procs, engine):
     corpus = copies(tmp_path, 12)
     index = small_disk / "index"
-    assert index_cmd(SEEDS, index).returncode == 0
+    assert index_cmd(SEEDS, index, "--engine", engine).returncode == 0
     before = answers(index)
     filler = _fill(small_disk, leave=200_000)
     for attempt in range(3):  # each later run with the disk still full
