@@ -8,7 +8,7 @@ import time
 from pathlib import Path
 
 from search import config
-from search.cliutil import OneLineParser, fail
+from search.cliutil import OneLineParser, damaged_message, fail, index_folder
 from search.engine import DEFAULT_ENGINE, ENGINES
 
 
@@ -46,9 +46,7 @@ def main(argv: list[str] | None = None) -> int:
     for corpus in corpora:
         if not corpus.is_dir():
             return fail("search-index", f"corpus folder not found: {corpus}", 2)
-    index_root = args.index or config.default_index()
-    if index_root.exists() and not index_root.is_dir():
-        return fail("search-index", f"index is not a folder: {index_root}", 2)
+    index_root = index_folder(parser, args.index)
     unchanged = "the previous index is unchanged"
     started = time.perf_counter()
     try:
@@ -58,8 +56,7 @@ def main(argv: list[str] | None = None) -> int:
     except (IndexBusy, EngineMismatch) as exc:
         return fail("search-index", str(exc))
     except IndexDamaged as exc:
-        return fail("search-index", f"the index is damaged ({exc}); rebuild it: "
-                                    f"search-index --rebuild --index {index_root} --corpus DIR")
+        return fail("search-index", damaged_message(exc, index_root))
     except (IndexIncomplete, RunFailed) as exc:
         return fail("search-index", f"{exc}; nothing was switched, {unchanged}")
     except KeyboardInterrupt:

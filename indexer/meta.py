@@ -12,7 +12,9 @@ from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
+from search.cliutil import one_line
 from search.facets import LEVEL_RANK as _LEVEL_RANK
+from search.query import YEAR_MAX, YEAR_MIN
 from search.facets import Unit, load_units
 
 _DATE = r"((?:19|20)\d{2})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?"
@@ -178,9 +180,6 @@ def find_district(title_simp: str, body_simp: str, path_simp: str, units: tuple[
     return None
 
 
-YEAR_MIN, YEAR_MAX = 1900, 2100
-
-
 def parse_sidecar(raw: bytes, name: str = "sidecar") -> tuple[dict, list[str]]:
     """The sidecar's usable fields and a message for everything ignored.
 
@@ -193,7 +192,7 @@ def parse_sidecar(raw: bytes, name: str = "sidecar") -> tuple[dict, list[str]]:
     try:
         data = json.loads(raw.decode("utf-8-sig"))
     except (UnicodeDecodeError, ValueError) as exc:
-        return {}, [f"{name} ignored: not valid JSON ({_one_line(exc)})"]
+        return {}, [f"{name} ignored: not valid JSON ({one_line(exc)})"]
     if not isinstance(data, dict):
         return {}, [f"{name} ignored: not a JSON object"]
     fields, problems = {}, []
@@ -206,10 +205,6 @@ def parse_sidecar(raw: bytes, name: str = "sidecar") -> tuple[dict, list[str]]:
         else:
             fields[key] = value
     return fields, problems
-
-
-def _one_line(exc: Exception) -> str:
-    return str(exc).splitlines()[0] if str(exc) else type(exc).__name__
 
 
 def _title(value):

@@ -47,6 +47,11 @@ def shown(text: str) -> str:
     return _UNSHOWABLE.sub(escape, text)
 
 
+def one_line(exc: BaseException) -> str:
+    """An exception as the one line a report or message shows."""
+    return (str(exc) or type(exc).__name__).splitlines()[0]
+
+
 def fail(prog: str, message: str, code: int = 1) -> int:
     """Print one line on stderr and return the exit code."""
     print(f"{prog}: {message}", file=sys.stderr)

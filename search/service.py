@@ -142,11 +142,11 @@ class SearchService:
         """Each typed value as the index holds it (龙华 → 龙华区); a value no
         vocabulary knows stays, so it matches what it says (nothing, or a
         value a sidecar gave), and a note lists the values there are."""
-        out = []
+        out, there = [], None
         for value in values:
             known = canonical(value)
             if known is None:
-                there = self.engine.facet_values(facet)
+                there = there if there is not None else self.engine.facet_values(facet)
                 if value not in there:
                     choices = TAXONOMY if facet == "domain" else there
                     label = "改革领域" if facet == "domain" else "地区"

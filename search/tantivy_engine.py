@@ -24,6 +24,7 @@ from pathlib import Path
 import tantivy
 
 from . import analysis, storage
+from .cliutil import one_line
 from .engine import (
     AllOf,
     AnyOf,
@@ -100,7 +101,8 @@ class TantivyUpdate:
         self.new_generation = new_generation
         self.ix = tantivy.Index(make_schema(), path=str(gen), reuse=True)
         self.ix.reload()
-        self.before = 0 if new_generation else self.ix.searcher().num_docs
+        self.committed = self.ix.searcher()  # what the index held when the run began (it commits once, at the end)
+        self.before = 0 if new_generation else self.committed.num_docs
         self.writer = self.ix.writer(heap_size=HEAP_BYTES, num_threads=max(1, min(procs, 4)))
         self.analyzer = analysis.index_analyzer()
         self.cache: dict = {}  # a title or heading repeats on every paragraph it covers
@@ -140,8 +142,7 @@ class TantivyUpdate:
         self.documents.add(doc.doc_id)
 
     def delete(self, doc_id: str) -> None:
-        self.ix.reload()
-        held = self.ix.searcher().search(_term("doc_id", doc_id), 1).count
+        held = self.committed.search(_term("doc_id", doc_id), 1).count
         if held:
             self.writer.delete_documents_by_term("doc_id", doc_id)
             self.deleted += held
@@ -177,7 +178,7 @@ class TantivyUpdate:
             free = shutil.disk_usage(self.engine.root).free
             if free < LOW_DISK_BYTES:
                 raise OSError(errno.ENOSPC, f"disk full ({free // 2**20} MB free)") from None
-            raise IndexIncomplete(f"the tantivy writer failed ({str(exc).splitlines()[0]})") from None
+            raise IndexIncomplete(f"the tantivy writer failed ({one_line(exc)})") from None
 
     def cancel(self) -> None:
         try:
@@ -335,7 +336,7 @@ class TantivyEngine(storage.FolderEngine):
             ix.searcher()
             return ix
         except Exception as exc:
-            raise IndexDamaged(f"{gen} cannot be read ({type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''})") from None
+            raise IndexDamaged(f"{gen} cannot be read ({type(exc).__name__}: {one_line(exc)})") from None
 
     def _state_stamp(self, gen: Path):
         try:

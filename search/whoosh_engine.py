@@ -28,6 +28,7 @@ from whoosh.util import random_name
 from whoosh.writing import SegmentWriter
 
 from . import analysis, storage
+from .cliutil import one_line
 from .engine import (
     AllOf,
     AnyOf,
@@ -248,7 +249,7 @@ class _ReportingTask(SubWriterTask):
             super().run()
         except BaseException as exc:
             try:
-                self.errors.put(_one_line(exc), timeout=1)
+                self.errors.put(one_line(exc), timeout=1)
                 self.errors.close()
                 self.errors.join_thread()  # the message leaves before the process does
             finally:
@@ -344,10 +345,6 @@ class _CheckedMpWriter(_CountedCommit, MpWriter):
         super().cancel()
 
 
-def _one_line(exc: BaseException) -> str:
-    return (str(exc) or type(exc).__name__).splitlines()[0]
-
-
 def _chunk_fields(doc: DocumentRecord, chunk: ChunkRecord) -> dict:
     return {
         "chunk_id": chunk.chunk_id,
@@ -401,7 +398,7 @@ class WhooshEngine(storage.FolderEngine):
         try:
             return index.open_dir(str(gen))
         except Exception as exc:  # a lost or truncated table of contents, a bad pickle
-            raise IndexDamaged(f"{gen} cannot be read ({type(exc).__name__}: {_one_line(exc)})") from None
+            raise IndexDamaged(f"{gen} cannot be read ({type(exc).__name__}: {one_line(exc)})") from None
 
     def _pointer_state(self):
         try:

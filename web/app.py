@@ -93,9 +93,9 @@ def create_app(service: SearchService | None = None, index: str | Path | None = 
         if doc is None:
             abort(404)
         back = SearchState.from_args(request.args)[0]
-        here = back.url(f"/doc/{doc_id}")
-        block = {"prev": _with_at(here, doc["first"] - DOC_PAGE_PARAGRAPHS) if doc["first"] > 1 else None,
-                 "next": _with_at(here, doc["last"] + 1) if doc["last"] < doc["paragraph_count"] else None}
+        here = f"/doc/{doc_id}"
+        block = {"prev": back.url(here, at=doc["first"] - DOC_PAGE_PARAGRAPHS) if doc["first"] > 1 else None,
+                 "next": back.url(here, at=doc["last"] + 1) if doc["last"] < doc["paragraph_count"] else None}
         return render_template("doc.html", doc=doc, q=q, block=block,
                                back_url=back.url() if not back.is_empty() else "/")
 
@@ -174,10 +174,6 @@ def create_app(service: SearchService | None = None, index: str | Path | None = 
     return app
 
 
-def _with_at(url: str, paragraph: int) -> str:
-    return url + ("&" if "?" in url else "?") + f"at={paragraph}"
-
-
 def _json_error(message: str, status: int = 400):
     return jsonify({"error": message}), status
 
@@ -204,7 +200,7 @@ def _results_view(state: SearchState, result: dict) -> dict:
     hits = []
     for h in result["hits"]:
         doc_state = state.at_page(1)
-        doc_url = _with_at(doc_state.url(f"/doc/{h['doc_id']}"), h["paragraph"])
+        doc_url = doc_state.url(f"/doc/{h['doc_id']}", at=h["paragraph"])
         hits.append({**h, "doc_url": doc_url + f"#p{h['paragraph']}"})
     facets = facet_records(state, result["facets"])
     years = sorted((y, c) for y, c in result["facets"].get("year", {}).items())
