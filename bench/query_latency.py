@@ -7,7 +7,7 @@ hits both sides alike), it times
 
 * **ours**: ``SearchService.search`` — parse, aliases, the disjunctive count of
   all three facets over every match, one ranked page, snippets with marks;
-* **bare**: the same words as plain Whoosh terms on the paragraph text of the
+* **bare**: (Whoosh; tantivy's is ``BareTantivy``) the same words as plain Whoosh terms on the paragraph text of the
   same index, the same filters ANDed in, ``groupedby`` district, year and
   domain columns, one page of stored fields, no highlighting, no notes.
 
@@ -96,12 +96,66 @@ class Bare:
         return len(r), {k: {v: len(d) for v, d in r.groups(k).items()} for k in facets}
 
 
+class BareTantivy:
+    """A bare tantivy query on our index: the same words as terms (phrases as
+    phrase queries) on the paragraph text, the filters as term sets, the three
+    facets in one aggregation, ten stored documents, no highlighting."""
+
+    def __init__(self, index_root: Path):
+        import tantivy
+
+        from search.storage import live_generation
+
+        self.tantivy = tantivy
+        self.ix = tantivy.Index.open(str(live_generation(index_root)))
+        self.schema = self.ix.schema
+        self.searcher = self.ix.searcher()
+
+    def run(self, spec: dict) -> tuple[int, dict]:
+        from search import analysis, query as querylang
+        from search.engine import AnyOf, Phrase, Term
+
+        T = self.tantivy
+        Q = T.Query
+
+        def bare_query(node):
+            if isinstance(node, Term):
+                return Q.term_query(self.schema, "text", node.text)
+            if isinstance(node, Phrase):
+                return Q.phrase_query(self.schema, "text", list(node.words))
+            sub = [bare_query(i) for i in node.items]
+            occur = T.Occur.Should if isinstance(node, AnyOf) else T.Occur.Must
+            return Q.boolean_query([(occur, q) for q in sub]) if len(sub) > 1 else sub[0]
+
+        clauses = [bare_query(querylang.parse(spec["q"]).tree)]
+        if spec["district"]:
+            clauses.append(Q.term_set_query(self.schema, "district", [analysis.to_simplified(spec["district"])]))
+        if spec["year"]:
+            lo, hi = querylang.parse_year(spec["year"])
+            clauses.append(Q.term_set_query(self.schema, "year", [str(y) for y in range(lo, hi + 1)]))
+        if spec["domain"]:
+            clauses.append(Q.term_set_query(self.schema, "domain", [spec["domain"]]))
+        q = Q.boolean_query([(T.Occur.Must, c) for c in clauses]) if len(clauses) > 1 else clauses[0]
+        found = self.searcher.search(q, 10)
+        for _, address in found.hits:
+            self.searcher.doc(address)
+        aggs = self.searcher.aggregate(q, {f: {"terms": {"field": f, "size": 1000}} for f in
+                                           ("district", "year", "domain")})
+        return found.count, {f: {b["key"]: b["doc_count"] for b in aggs[f]["buckets"]} for f in aggs}
+
+
+def bare_for(index_root: Path):
+    from search.storage import live_engine
+
+    return BareTantivy(index_root) if live_engine(index_root) == "tantivy" else Bare(index_root)
+
+
 def measure(index_root: Path, queries: list[dict], rounds: int = 5) -> dict:
     from search.service import Options, SearchService
     from search.engine import open_engine
 
     service = SearchService(open_engine(index_root))
-    bare = Bare(index_root)
+    bare = bare_for(index_root)
     ours_t: list[float] = []
     bare_t: list[float] = []
     per_query = []

@@ -1,4 +1,5 @@
-"""The benchmark: our pipeline next to its floor at three corpus sizes, in one run.
+"""The benchmark: every engine of ours next to the peer and to its floor, at
+three corpus sizes, in one run.
 
     pip install -e '.[bench]'
     python bench/run.py ../shared/bench-corpus/laws-cn ../shared/bench-corpus/laws-tw
@@ -6,19 +7,25 @@
 For each size (default ~10k, ~100k paragraphs and everything), on the same
 files and in the same run:
 
-* **ours** — ``search-index --rebuild`` in a child process (every stage, both
-  cores), wall time, characters/s, peak memory of the whole process tree,
-  index size; then an incremental run over the unchanged corpus;
-* **floor** — single process: jieba ``cut_for_search`` alone over exactly the
-  paragraphs ours indexed; and jieba + a bare Whoosh index of the same
-  paragraphs (jieba as its tokenizer, text stored, district/year/domain
-  columns), committed;
-* **queries** — the fixed set in ``bench/queries.txt``: ours (facets over all
-  matches, snippets) vs a bare Whoosh query of the same words with the same
-  facets on our index (see ``query_latency.py``).
+* **ours, per engine** (whoosh, tantivy) — ``search-index --engine E
+  --rebuild`` in a child process as a user runs it (every stage, default
+  processes): wall time, peak memory of the process tree, index size; then an
+  incremental run over the unchanged corpus; then in-process
+  ``SearchService.search`` next to a bare query of the same engine
+  (``query_latency.py``);
+* **the peer** — Meilisearch 1.21 (``meili.py``) loaded with exactly the
+  paragraphs our indexer made, wall time to the last task done, peak memory;
+* **HTTP** — ``search-web`` started per engine with its defaults, and the
+  peer, asked the fixed set in ``bench/queries.txt`` by one client,
+  interleaved (``http_latency.py``): p50/p95 of ``/api/search`` (top 10,
+  facets, highlights) and of the peer's search (top 10, facets, highlights
+  and crop), and the memory of one serving worker;
+* **floor** (Whoosh's budget) — single process: jieba ``cut_for_search``
+  alone over exactly the paragraphs ours indexed; and jieba + a bare Whoosh
+  index of the same paragraphs, committed.
 
-Writes ``bench/results/<date>.json`` and ``bench/results/<date>.png`` (time vs
-corpus size, both stages). The machine is shared: read the ratios.
+Writes ``bench/results/<date>.json`` and ``.png`` and prints one table with
+the ratios to the peer. The machine is shared: read the ratios.
 """
 from __future__ import annotations
 
@@ -41,6 +48,7 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(HERE))
 
 from query_latency import load_queries, measure  # noqa: E402
+from search.engine import ENGINES  # noqa: E402
 
 
 # ---------------------------------------------------------------- helpers
@@ -77,9 +85,11 @@ def peak_rss_of(proc: subprocess.Popen, interval: float = 0.1) -> dict:
     return {"thread": t, "peak": peak}
 
 
-def run_indexer(corpus: Path, index: Path, rebuild: bool, procs: int = 0) -> dict:
-    cmd = [sys.executable, "-m", "indexer.cli", "--corpus", str(corpus), "--index", str(index), "--no-progress",
-           "--procs", str(procs)]
+def run_indexer(corpus: Path, index: Path, rebuild: bool, engine: str | None = None) -> dict:
+    """``search-index`` as a user runs it (default processes), in a child."""
+    cmd = [sys.executable, "-m", "indexer.cli", "--corpus", str(corpus), "--index", str(index), "--no-progress"]
+    if engine:
+        cmd += ["--engine", engine]
     if rebuild:
         cmd.append("--rebuild")
     t0 = time.perf_counter()
@@ -193,41 +203,105 @@ def materialize(files, where: Path) -> None:
 
 
 # ---------------------------------------------------------------- main
-def run_size(label: str, files, work: Path, queries, rounds: int) -> dict:
+def run_size(label: str, files, work: Path, queries, rounds: int, engines: list[str], peer: bool) -> dict:
+    from http_latency import Target, api_search_requests, measure_http
+    from load import start_server
+
     rows = [r for _, rs in files for r in rs]
     texts = [r[0] for r in rows]
     chars = sum(len(t) for t in texts)
     corpus = work / f"corpus-{label}"
     materialize(files, corpus)
     print(f"[{label}] {len(files)} files, {len(rows):,} paragraphs, {chars:,} characters", flush=True)
+    result = {"label": label, "files": len(files), "paragraphs": len(rows), "characters": chars, "engines": {}}
 
-    ours = run_indexer(corpus, work / f"index-{label}", rebuild=True)
-    print(f"  ours: {ours['wall_s']:.1f} s, peak {ours['peak_rss_mb']:.0f} MB", flush=True)
-    incremental = run_indexer(corpus, work / f"index-{label}", rebuild=False)
-    print(f"  ours, unchanged corpus again: {incremental['wall_s']:.1f} s", flush=True)
-    jieba_s = floor_jieba(texts)
-    print(f"  floor jieba: {jieba_s:.1f} s", flush=True)
-    bare_dir = work / f"bare-{label}"
-    jw_s = floor_jieba_whoosh(rows, bare_dir)
-    print(f"  floor jieba + bare Whoosh: {jw_s:.1f} s", flush=True)
-    q = measure(work / f"index-{label}", [dict(x) for x in queries], rounds)
-    print(f"  query ours p50 {q['ours_p50_ms']:.1f} / p95 {q['ours_p95_ms']:.1f} ms; "
-          f"bare p50 {q['bare_p50_ms']:.1f} / p95 {q['bare_p95_ms']:.1f} ms", flush=True)
-    index_bytes = dir_size(work / f"index-{label}")
-    result = {
-        "label": label, "files": len(files), "paragraphs": len(rows), "characters": chars,
-        "index": {
-            "ours_s": ours["wall_s"], "ours_chars_per_s": chars / ours["wall_s"],
-            "ours_peak_rss_mb": ours["peak_rss_mb"], "ours_summary": ours["summary"],
-            "incremental_unchanged_s": incremental["wall_s"],
-            "floor_jieba_s": jieba_s, "floor_jieba_whoosh_s": jw_s,
-            "ratio_to_jieba": ours["wall_s"] / jieba_s, "ratio_to_floor": ours["wall_s"] / jw_s,
-            "ours_index_mb": index_bytes / 2**20, "bare_index_mb": dir_size(bare_dir) / 2**20,
-        },
-        "query": q,
-    }
-    shutil.rmtree(bare_dir, ignore_errors=True)
+    for name in engines:
+        where = work / f"index-{label}-{name}"
+        ours = run_indexer(corpus, where, rebuild=True, engine=name)
+        incremental = run_indexer(corpus, where, rebuild=False)
+        print(f"  {name}: index {ours['wall_s']:.1f} s, peak {ours['peak_rss_mb']:.0f} MB; "
+              f"unchanged corpus again {incremental['wall_s']:.1f} s", flush=True)
+        q = measure(where, [dict(x) for x in queries], rounds)
+        print(f"  {name}: in-process ours p50 {q['ours_p50_ms']:.1f} / p95 {q['ours_p95_ms']:.1f} ms; "
+              f"bare {name} p50 {q['bare_p50_ms']:.1f} / p95 {q['bare_p95_ms']:.1f} ms", flush=True)
+        result["engines"][name] = {
+            "index_s": ours["wall_s"], "chars_per_s": chars / ours["wall_s"], "peak_rss_mb": ours["peak_rss_mb"],
+            "summary": ours["summary"], "incremental_unchanged_s": incremental["wall_s"],
+            "index_mb": dir_size(where) / 2**20, "query": q,
+        }
+
+    if "whoosh" in engines:
+        jieba_s = floor_jieba(texts)
+        bare_dir = work / f"bare-{label}"
+        jw_s = floor_jieba_whoosh(rows, bare_dir)
+        print(f"  floor jieba {jieba_s:.1f} s; jieba + bare Whoosh {jw_s:.1f} s", flush=True)
+        w = result["engines"]["whoosh"]
+        w.update(floor_jieba_s=jieba_s, floor_jieba_whoosh_s=jw_s, ratio_to_jieba=w["index_s"] / jieba_s,
+                 ratio_to_floor=w["index_s"] / jw_s, bare_index_mb=dir_size(bare_dir) / 2**20)
+        shutil.rmtree(bare_dir, ignore_errors=True)
+
+    targets, servers, meili = [], [], None
+    try:
+        for name in engines:
+            proc, url = start_server(work / f"index-{label}-{name}")  # search-web as a user starts it
+            servers.append(proc)
+            targets.append(Target(name, url, api_search_requests(queries), lambda a: a["total"]))
+        if peer:
+            from meili import Meili
+
+            meili = Meili()
+            watch = {"peak": 0, "stop": False}
+
+            def poll():
+                while not watch["stop"]:
+                    watch["peak"] = max(watch["peak"], meili.rss_bytes())
+                    time.sleep(0.1)
+
+            t = threading.Thread(target=poll, daemon=True)
+            t.start()
+            load_s = meili.load(rows)
+            watch["stop"] = True
+            t.join()
+            print(f"  meilisearch: index {load_s:.1f} s, peak {watch['peak'] / 2**20:.0f} MB", flush=True)
+            result["meilisearch"] = {"index_s": load_s, "peak_rss_mb": watch["peak"] / 2**20,
+                                     "index_mb": meili.size_bytes() / 2**20}
+            targets.append(Target("meilisearch", f"http://127.0.0.1:{meili.port}",
+                                  [("POST", f"/indexes/{meili.INDEX}/search", meili.body(s)) for s in queries],
+                                  lambda a: a["estimatedTotalHits"]))
+        answers = measure_http(targets, rounds)
+        for proc, name in zip(servers, engines):
+            answers[name]["worker_rss_mb"] = _worker_rss_mb(proc)
+        if meili:
+            answers["meilisearch"]["worker_rss_mb"] = meili.rss_bytes() / 2**20
+    finally:
+        for proc in servers:
+            proc.terminate()
+            proc.wait(timeout=30)
+        if meili:
+            meili.close()
+    for name, a in answers.items():
+        side = result["engines"][name] if name in result["engines"] else result["meilisearch"]
+        side["http"] = a
+        print(f"  {name}: HTTP p50 {a['p50_ms']:.1f} / p95 {a['p95_ms']:.1f} ms, "
+              f"serving RSS {a['worker_rss_mb']:.0f} MB", flush=True)
+    if peer:
+        m = result["meilisearch"]
+        for name in engines:
+            e = result["engines"][name]
+            e["index_vs_peer"] = e["index_s"] / m["index_s"]
+            e["http_p95_vs_peer"] = e["http"]["p95_ms"] / m["http"]["p95_ms"]
+            e["http_p50_vs_peer"] = e["http"]["p50_ms"] / m["http"]["p50_ms"]
     return result
+
+
+def _worker_rss_mb(proc) -> float:
+    """Resident memory of one serving worker (the largest of search-web's
+    processes other than the supervisor, or the only one)."""
+    import psutil
+
+    root = psutil.Process(proc.pid)
+    kids = root.children(recursive=True)
+    return max(p.memory_info().rss for p in (kids or [root])) / 2**20
 
 
 def plot(results: list[dict], path: Path) -> None:
@@ -237,22 +311,50 @@ def plot(results: list[dict], path: Path) -> None:
     import matplotlib.pyplot as plt
 
     xs = [r["paragraphs"] for r in results]
+    sides = list(results[0]["engines"]) + (["meilisearch"] if "meilisearch" in results[0] else [])
+
+    def side(r, name):
+        return r["engines"][name] if name in r["engines"] else r["meilisearch"]
+
     fig, (a, b) = plt.subplots(1, 2, figsize=(11, 4.2))
-    a.plot(xs, [r["index"]["ours_s"] for r in results], "o-", label="ours (search-index, all cores)")
-    a.plot(xs, [r["index"]["floor_jieba_whoosh_s"] for r in results], "s--", label="floor: jieba + bare Whoosh (1 process)")
-    a.plot(xs, [r["index"]["floor_jieba_s"] for r in results], "^:", label="jieba alone")
-    a.set(title="Indexing", xlabel="paragraphs", ylabel="seconds")
-    a.legend(fontsize=8)
-    b.plot(xs, [r["query"]["ours_p95_ms"] for r in results], "o-", label="ours p95")
-    b.plot(xs, [r["query"]["ours_p50_ms"] for r in results], "o:", label="ours p50")
-    b.plot(xs, [r["query"]["bare_p95_ms"] for r in results], "s-", label="bare Whoosh p95")
-    b.plot(xs, [r["query"]["bare_p50_ms"] for r in results], "s:", label="bare Whoosh p50")
-    b.set(title="Query (facets on all three)", xlabel="paragraphs", ylabel="ms")
-    b.legend(fontsize=8)
+    for name, mark in zip(sides, "osd^"):
+        a.plot(xs, [side(r, name)["index_s"] for r in results], mark + "-", label=name)
+        b.plot(xs, [side(r, name)["http"]["p95_ms"] for r in results], mark + "-", label=f"{name} p95")
+        b.plot(xs, [side(r, name)["http"]["p50_ms"] for r in results], mark + ":", label=f"{name} p50")
+    if "floor_jieba_whoosh_s" in results[0]["engines"].get("whoosh", {}):
+        a.plot(xs, [r["engines"]["whoosh"]["floor_jieba_whoosh_s"] for r in results], "x--",
+               label="floor: jieba + bare Whoosh (1 process)")
+    a.set(title="Indexing (ours: whole pipeline from files)", xlabel="paragraphs", ylabel="seconds")
+    b.set(title="Query over HTTP (top 10, facets, highlights)", xlabel="paragraphs", ylabel="ms", yscale="log")
     for ax in (a, b):
+        ax.legend(fontsize=7)
         ax.grid(alpha=0.3)
     fig.tight_layout()
     fig.savefig(path, dpi=110)
+
+
+def table(results: list[dict]) -> str:
+    """The run's figures, one row per size and engine, ratios to the peer."""
+    head = (f"{'size':>5} {'paras':>8} {'engine':<11} {'index s':>8} {'vs peer':>7} {'peak MB':>8} "
+            f"{'http p50':>8} {'p95 ms':>7} {'p95 vs':>6} {'serve MB':>8} {'in-proc p95':>11} {'bare p95':>8}")
+    lines = [head]
+    for r in results:
+        sides = [(n, e) for n, e in r["engines"].items()] + ([("meilisearch", r["meilisearch"])]
+                                                          if "meilisearch" in r else [])
+        for name, e in sides:
+            q = e.get("query")
+            lines.append(
+                f"{r['label']:>5} {r['paragraphs']:>8,} {name:<11} {e['index_s']:>8.1f} "
+                f"{e.get('index_vs_peer', 1.0) if 'meilisearch' in r else float('nan'):>7.2f} {e['peak_rss_mb']:>8.0f} "
+                f"{e['http']['p50_ms']:>8.1f} {e['http']['p95_ms']:>7.1f} "
+                f"{e.get('http_p95_vs_peer', 1.0) if 'meilisearch' in r else float('nan'):>6.2f} "
+                f"{e['http']['worker_rss_mb']:>8.0f} "
+                f"{(q['ours_p95_ms'] if q else float('nan')):>11.1f} {(q['bare_p95_ms'] if q else float('nan')):>8.1f}")
+        w = r["engines"].get("whoosh")
+        if w and "floor_jieba_whoosh_s" in w:
+            lines.append(f"{'':>5} {'':>8} whoosh vs its floor: indexing {w['ratio_to_floor']:.2f}x jieba + bare Whoosh "
+                         f"({w['ratio_to_jieba']:.2f}x jieba alone); query p95 {w['query']['ratio_p95']:.2f}x bare")
+    return "\n".join(lines)
 
 
 def main() -> int:
@@ -264,7 +366,13 @@ def main() -> int:
     ap.add_argument("--queries", type=Path, default=HERE / "queries.txt")
     ap.add_argument("--out", type=Path, default=HERE / "results")
     ap.add_argument("--keep", action="store_true", help="keep the work folder (indexes) for inspection")
+    ap.add_argument("--engines", default=",".join(ENGINES), help=f"engines to measure (default {','.join(ENGINES)})")
+    ap.add_argument("--no-peer", action="store_true", help="leave Meilisearch out")
     args = ap.parse_args()
+    engines = [e.strip() for e in args.engines.split(",") if e.strip()]
+    for e in engines:
+        if e not in ENGINES:
+            ap.error(f"unknown engine {e!r} (choose from {', '.join(ENGINES)})")
     for c in args.corpus:
         if not c.is_dir():
             ap.error(f"corpus folder not found: {c}")
@@ -295,7 +403,7 @@ def main() -> int:
                 chosen.append((f, rs))
                 n += len(rs)
             label = f"{n // 1000}k" if size else "all"
-            results.append(run_size(label, chosen, work, queries, args.rounds))
+            results.append(run_size(label, chosen, work, queries, args.rounds, engines, not args.no_peer))
     finally:
         if not args.keep:
             shutil.rmtree(work, ignore_errors=True)
@@ -308,13 +416,7 @@ def main() -> int:
     (args.out / f"{stamp}.json").write_text(json.dumps(report, ensure_ascii=False, indent=1), encoding="utf-8")
     plot(results, args.out / f"{stamp}.png")
     print()
-    print(f"{'size':>6} {'paras':>8} {'ours s':>8} {'floor s':>8} {'ratio':>6} {'jieba×':>7} {'incr s':>7} "
-          f"{'peak MB':>8} {'q p95 ms':>9} {'bare p95':>9} {'ratio':>6}")
-    for r in results:
-        i, q = r["index"], r["query"]
-        print(f"{r['label']:>6} {r['paragraphs']:>8,} {i['ours_s']:>8.1f} {i['floor_jieba_whoosh_s']:>8.1f} "
-              f"{i['ratio_to_floor']:>6.2f} {i['ratio_to_jieba']:>7.2f} {i['incremental_unchanged_s']:>7.1f} "
-              f"{i['ours_peak_rss_mb']:>8.0f} {q['ours_p95_ms']:>9.1f} {q['bare_p95_ms']:>9.1f} {q['ratio_p95']:>6.2f}")
+    print(table(results))
     print(f"results: {args.out / (stamp + '.json')}, plot: {args.out / (stamp + '.png')}")
     return 0
 
