@@ -98,8 +98,9 @@ class Bare:
 
 class BareTantivy:
     """A bare tantivy query on our index: the same words as terms (phrases as
-    phrase queries) on the paragraph text, the filters as term sets, the three
-    facets in one aggregation, ten stored documents, no highlighting."""
+    phrase queries) on the paragraph text, the filters as a term or a year
+    range, the three facets in one aggregation, ten stored documents, no
+    highlighting."""
 
     def __init__(self, index_root: Path):
         import tantivy
@@ -129,12 +130,12 @@ class BareTantivy:
 
         clauses = [bare_query(querylang.parse(spec["q"]).tree)]
         if spec["district"]:
-            clauses.append(Q.term_set_query(self.schema, "district", [analysis.to_simplified(spec["district"])]))
+            clauses.append(Q.term_query(self.schema, "district", analysis.to_simplified(spec["district"])))
         if spec["year"]:
             lo, hi = querylang.parse_year(spec["year"])
-            clauses.append(Q.term_set_query(self.schema, "year", [str(y) for y in range(lo, hi + 1)]))
+            clauses.append(Q.range_query(self.schema, "year_n", T.FieldType.Integer, lo, hi))
         if spec["domain"]:
-            clauses.append(Q.term_set_query(self.schema, "domain", [spec["domain"]]))
+            clauses.append(Q.term_query(self.schema, "domain", spec["domain"]))
         q = Q.boolean_query([(T.Occur.Must, c) for c in clauses]) if len(clauses) > 1 else clauses[0]
         found = self.searcher.search(q, 10)
         for _, address in found.hits:

@@ -8,18 +8,19 @@ its reason, and everything else is indexed.
 """
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import os
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from search import analysis, segmenter, storage
+from search import analysis, storage
 from search.cliutil import shown
 from search.engine import ChunkRecord, DocumentRecord, Engine, open_engine
 
 from . import chunk as chunking
-from . import clean, domains, meta, repair
+from . import clean, domains, meta, pool, repair
 from .read import SkipFile, SourceFile, read_bytes, read_document, read_sidecar_bytes, scan
 
 
@@ -35,6 +36,17 @@ class FileNotes:
     repairs: repair.RepairReport = field(default_factory=repair.RepairReport)
     boilerplate_lines: int = 0
     warnings: list[tuple[str, str]] = field(default_factory=list)  # (path, message)
+
+    def merge(self, other: "FileNotes") -> None:
+        """Add one file's notes (made in an analysis process) to the run's."""
+        for f in dataclasses.fields(other.repairs):
+            value = getattr(other.repairs, f.name)
+            if isinstance(value, list):
+                getattr(self.repairs, f.name).extend(value)
+            else:
+                setattr(self.repairs, f.name, getattr(self.repairs, f.name) + value)
+        self.boilerplate_lines += other.boilerplate_lines
+        self.warnings.extend(other.warnings)
 
 
 @dataclass
@@ -162,9 +174,10 @@ def build_index(
     The index mirrors exactly the given folders: new and changed files are
     (re)indexed, files that are gone — or whose folder is no longer given — are
     removed, unchanged ones are skipped. A folder that cannot be listed is
-    reported, and its documents stay. ``procs`` writer processes (None: one
-    per core when there is enough new text to be worth starting them) tokenize
-    and write their own segments while this process reads and chunks.
+    reported, and its documents stay. ``procs`` analysis processes (None:
+    one per core when there is enough new text to be worth starting them)
+    read, clean, chunk and segment the files (``indexer.pool``); the engine
+    gets the same number for its own writing (writer processes or threads).
     ``engine_name``: the engine of a new index (an existing one keeps its
     own; naming another is an error unless ``rebuild``, which switches).
     """
@@ -219,23 +232,24 @@ def _build_locked(corpora, index_root, rebuild, progress, engine, procs=None) ->
 
     if procs is None:
         procs = auto_procs(sum(len(data) for _, data, _ in todo))
-    if procs > 1:
-        # Writer processes are forked from this one: load the dictionary once
-        # here, not once in each of them.
-        segmenter.tokenizer()
-    update = engine.update(rebuild=fresh, procs=procs)
+    with pool.AnalysisPool(procs) as analysis_pool:
+        _write(todo, gone, analysis_pool, engine.update(rebuild=fresh, procs=procs), report, progress)
+    return report
+
+
+def _write(todo, gone, analysis_pool, update, report: BuildReport, progress) -> None:
+    outcomes = analysis_pool.analysed((source, data) for source, data, _ in todo)
     try:
         bar = _progress(len(todo), progress)
         first_failure = None
-        for source, data, how in todo:
-            try:
-                doc = process_file(source, data, report)
-            except Exception as exc:  # SkipFile, or a bug one file's content set off
-                if not isinstance(exc, SkipFile):
+        for (source, _, how), outcome in zip(todo, outcomes):
+            report.merge(outcome.notes)
+            doc = outcome.doc
+            if doc is None:
+                if outcome.failed is not None:
                     report.failed += 1
-                    first_failure = first_failure or exc
-                    exc = f"could not be processed ({type(exc).__name__}: {exc}); please report it"
-                report.skipped.append((source.rel, str(exc)))
+                    first_failure = first_failure or outcome.failed
+                report.skipped.append((source.rel, outcome.skipped))
                 if how == "changed":
                     update.delete(doc_id_for(source))
                     report.removed += 1
@@ -249,7 +263,7 @@ def _build_locked(corpora, index_root, rebuild, progress, engine, procs=None) ->
         bar.close()
         if report.failed and not (report.added or report.changed):
             raise RunFailed(f"no file could be processed ({report.failed} failed; first: "
-                            f"{type(first_failure).__name__}: {first_failure}); the index is unchanged")
+                            f"{first_failure}); the index is unchanged")
         for doc_id in gone:
             update.delete(doc_id)
             report.removed += 1
@@ -257,4 +271,3 @@ def _build_locked(corpora, index_root, rebuild, progress, engine, procs=None) ->
     except BaseException:
         update.cancel()
         raise
-    return report

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Iterable, Protocol
 
 FACETS = ("district", "year", "domain")
+SECTION_SEPARATOR = " › "
 
 
 class IndexMissing(Exception):
@@ -38,10 +39,21 @@ class ChunkRecord:
     text: str
     section_path: list[str] = field(default_factory=list)
     domains: list[str] = field(default_factory=list)
+    # search.analysis.analyse_document's tokens, (text, position, start, end):
+    # what every engine indexes, and what a hit brings back for highlighting.
+    # None: not analysed (an engine then analyses it itself).
+    tokens: list[tuple[str, int, int, int]] | None = None
+    section_tokens: list[tuple[str, int, int, int]] | None = None  # of section_text
 
     @property
     def section(self) -> str:
         return self.section_path[-1] if self.section_path else ""
+
+    @property
+    def section_text(self) -> str:
+        """The heading path as one searchable text (a word matches the
+        paragraph or its headings)."""
+        return SECTION_SEPARATOR.join(self.section_path)
 
 
 @dataclass
@@ -56,6 +68,7 @@ class DocumentRecord:
     content_hash: str
     chunks: list[ChunkRecord] = field(default_factory=list)
     paragraph_count: int = 0  # in the whole document (``chunks`` may hold a part of it)
+    title_tokens: list[tuple[str, int, int, int]] | None = None
 
 
 # ---- the query tree the engine executes (built by search.query) ----
@@ -157,7 +170,7 @@ class Engine(Protocol):
         """doc_id → (source key, content hash) of everything in the index."""
         ...
     def facet_values(self, facet: str) -> list[str]: ...
-    def has_term(self, word: str) -> bool: ...
+    def known_terms(self, words: Iterable[str]) -> set[str]: ...
     def similar_terms(self, word: str, limit: int = 3) -> list[str]: ...
     def search(self, request: SearchRequest) -> EngineResult: ...
     def document(self, doc_id: str, first: int = 1, last: int | None = None) -> DocumentRecord | None:

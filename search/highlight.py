@@ -1,8 +1,9 @@
 """Marking what matched, in the paragraph's own script.
 
-The paragraph is re-analyzed with the index analyzer, which reports each
-token's offsets in the original text, so a simplified query word marks
-營商環境 in a traditional paragraph. Overlapping matches merge into one mark, so
+Marks come from the paragraph's index tokens, which carry each token's
+offsets in the original text, so a simplified query word marks 營商環境 in a
+traditional paragraph. A hit brings its tokens back from the index (kept
+there when it was analysed); only a text without them is segmented again. Overlapping matches merge into one mark, so
 a matched long word is never marked as a bare sub-word of itself. A phrase is
 marked only where its words stand at consecutive positions — the same rule the
 engine matched it by — never word by word wherever each one occurs.
@@ -52,33 +53,37 @@ class Marks:
                 self._add(item)
 
 
-def match_spans(text: str, marks: Marks | set[str]) -> list[tuple[int, int]]:
+def match_spans(text: str, marks: Marks | set[str], tokens=None) -> list[tuple[int, int]]:
+    """``tokens``: the text's index tokens ``(text, pos, start, end)``, as a
+    hit brings them; None segments the text."""
     if isinstance(marks, (set, frozenset)):
         marks = Marks(set(marks))
     if not marks or not text:
         return []
-    # A token can only match where its characters occur: skip the segmenter
-    # for paragraphs that cannot match (most of a long document's).
-    norm = analysis.normalize_word(text)
-    if not any(w in norm for w in marks.words) and not any(p[0] in norm for p in marks.phrases):
-        return []
-    tokens = list(analysis.index_analyzer()(text))
-    spans = [(t.startchar, t.endchar) for t in tokens if t.text in marks.words]
+    if tokens is None:
+        # A token can only match where its characters occur: skip the
+        # segmenter for paragraphs that cannot match (most of a long document's).
+        norm = analysis.normalize_word(text)
+        if not any(w in norm for w in marks.words) and not any(p[0] in norm for p in marks.phrases):
+            return []
+        tokens = analysis.index_tokens(text)
+    words = marks.words
+    spans = [(start, end) for word, _, start, end in tokens if word in words]
     if marks.phrases:
-        at: dict[tuple[int, str], object] = {}
+        at: dict[tuple[int, str], tuple] = {}
         for t in tokens:
-            at.setdefault((t.pos, t.text), t)
+            at.setdefault((t[1], t[0]), t)
         for phrase in marks.phrases:
-            for t in tokens:
-                if t.text != phrase[0]:
+            for word, pos, start, _ in tokens:
+                if word != phrase[0]:
                     continue
-                last = t
-                for k, word in enumerate(phrase[1:], 1):
-                    last = at.get((t.pos + k, word))
+                last = None
+                for k, following in enumerate(phrase[1:], 1):  # a phrase has two words or more
+                    last = at.get((pos + k, following))
                     if last is None:
                         break
                 else:
-                    spans.append((t.startchar, last.endchar))
+                    spans.append((start, last[3]))
     spans.sort()
     merged: list[list[int]] = []
     for start, end in spans:
@@ -121,9 +126,9 @@ def render(text: str, spans: list[tuple[int, int]], lo: int = 0, hi: int | None 
     return "".join(out)
 
 
-def snippet(text: str, words: Marks | set[str], size: int = SNIPPET_CHARS, **kwargs) -> str:
+def snippet(text: str, words: Marks | set[str], size: int = SNIPPET_CHARS, tokens=None, **kwargs) -> str:
     """An HTML-escaped excerpt around the best cluster of matches."""
-    spans = match_spans(text, words)
+    spans = match_spans(text, words, tokens)
     lo, hi = _window(text, spans, size)
     body = render(text, spans, lo, hi, **kwargs)
     return ("…" if lo > 0 else "") + body + ("…" if hi < len(text) else "")

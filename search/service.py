@@ -164,9 +164,11 @@ class SearchService:
         tree = self._fallback_to_parts(tree, notes)
         return querylang.expand_aliases(tree, querylang.load_aliases(), notes)
 
-    def _fallback_to_parts(self, node, notes):
+    def _fallback_to_parts(self, node, notes, known: set[str] | None = None):
+        if known is None:  # one question to the engine for every word of the query
+            known = self.engine.known_terms(iter_terms(node))
         if isinstance(node, Term):
-            if self.engine.has_term(node.text):
+            if node.text in known:
                 return node
             parts = self._cover(node.text)
             if parts:
@@ -174,9 +176,10 @@ class SearchService:
                 return Phrase(parts)
             return node
         if isinstance(node, AnyOf):
-            return AnyOf(tuple(self._fallback_to_parts(i, notes) for i in node.items))
+            return AnyOf(tuple(self._fallback_to_parts(i, notes, known) for i in node.items))
         if isinstance(node, AllOf):
-            return AllOf(tuple(self._fallback_to_parts(i, notes) for i in node.items), node.exclude, node.sequence)
+            return AllOf(tuple(self._fallback_to_parts(i, notes, known) for i in node.items), node.exclude,
+                         node.sequence)
         return node
 
     def _cover(self, word: str) -> tuple[str, ...]:
@@ -184,12 +187,14 @@ class SearchService:
         when no such cover exists (then the word simply has no match)."""
         if len(word) < 3:
             return ()
+        candidates = {word[i:i + size] for i in range(len(word)) for size in range(1, 5) if i + size <= len(word)}
+        known = self.engine.known_terms(candidates - {word})
         pieces: list[str] = []
         i = 0
         while i < len(word):
             for size in range(min(len(word) - i, 4), 0, -1):
                 piece = word[i:i + size]
-                if piece != word and (size > 1 or not pieces or i == len(word) - 1) and self.engine.has_term(piece):
+                if piece != word and (size > 1 or not pieces or i == len(word) - 1) and piece in known:
                     pieces.append(piece)
                     i += size
                     break
@@ -212,7 +217,7 @@ class SearchService:
             "domains": list(chunk.domains),
             "score": round(hit.score, 3),
             "text": chunk.text,
-            "snippet": highlight.snippet(chunk.text, words) if words is not None else "",
+            "snippet": highlight.snippet(chunk.text, words, tokens=chunk.tokens) if words is not None else "",
         }
 
     def _suggestions(self, tree, filters: Filters, parsed) -> list[str]:
@@ -229,8 +234,9 @@ class SearchService:
                     dropped = "".join(iter_terms(item)) if not isinstance(item, Term) else item.text
                     out.append(f"去掉“{dropped}”可找到 {n} 条。")
                     break
+        known = self.engine.known_terms(parsed.words)
         for word in parsed.words:
-            if not self.engine.has_term(word):
+            if word not in known:
                 similar = self.engine.similar_terms(word)
                 if similar:
                     out.append(f"索引中没有“{word}”，您是不是要找：{'、'.join(similar)}？")
@@ -262,7 +268,7 @@ class SearchService:
             if key not in marked_paths:
                 marked_paths[key] = _marked_path(c.section_path, words)
             path_html = marked_paths[key]
-            spans = highlight.match_spans(c.text, words)
+            spans = highlight.match_spans(c.text, words, c.tokens)
             paragraphs.append({
                 "chunk_id": c.chunk_id, "paragraph": c.paragraph, "part": c.part,
                 "section": c.section, "section_path": c.section_path, "section_html": path_html,
@@ -281,3 +287,4 @@ def _marked_path(path: list[str], marks) -> str:
 
 def _sorted_counts(counts: dict[str, int]) -> dict[str, int]:
     return dict(sorted(counts.items(), key=lambda kv: (-kv[1], kv[0])))
+

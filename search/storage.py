@@ -43,6 +43,16 @@ def write_meta(gen: Path, engine: str, schema: int) -> None:
     (gen / GEN_META).write_text(json.dumps({"engine": engine, "schema": schema}), encoding="utf-8")
 
 
+def generation_schema(gen: Path) -> int | None:
+    """The schema version the engine recorded in ``gen``; None if unrecorded."""
+    try:
+        meta = json.loads((gen / GEN_META).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    schema = meta.get("schema") if isinstance(meta, dict) else None
+    return schema if isinstance(schema, int) else None
+
+
 def live_engine(root: Path) -> str | None:
     """The engine that wrote the live generation; None where there is no
     readable one. A generation from before engines were recorded is Whoosh's."""
@@ -96,6 +106,17 @@ def live_generation(root: Path) -> Path:
     if not gen.is_dir():
         raise IndexDamaged(f"{pointer} names {name}, which is not there")
     return gen
+
+
+def pointer_stamp(root: Path):
+    """What changes whenever ``CURRENT`` is switched (a rename gives a new
+    inode): a reader that holds the same stamp may keep its open generation
+    without reading the pointer again. None when there is no pointer."""
+    try:
+        st = (Path(root) / CURRENT).stat()
+        return (st.st_mtime_ns, st.st_ino, st.st_size)
+    except OSError:
+        return None
 
 
 def state(root: Path) -> str:

@@ -12,7 +12,6 @@ import os
 import pickle
 import queue
 import shutil
-import signal
 import threading
 import time
 from multiprocessing import Queue as MpQueue
@@ -29,6 +28,7 @@ from whoosh.writing import SegmentWriter
 
 from . import analysis, storage
 from .cliutil import one_line
+from .lifetime import die_with_parent, how_it_ended
 from .engine import (
     AllOf,
     AnyOf,
@@ -52,8 +52,29 @@ SCHEMA_VERSION = 1
 
 
 
+class AnalysedText(str):
+    """A text that carries the library's tokens for it
+    (``search.analysis.analyse_document``): the tokenizer below hands them to
+    Whoosh as they are, in this process or in a writer process (it pickles)."""
+
+    __slots__ = ("tokens",)
+
+    def __new__(cls, text: str, tokens):
+        value = super().__new__(cls, text)
+        value.tokens = tokens
+        return value
+
+    def __reduce__(self):
+        return AnalysedText, (str(self), self.tokens)
+
+
+def _analysed(text: str, tokens) -> str:
+    return AnalysedText(text, tokens) if tokens is not None else text
+
+
 class WhooshChineseTokenizer(WTokenizer):
-    """Adapts ``search.analysis`` to Whoosh's tokenizer protocol, unchanged."""
+    """Adapts ``search.analysis`` to Whoosh's tokenizer protocol, unchanged:
+    the tokens an ``AnalysedText`` carries, else the analyzer's own."""
 
     CACHE_CHARS = 64  # a title or heading repeats on every paragraph it covers
     CACHE_ENTRIES = 4096
@@ -63,6 +84,9 @@ class WhooshChineseTokenizer(WTokenizer):
         self._cache: dict[str, list[tuple[str, int, int, int]]] = {}
 
     def _tokens(self, value: str) -> list[tuple[str, int, int, int]] | Iterator:
+        given = getattr(value, "tokens", None)
+        if given is not None:
+            return given
         if len(value) > self.CACHE_CHARS:
             return ((t.text, t.pos, t.startchar, t.endchar) for t in self._analyzer(value, 0))
         found = self._cache.get(value)
@@ -119,6 +143,7 @@ def make_schema() -> fields.Schema:
         section=fields.TEXT(analyzer=ana, stored=True),
         section_path=fields.STORED(),
         text=fields.TEXT(analyzer=ana, stored=True),
+        tokens=fields.STORED(),  # the text's tokens, for highlighting without the segmenter
         paragraph=fields.NUMERIC(int, stored=True, sortable=True),
         part=fields.STORED(),
         district=fields.ID(stored=True, sortable=columns.RefBytesColumn()),
@@ -156,6 +181,7 @@ class WhooshUpdate:
         self.documents: set[str] = set()
 
     def replace(self, doc: DocumentRecord) -> None:
+        analysis.ensure_analysed(doc)
         if not self.new_generation:
             self.delete(doc.doc_id)
         for chunk in doc.chunks:
@@ -221,22 +247,6 @@ class _CheckedSegmentWriter(_CountedCommit, SegmentWriter):
     pass
 
 
-def _die_with_parent() -> None:
-    """Ask Linux to kill this process when its parent dies. A writer process
-    waits on a queue only its parent feeds; after a kill -9 of the indexer it
-    would otherwise wait there forever."""
-    try:
-        import ctypes
-
-        libc = ctypes.CDLL(None, use_errno=True)
-        PR_SET_PDEATHSIG = 1
-        libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
-        if os.getppid() == 1:  # the parent died before the request took effect
-            os._exit(1)
-    except (OSError, AttributeError):
-        pass  # not Linux: an orphan then ends when its queue breaks, or never
-
-
 class _ReportingTask(SubWriterTask):
     """A writer process that dies with its parent and, when it fails (a full
     disk), says why in one line on the error queue instead of a traceback."""
@@ -244,7 +254,7 @@ class _ReportingTask(SubWriterTask):
     errors = None  # a multiprocessing queue, set before start()
 
     def run(self):
-        _die_with_parent()
+        die_with_parent()
         try:
             super().run()
         except BaseException as exc:
@@ -288,8 +298,7 @@ class _CheckedMpWriter(_CountedCommit, MpWriter):
         try:
             reason = self.errors.get_nowait()
         except queue.Empty:
-            code = task.exitcode
-            reason = f"killed by signal {-code}" if code and code < 0 else f"exit code {code}"
+            reason = how_it_ended(task.exitcode)
         return f"a writer process failed ({reason})"
 
     def _put(self, item) -> None:
@@ -346,16 +355,23 @@ class _CheckedMpWriter(_CountedCommit, MpWriter):
 
 
 def _chunk_fields(doc: DocumentRecord, chunk: ChunkRecord) -> dict:
+    """The stored values are plain strings (``_stored_*``); the indexed ones
+    carry the library's tokens when the document was analysed."""
+    section = chunk.section_text
     return {
         "chunk_id": chunk.chunk_id,
         "doc_id": doc.doc_id,
         "source": doc.source,
         "corpus": doc.corpus,
         "content_hash": doc.content_hash,
-        "title": doc.title,
-        "section": " › ".join(chunk.section_path),
+        "title": _analysed(doc.title, doc.title_tokens),
+        "_stored_title": doc.title,
+        "section": _analysed(section, chunk.section_tokens),
+        "_stored_section": section,
         "section_path": list(chunk.section_path),
-        "text": chunk.text,
+        "text": _analysed(chunk.text, chunk.tokens),
+        "_stored_text": chunk.text,
+        "tokens": chunk.tokens,
         "paragraph": chunk.paragraph,
         "part": chunk.part,
         "district": doc.district or "",
@@ -400,20 +416,13 @@ class WhooshEngine(storage.FolderEngine):
         except Exception as exc:  # a lost or truncated table of contents, a bad pickle
             raise IndexDamaged(f"{gen} cannot be read ({type(exc).__name__}: {one_line(exc)})") from None
 
-    def _pointer_state(self):
-        try:
-            st = (self.root / storage.CURRENT).stat()
-            return (st.st_mtime_ns, st.st_ino, st.st_size)
-        except OSError:
-            return None
-
     def reopen(self) -> None:
         with self._lock:
             self._epoch += 1
 
     def searcher(self):
         view = self._local
-        stamp = self._pointer_state()
+        stamp = storage.pointer_stamp(self.root)
         current = getattr(view, "searcher", None)
         if current is not None and stamp == view.stamp and view.epoch == self._epoch:
             if current.up_to_date():
@@ -519,9 +528,10 @@ class WhooshEngine(storage.FolderEngine):
         return sorted(_text(v) for v in s.reader().lexicon(facet) if v)
 
     # -- terms
-    def has_term(self, word: str) -> bool:
+    def known_terms(self, words) -> set[str]:
+        """The words a paragraph or a heading holds (one searcher for all)."""
         s = self.searcher()
-        return s.doc_frequency("text", word) > 0 or s.doc_frequency("section", word) > 0
+        return {w for w in set(words) if s.doc_frequency("text", w) > 0 or s.doc_frequency("section", w) > 0}
 
     def similar_terms(self, word: str, limit: int = 3) -> list[str]:
         """Indexed words one character away, keeping the first character: an
@@ -767,7 +777,8 @@ def _records(stored: dict) -> tuple[DocumentRecord, ChunkRecord]:
         content_hash=stored["content_hash"],
     )
     chunk = ChunkRecord(stored["chunk_id"], stored["paragraph"], stored.get("part", 1), stored["text"],
-                        list(stored.get("section_path") or []), [d for d in stored["domain"].split(",") if d])
+                        list(stored.get("section_path") or []), [d for d in stored["domain"].split(",") if d],
+                        tokens=stored.get("tokens"))
     return doc, chunk
 
 

@@ -102,12 +102,12 @@ def built(pristine, tmp_path):
     return pristine / "corpus", index
 
 
-@pytest.fixture
-def built_own(tmp_path):
+@pytest.fixture(params=list(ENGINES))
+def built_own(tmp_path, request):
     """Corpus and index of this test's own, for a test that changes the corpus."""
     corpus = copies(tmp_path, 12)
     index = tmp_path / "index"
-    done = index_cmd(corpus, index, "--procs", "1")
+    done = index_cmd(corpus, index, "--procs", "1", "--engine", request.param)
     assert done.returncode == 0, done.stderr
     return corpus, index
 
@@ -119,47 +119,67 @@ def _children(pid: int) -> list[int]:
         return []
 
 
-def _kill_a_writer_process(corpus, index, *extra) -> subprocess.CompletedProcess:
+def _started(pid: int) -> int:
+    return int(Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[19])
+
+
+PROCS = 2
+
+
+def _kill_a_child(corpus, index, which: str, *extra) -> subprocess.CompletedProcess:
+    """Run the indexer with two processes and kill -9 one of its children as
+    the OOM killer would: an analysis process (they start first) or, for
+    Whoosh, one of the writer processes that start after them."""
     proc = subprocess.Popen([sys.executable, "-m", "indexer.cli", "--corpus", str(corpus), "--index", str(index),
-                             "--no-progress", "--procs", "2", *extra], cwd=config.PROJECT_ROOT,
+                             "--no-progress", "--procs", str(PROCS), *extra], cwd=config.PROJECT_ROOT,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    wanted = 1 if which == "analysis" else PROCS + 1
     deadline = time.monotonic() + 60
-    while not _children(proc.pid) and proc.poll() is None and time.monotonic() < deadline:
-        time.sleep(0.01)
-    victims = _children(proc.pid)
-    if not victims:
+    while len(_children(proc.pid)) < wanted and proc.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.005)
+    kids = sorted(_children(proc.pid), key=_started)
+    if len(kids) < wanted:
         proc.kill()
-        pytest.fail("the indexer started no writer process")
-    os.kill(victims[0], signal.SIGKILL)  # what the OOM killer does
+        pytest.fail(f"the indexer started no {which} process")
+    os.kill(kids[0] if which == "analysis" else kids[-1], signal.SIGKILL)
     out, err = proc.communicate(timeout=120)
     return subprocess.CompletedProcess(proc.args, proc.returncode, out, err)
 
 
-def test_a_killed_writer_process_fails_the_rebuild_and_the_old_index_keeps_serving(built_own):
+def _victims(index) -> list[str]:
+    return ["analysis", "writer"] if live_engine(index) == "whoosh" else ["analysis"]
+
+
+FAILED = {"analysis": "an analysis process failed (killed by signal 9)", "writer": "a writer process failed"}
+
+
+def test_a_killed_indexer_process_fails_the_rebuild_and_the_old_index_keeps_serving(built_own):
     corpus, index = built_own
     before = answers(index)
     (corpus / "copy0" / "extra.txt").write_text("新增文件\n\n深化放管服改革，优化营商环境。\n", encoding="utf-8")
-    done = _kill_a_writer_process(corpus, index, "--rebuild")
-    assert done.returncode == 1, (done.stdout, done.stderr)
-    assert "writer process failed" in one_line(done.stderr) and "unchanged" in done.stderr
-    assert "added" not in done.stdout  # no success summary
-    assert answers(index) == before
-    assert (index / "CURRENT").read_text().strip() == "gen-000001"
-    assert sorted(p.name for p in index.glob("gen-*")) == ["gen-000001"]
+    for which in _victims(index):
+        done = _kill_a_child(corpus, index, which, "--rebuild")
+        assert done.returncode == 1, (which, done.stdout, done.stderr)
+        assert FAILED[which] in one_line(done.stderr) and "unchanged" in done.stderr
+        assert "added" not in done.stdout  # no success summary
+        assert answers(index) == before
+        assert (index / "CURRENT").read_text().strip() == "gen-000001"
+        assert sorted(p.name for p in index.glob("gen-*")) == ["gen-000001"]
     again = index_cmd(corpus, index, "--rebuild")
     assert again.returncode == 0, again.stderr
     assert answers(index) == (before[0] + 1, before[1] + 1)
 
 
-def test_a_killed_writer_process_fails_an_incremental_run_without_touching_the_index(built_own):
+def test_a_killed_indexer_process_fails_an_incremental_run_without_touching_the_index(built_own):
     corpus, index = built_own
     before = answers(index)
-    for path in sorted(corpus.rglob("*.txt")):  # every file changed: a large run, writer processes
+    for path in sorted(corpus.rglob("*.txt")):  # every file changed: a large run, worker processes
         path.write_text(path.read_text(encoding="utf-8") + "\n补充说明：深化改革。\n", encoding="utf-8")
-    done = _kill_a_writer_process(corpus, index)
-    assert done.returncode == 1, (done.stdout, done.stderr)
-    assert "writer process failed" in one_line(done.stderr)
-    assert answers(index) == before
+    for which in _victims(index):
+        done = _kill_a_child(corpus, index, which)
+        assert done.returncode == 1, (which, done.stdout, done.stderr)
+        assert FAILED[which] in one_line(done.stderr)
+        assert answers(index) == before
 
 
 # ------------------------------------------------------------------ full disk
