@@ -209,7 +209,7 @@ def _build_locked(corpora, index_root, rebuild, progress, engine, procs=None) ->
         unreadable_dirs.extend(str(d) + os.sep for d in inventory.unreadable_dirs)
 
     existing = {} if fresh else engine.indexed_documents()
-    todo: list[tuple[SourceFile, bytes, str]] = []
+    todo: list[tuple[SourceFile, int, str]] = []  # (file, its size, "added" or "changed")
     for source in sources:
         doc_id = doc_id_for(source)
         kept_ids.add(doc_id)
@@ -223,7 +223,7 @@ def _build_locked(corpora, index_root, rebuild, progress, engine, procs=None) ->
         if old and old[1] == digest:
             report.unchanged += 1
             continue
-        todo.append((source, data, "changed" if old else "added"))
+        todo.append((source, len(data), "changed" if old else "added"))
     gone = [doc_id for doc_id, (key, _) in existing.items()
             if doc_id not in kept_ids and not key.startswith(tuple(unreadable_dirs))]
 
@@ -231,14 +231,17 @@ def _build_locked(corpora, index_root, rebuild, progress, engine, procs=None) ->
         return report
 
     if procs is None:
-        procs = auto_procs(sum(len(data) for _, data, _ in todo))
+        procs = auto_procs(sum(size for _, size, _ in todo))
     with pool.AnalysisPool(procs) as analysis_pool:
         _write(todo, gone, analysis_pool, engine.update(rebuild=fresh, procs=procs), report, progress)
     return report
 
 
 def _write(todo, gone, analysis_pool, update, report: BuildReport, progress) -> None:
-    outcomes = analysis_pool.analysed((source, data) for source, data, _ in todo)
+    # the analysis processes read each file again themselves (from the page
+    # cache): cheaper than sending its bytes, and the record's hash is of
+    # what was indexed, so a file changed meanwhile is seen by the next run
+    outcomes = analysis_pool.analysed((source, None) for source, _, _ in todo)
     try:
         bar = _progress(len(todo), progress)
         first_failure = None

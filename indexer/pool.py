@@ -37,7 +37,7 @@ class Outcome:
     failed: str | None = None  # "TypeError: …": the error of ours, for the report
 
 
-def analyse_file(source: SourceFile, data: bytes) -> Outcome:
+def analyse_file(source: SourceFile, data: bytes | None = None) -> Outcome:
     from .build import FileNotes, process_file
 
     notes = FileNotes()
@@ -102,8 +102,8 @@ class AnalysisPool:
             self.executor.shutdown(wait=True, cancel_futures=True)
             self.executor = None
 
-    def analysed(self, items: Iterable[tuple[SourceFile, bytes]]) -> Iterator[Outcome]:
-        """``analyse_file`` of every ``(source, data)``, in order."""
+    def analysed(self, items: Iterable[tuple[SourceFile, bytes | None]]) -> Iterator[Outcome]:
+        """``analyse_file`` of every ``(source, data)`` (None: read it), in order."""
         if self.executor is None:
             for item in items:
                 yield _analyse(item)

@@ -195,10 +195,73 @@ def words(text: str) -> list[str]:
 TokenTuple = tuple[str, int, int, int]
 
 
-def index_tokens(text: str, analyzer: Analyzer | None = None) -> list[TokenTuple]:
-    """What the index holds for ``text``: whole words and their sub-words."""
-    analyzer = analyzer or index_analyzer()
-    return [(t.text, t.pos, t.startchar, t.endchar) for t in analyzer(text, 0)]
+_KIND_CACHE: dict[str, int] = {}
+_SKIP, _BREAK, _WORD = 0, 1, 2
+
+
+def _kind(word: str) -> int:
+    """Whether a segment is a word, a clause break or neither, remembered:
+    the same few thousand words make up most of any corpus."""
+    kind = _KIND_CACHE.get(word)
+    if kind is None:
+        if len(_KIND_CACHE) > 500_000:
+            _KIND_CACHE.clear()
+        kind = _WORD if _is_indexable(word) else (_BREAK if _BREAKS.intersection(word) else _SKIP)
+        _KIND_CACHE[word] = kind
+    return kind
+
+
+def index_tokens(text: str) -> list[TokenTuple]:
+    """What the index holds for ``text``: whole words and their sub-words —
+    exactly ``index_analyzer()``'s tokens, as tuples, made in one pass (this
+    is the indexer's inner loop)."""
+    if not text:
+        return []
+    norm, offsets = normalize(text)
+    out: list[TokenTuple] = []
+    append = out.append
+    subwords = segmenter.subwords
+    pos = -1
+    for word, start, end in segmenter.segment(norm):
+        kind = _kind(word)
+        if kind != _WORD:
+            if kind == _BREAK:
+                pos += 1
+            continue
+        pos += 1
+        if len(word) > 2:
+            for gram, at in subwords(word):
+                if offsets is None:
+                    append((gram, pos, start + at, start + at + len(gram)))
+                else:
+                    append((gram, pos, offsets[start + at], offsets[start + at + len(gram)]))
+        stripped = word.strip()
+        if stripped:
+            if offsets is None:
+                append((stripped, pos, start, end))
+            else:
+                append((stripped, pos, offsets[start], offsets[end]))
+    return out
+
+
+def analyse_document(doc) -> None:
+    """Attach the index tokens of a document's title and of each chunk's
+    text and heading path, once, before any engine sees it: every engine
+    indexes exactly these tokens, and keeps the text's for highlighting.
+    A heading path or title repeats on every paragraph it covers, so each
+    distinct one is segmented once."""
+    seen: dict[str, list[TokenTuple]] = {}
+
+    def once(text: str) -> list[TokenTuple]:
+        found = seen.get(text)
+        if found is None:
+            found = seen[text] = index_tokens(text)
+        return found
+
+    doc.title_tokens = once(doc.title) if doc.title else []
+    for chunk in doc.chunks:
+        chunk.tokens = index_tokens(chunk.text)
+        chunk.section_tokens = once(chunk.section_text) if chunk.section_path else []
 
 
 class _PlainData(pickle.Unpickler):
@@ -224,27 +287,6 @@ def unpack_tokens(data: bytes | None) -> list[TokenTuple] | None:
     except Exception:
         return None
     return tokens if isinstance(tokens, list) else None
-
-
-def analyse_document(doc) -> None:
-    """Attach the index tokens of a document's title and of each chunk's
-    text and heading path, once, before any engine sees it: every engine
-    indexes exactly these tokens, and keeps the text's for highlighting.
-    A heading path or title repeats on every paragraph it covers, so each
-    distinct one is segmented once."""
-    analyzer = index_analyzer()
-    seen: dict[str, list[TokenTuple]] = {}
-
-    def once(text: str) -> list[TokenTuple]:
-        found = seen.get(text)
-        if found is None:
-            found = seen[text] = index_tokens(text, analyzer)
-        return found
-
-    doc.title_tokens = once(doc.title) if doc.title else []
-    for chunk in doc.chunks:
-        chunk.tokens = index_tokens(chunk.text, analyzer)
-        chunk.section_tokens = once(chunk.section_text) if chunk.section_path else []
 
 
 def ensure_analysed(doc) -> None:

@@ -46,6 +46,7 @@ from .engine import (
 
 SCHEMA_VERSION = 2  # 2: year_n, the token store
 HEAP_BYTES = 256 * 1024 * 1024
+WRITER_THREADS = 1
 GC_HEAP_BYTES = 16 * 1024 * 1024  # a writer opened only to collect garbage
 LOW_DISK_BYTES = 64 * 1024 * 1024  # a writer failing with less free than this: the disk is full
 MAX_SEQUENCES = 64  # a typed run whose words have aliases: at most this many phrases
@@ -105,7 +106,7 @@ class TantivyUpdate:
         self.ix.reload()
         self.committed = self.ix.searcher()  # what the index held when the run began (it commits once, at the end)
         self.before = 0 if new_generation else self.committed.num_docs
-        self.writer = self.ix.writer(heap_size=HEAP_BYTES, num_threads=max(1, min(procs, 4)))
+        self.writer = self.ix.writer(heap_size=HEAP_BYTES, num_threads=WRITER_THREADS)
         self.cache: dict = {}  # a title or heading repeats on every paragraph it covers
         self.added = 0
         self.deleted = 0

@@ -371,7 +371,7 @@ def _chunk_fields(doc: DocumentRecord, chunk: ChunkRecord) -> dict:
         "section_path": list(chunk.section_path),
         "text": _analysed(chunk.text, chunk.tokens),
         "_stored_text": chunk.text,
-        "tokens": chunk.tokens,
+        "tokens": analysis.pack_tokens(chunk.tokens),  # opaque bytes: cheap to pass to a writer process
         "paragraph": chunk.paragraph,
         "part": chunk.part,
         "district": doc.district or "",
@@ -778,7 +778,7 @@ def _records(stored: dict) -> tuple[DocumentRecord, ChunkRecord]:
     )
     chunk = ChunkRecord(stored["chunk_id"], stored["paragraph"], stored.get("part", 1), stored["text"],
                         list(stored.get("section_path") or []), [d for d in stored["domain"].split(",") if d],
-                        tokens=stored.get("tokens"))
+                        tokens=analysis.unpack_tokens(stored.get("tokens")))
     return doc, chunk
 
 

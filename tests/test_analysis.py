@@ -35,3 +35,52 @@ def test_width_and_case_folding_keep_numbers_and_latin_searchable():
     assert "cim" in texts and "2023" in texts and "ai" in texts and "年" in texts
     t = next(t for t in tokens if t.text == "2023")
     assert text[t.startchar:t.endchar] == "２０２３"
+
+
+def _seed_paragraphs() -> list[str]:
+    from indexer.build import process_file
+    from indexer.read import find_files
+    from search import config
+
+    return [c.text for f in find_files(config.default_corpus()) for c in process_file(f).chunks]
+
+
+def test_our_faster_segmenter_cuts_exactly_as_jieba_does():
+    """The tighter word-graph loops must not change one word: the same cut
+    as a stock jieba tokenizer with the same dictionaries, on every seed
+    paragraph, simplified as the analyzer sees it."""
+    import jieba
+
+    from search import config, segmenter
+    from search.analysis import normalize
+
+    ours = segmenter.tokenizer()
+    stock = jieba.Tokenizer()
+    stock.tmp_dir, stock.cache_file = ours.tmp_dir, ours.cache_file
+    stock.initialize()
+    for path in config.dict_files():
+        stock.load_userdict(str(path))
+    texts = [normalize(t)[0] for t in _seed_paragraphs()]
+    assert len(texts) > 200
+    assert [list(ours.tokenize(t)) for t in texts] == [list(stock.tokenize(t)) for t in texts]
+
+
+def test_the_indexers_token_tuples_are_the_analyzers_tokens():
+    from search.analysis import index_analyzer, index_tokens
+
+    analyzer = index_analyzer()
+    for text in _seed_paragraphs() + ["", "  ", "ＡＢＣ 数字政府，營商環境。", "a+b C++ 3.5%"]:
+        assert index_tokens(text) == [(t.text, t.pos, t.startchar, t.endchar) for t in analyzer(text)], text
+
+
+def test_kept_tokens_survive_the_index_and_nothing_else_loads_from_them():
+    import pickle
+
+    from search.analysis import pack_tokens, unpack_tokens
+
+    tokens = [("营商", 0, 0, 2), ("营商环境", 0, 0, 4)]
+    assert unpack_tokens(pack_tokens(tokens)) == tokens
+    assert unpack_tokens(None) is None and unpack_tokens(b"garbage") is None
+    # a crafted blob that would call a function when unpickled is refused, not run
+    evil = pickle.dumps(print)
+    assert unpack_tokens(evil) is None

@@ -148,3 +148,33 @@ def test_cli_filters_as_flags(seed_index):
     assert data["total"] > 0
     assert {(h["district"], h["year"]) for h in data["hits"]} <= {("龙华区", 2018), ("龙华区", 2020)}
     assert "光明区" not in data["facets"]["district"]  # its only document is from 2021: the year filter holds
+
+
+def test_hits_are_highlighted_from_the_tokens_the_index_kept_without_segmenting_again(service, monkeypatch):
+    """A page of hits and a document page mark what the paragraph's own
+    tokens say — the same marks a fresh analysis gives — and no paragraph is
+    segmented to do it (every engine keeps each paragraph's tokens; only the
+    query's own words are segmented)."""
+    from search import highlight, query as querylang, segmenter
+
+    segmented: list[str] = []
+    real = segmenter.segment
+
+    def watched(text):
+        segmented.append(text)
+        return real(text)
+
+    monkeypatch.setattr(segmenter, "segment", watched)
+    for q in ["营商环境", '"放管服"', "强区放权 改革", "營商環境"]:
+        segmented.clear()
+        result = service.search(q, Options(limit=20))
+        assert result["hits"] and any("<mark>" in h["snippet"] for h in result["hits"]), q
+        assert all(len(t) <= len(q) for t in segmented), (q, [t[:20] for t in segmented])
+        doc = service.document(result["hits"][0]["doc_id"], q)
+        assert any(p["matches"] for p in doc["paragraphs"])
+        assert all(len(t) <= max(len(q), 80) for t in segmented), q  # heading paths only, never a paragraph
+        marks = highlight.Marks.of(service._resolve(querylang.parse(q).tree, []))
+        monkeypatch.setattr(segmenter, "segment", real)
+        for h in result["hits"]:
+            assert h["snippet"] == highlight.snippet(h["text"], marks), (q, h["chunk_id"])
+        monkeypatch.setattr(segmenter, "segment", watched)
