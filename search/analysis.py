@@ -14,9 +14,10 @@ be found on its own.
 """
 from __future__ import annotations
 
-import io
-import pickle
+import struct
+import sys
 import threading
+from array import array
 import unicodedata
 from dataclasses import dataclass
 from typing import Iterable, Iterator
@@ -193,6 +194,57 @@ def words(text: str) -> list[str]:
 # A token as every engine receives it and as the index keeps it for
 # highlighting: (text, position, start, end), offsets into the original text.
 TokenTuple = tuple[str, int, int, int]
+_SEP = "\x1f"  # never inside a token: a control character is not indexable
+
+
+class Tokens:
+    """A text's index tokens, held compactly: the words joined in one string
+    and the numbers (position, start, end of each) in one array. Iterating
+    gives ``TokenTuple``s. Sending 100,000s of paragraphs to the writer,
+    storing them for highlighting and making an engine's token objects
+    (``columns()``) then costs a few copies of two buffers, not millions of
+    small Python objects."""
+
+    __slots__ = ("words", "numbers")
+
+    def __init__(self, words: list[str], numbers: array):
+        self.words = words
+        self.numbers = numbers
+
+    @classmethod
+    def of(cls, tuples) -> "Tokens":
+        words, numbers = [], array("i")
+        for word, pos, start, end in tuples:
+            words.append(word)
+            numbers.extend((pos, start, end))
+        return cls(words, numbers)
+
+    def columns(self) -> tuple[list[str], array, array, array]:
+        n = self.numbers
+        return self.words, n[0::3], n[1::3], n[2::3]
+
+    def __iter__(self) -> Iterator[TokenTuple]:
+        return zip(*self.columns())
+
+    def __len__(self) -> int:
+        return len(self.words)
+
+    def __eq__(self, other) -> bool:
+        if isinstance(other, Tokens):
+            return self.words == other.words and self.numbers == other.numbers
+        return list(self) == list(other)
+
+    def __repr__(self) -> str:
+        return f"Tokens({list(self)!r})"
+
+    def __reduce__(self):
+        return _tokens_from, (_SEP.join(self.words), len(self.words), self.numbers.tobytes())
+
+
+def _tokens_from(joined: str, count: int, numbers: bytes) -> Tokens:
+    n = array("i")
+    n.frombytes(numbers)
+    return Tokens(joined.split(_SEP) if count else [], n)
 
 
 _KIND_CACHE: dict[str, int] = {}
@@ -211,15 +263,16 @@ def _kind(word: str) -> int:
     return kind
 
 
-def index_tokens(text: str) -> list[TokenTuple]:
+def index_tokens(text: str) -> Tokens:
     """What the index holds for ``text``: whole words and their sub-words —
-    exactly ``index_analyzer()``'s tokens, as tuples, made in one pass (this
-    is the indexer's inner loop)."""
+    exactly ``index_analyzer()``'s tokens, made in one pass (this is the
+    indexer's inner loop)."""
+    words: list[str] = []
+    numbers = array("i")
     if not text:
-        return []
+        return Tokens(words, numbers)
     norm, offsets = normalize(text)
-    out: list[TokenTuple] = []
-    append = out.append
+    word_append, more = words.append, numbers.extend
     subwords = segmenter.subwords
     pos = -1
     for word, start, end in segmenter.segment(norm):
@@ -231,17 +284,19 @@ def index_tokens(text: str) -> list[TokenTuple]:
         pos += 1
         if len(word) > 2:
             for gram, at in subwords(word):
+                word_append(gram)
                 if offsets is None:
-                    append((gram, pos, start + at, start + at + len(gram)))
+                    more((pos, start + at, start + at + len(gram)))
                 else:
-                    append((gram, pos, offsets[start + at], offsets[start + at + len(gram)]))
+                    more((pos, offsets[start + at], offsets[start + at + len(gram)]))
         stripped = word.strip()
         if stripped:
+            word_append(stripped)
             if offsets is None:
-                append((stripped, pos, start, end))
+                more((pos, start, end))
             else:
-                append((stripped, pos, offsets[start], offsets[end]))
-    return out
+                more((pos, offsets[start], offsets[end]))
+    return Tokens(words, numbers)
 
 
 def analyse_document(doc) -> None:
@@ -250,9 +305,9 @@ def analyse_document(doc) -> None:
     indexes exactly these tokens, and keeps the text's for highlighting.
     A heading path or title repeats on every paragraph it covers, so each
     distinct one is segmented once."""
-    seen: dict[str, list[TokenTuple]] = {}
+    seen: dict[str, Tokens] = {}
 
-    def once(text: str) -> list[TokenTuple]:
+    def once(text: str) -> Tokens:
         found = seen.get(text)
         if found is None:
             found = seen[text] = index_tokens(text)
@@ -264,29 +319,43 @@ def analyse_document(doc) -> None:
         chunk.section_tokens = once(chunk.section_text) if chunk.section_path else []
 
 
-class _PlainData(pickle.Unpickler):
-    """Tokens are tuples of strings and numbers; nothing else may load."""
-
-    def find_class(self, module, name):
-        raise pickle.UnpicklingError(f"not token data: {module}.{name}")
+_PACKED = b"RST1"  # the kept-tokens format: magic, count, words length, words, numbers
+_HEADER = struct.Struct("<4sII")
 
 
-def pack_tokens(tokens: list[TokenTuple]) -> bytes:
-    """Tokens as an index keeps them: compact (repeated words once) and 10×
-    faster to write than JSON, which matters at 100,000s of paragraphs."""
-    return pickle.dumps(tokens, protocol=5)
+def pack_tokens(tokens: Tokens) -> bytes:
+    """Tokens as an index keeps them: the words (UTF-8, joined) and the
+    numbers (little-endian 32-bit), behind a small header."""
+    if not isinstance(tokens, Tokens):
+        tokens = Tokens.of(tokens)
+    words = _SEP.join(tokens.words).encode("utf-8")
+    numbers = tokens.numbers
+    if sys.byteorder != "little":
+        numbers = array("i", numbers)
+        numbers.byteswap()
+    return _HEADER.pack(_PACKED, len(tokens.words), len(words)) + words + numbers.tobytes()
 
 
-def unpack_tokens(data: bytes | None) -> list[TokenTuple] | None:
+def unpack_tokens(data: bytes | None) -> Tokens | None:
     """None for an index written before tokens were kept, or damaged data:
-    highlighting then segments the text again."""
+    highlighting then segments the text again. Nothing in the data is ever
+    run: it is two buffers and two counts, checked against each other."""
     if not data:
         return None
     try:
-        tokens = _PlainData(io.BytesIO(bytes(data))).load()
-    except Exception:
+        data = bytes(data)
+        magic, count, size = _HEADER.unpack_from(data)
+        start = _HEADER.size
+        if magic != _PACKED or len(data) != start + size + 12 * count:
+            return None
+        words = data[start:start + size].decode("utf-8").split(_SEP) if count else []
+        numbers = array("i")
+        numbers.frombytes(data[start + size:])
+        if sys.byteorder != "little":
+            numbers.byteswap()
+    except (struct.error, UnicodeDecodeError, ValueError):
         return None
-    return tokens if isinstance(tokens, list) else None
+    return Tokens(words, numbers) if len(words) == count else None
 
 
 def ensure_analysed(doc) -> None:

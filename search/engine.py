@@ -1,9 +1,12 @@
 """The narrow interface between the library and a search engine.
 
 Everything above this line (query language, highlighting, CLI, web, indexer)
-talks to an ``Engine`` and the plain records below; only
-``search.whoosh_engine`` imports Whoosh. Another engine — an embedded one for
-very large corpora, or an OpenSearch cluster — implements the same methods.
+talks to an ``Engine`` and the plain records below; each backend module
+(``search.whoosh_engine``, ``search.tantivy_engine``) is the only one that
+imports its library, and ``ENGINES`` at the end is the only place naming
+them. What every engine must do — the meaning of a query, of a facet count,
+of a time limit — is written down in ``search/CONTRACT.md`` and held by
+``tests/test_conformance.py`` and ``tests/test_parity.py``.
 """
 from __future__ import annotations
 
@@ -39,11 +42,12 @@ class ChunkRecord:
     text: str
     section_path: list[str] = field(default_factory=list)
     domains: list[str] = field(default_factory=list)
-    # search.analysis.analyse_document's tokens, (text, position, start, end):
-    # what every engine indexes, and what a hit brings back for highlighting.
-    # None: not analysed (an engine then analyses it itself).
-    tokens: list[tuple[str, int, int, int]] | None = None
-    section_tokens: list[tuple[str, int, int, int]] | None = None  # of section_text
+    # search.analysis.analyse_document's tokens (``analysis.Tokens``, which
+    # iterate as (text, position, start, end)): what every engine indexes,
+    # and what a hit brings back for highlighting. None: not analysed (an
+    # engine then analyses it itself).
+    tokens: object | None = None
+    section_tokens: object | None = None  # of section_text
 
     @property
     def section(self) -> str:
@@ -68,7 +72,7 @@ class DocumentRecord:
     content_hash: str
     chunks: list[ChunkRecord] = field(default_factory=list)
     paragraph_count: int = 0  # in the whole document (``chunks`` may hold a part of it)
-    title_tokens: list[tuple[str, int, int, int]] | None = None
+    title_tokens: object | None = None  # analysis.Tokens
 
 
 # ---- the query tree the engine executes (built by search.query) ----

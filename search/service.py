@@ -59,7 +59,7 @@ class SearchService:
         hits = [self._hit_json(h, words) for h in result.hits]
         if section_paths:
             for hit, raw in zip(hits, result.hits):
-                hit["section_html"] = _marked_path(raw.chunk.section_path, words)
+                hit["section_html"] = _marked_path(raw.chunk, words)
         if result.total == 0:
             notes.extend(self._suggestions(tree, filters, parsed))
         return {
@@ -266,7 +266,7 @@ class SearchService:
         for c in doc.chunks:
             key = tuple(c.section_path)
             if key not in marked_paths:
-                marked_paths[key] = _marked_path(c.section_path, words)
+                marked_paths[key] = _marked_path(c, words)
             path_html = marked_paths[key]
             spans = highlight.match_spans(c.text, words, c.tokens)
             paragraphs.append({
@@ -281,8 +281,11 @@ class SearchService:
                 "last": min(last or doc.paragraph_count, doc.paragraph_count)}
 
 
-def _marked_path(path: list[str], marks) -> str:
-    return " › ".join(highlight.render(h, highlight.match_spans(h, marks)) for h in path)
+def _marked_path(chunk, marks) -> str:
+    """The heading path with marks, from the path's kept tokens (no token
+    spans the separator, so marking the joined path marks each heading)."""
+    text = chunk.section_text
+    return highlight.render(text, highlight.match_spans(text, marks, chunk.section_tokens))
 
 
 def _sorted_counts(counts: dict[str, int]) -> dict[str, int]:

@@ -71,6 +71,7 @@ def make_schema() -> tantivy.Schema:
     sb.add_integer_field("date_asc", fast=True)
     sb.add_bytes_field("record", stored=True, indexed=False)  # everything a hit shows, as JSON
     sb.add_bytes_field("tokens", stored=True, indexed=False)  # the text's tokens, for highlighting
+    sb.add_bytes_field("section_tokens", stored=True, indexed=False)  # and its heading path's
     return sb.build()
 
 
@@ -78,7 +79,9 @@ def _pretokenized(text: str, tokens, cache: dict | None = None) -> tantivy.PreTo
     """``text`` with the tokens the library analysed it into."""
     if cache is not None and text in cache:
         return cache[text]
-    value = tantivy.PreTokenizedString(text, [tantivy.Token(*t) for t in tokens])
+    if not isinstance(tokens, analysis.Tokens):
+        tokens = analysis.Tokens.of(tokens)
+    value = tantivy.PreTokenizedString(text, list(map(tantivy.Token, *tokens.columns())))
     if cache is not None:
         cache[text] = value
     return value
@@ -119,32 +122,42 @@ class TantivyUpdate:
         date_desc, date_asc = _date_keys(doc)
         if len(self.cache) > 4096:
             self.cache.clear()
-        for number, chunk in enumerate(doc.chunks):
-            t = tantivy.Document()
-            t.add_text("chunk_id", chunk.chunk_id)
-            t.add_text("doc_id", doc.doc_id)
-            t.add_integer("first", 1 if number == 0 else 0)
-            t.add_pre_tokenized_text("text", _pretokenized(chunk.text, chunk.tokens))
-            if chunk.section_path:
-                t.add_pre_tokenized_text("section", _pretokenized(chunk.section_text, chunk.section_tokens,
-                                                                  self.cache))
-            if doc.title:
-                t.add_pre_tokenized_text("title", _pretokenized(doc.title, doc.title_tokens, self.cache))
-            if doc.district:
-                t.add_text("district", doc.district)
-            if doc.year:
-                t.add_text("year", str(doc.year))
-            t.add_integer("year_n", doc.year or 0)
-            for domain in chunk.domains:
-                t.add_text("domain", domain)
-            t.add_integer("paragraph", chunk.paragraph)
-            t.add_integer("date_desc", date_desc)
-            t.add_integer("date_asc", date_asc)
-            t.add_bytes("record", _record_bytes(doc, chunk))
-            t.add_bytes("tokens", analysis.pack_tokens(chunk.tokens))
-            with self._failures():
-                self.writer.add_document(t)
-            self.added += 1
+        cache = self.cache
+        # what every paragraph of the document repeats, made once
+        about = _document_json(doc)
+        title = _pretokenized(doc.title, doc.title_tokens, cache) if doc.title else None
+        year = str(doc.year) if doc.year else None
+        add = self.writer.add_document
+        with self._failures():
+            for number, chunk in enumerate(doc.chunks):
+                t = tantivy.Document()
+                t.add_text("chunk_id", chunk.chunk_id)
+                t.add_text("doc_id", doc.doc_id)
+                t.add_integer("first", 1 if number == 0 else 0)
+                t.add_pre_tokenized_text("text", _pretokenized(chunk.text, chunk.tokens))
+                t.add_bytes("tokens", analysis.pack_tokens(chunk.tokens))
+                if chunk.section_path:
+                    section = chunk.section_text
+                    t.add_pre_tokenized_text("section", _pretokenized(section, chunk.section_tokens, cache))
+                    packed = cache.get(("packed", section))
+                    if packed is None:
+                        packed = cache[("packed", section)] = analysis.pack_tokens(chunk.section_tokens)
+                    t.add_bytes("section_tokens", packed)
+                if title is not None:
+                    t.add_pre_tokenized_text("title", title)
+                if doc.district:
+                    t.add_text("district", doc.district)
+                if year:
+                    t.add_text("year", year)
+                t.add_integer("year_n", doc.year or 0)
+                for domain in chunk.domains:
+                    t.add_text("domain", domain)
+                t.add_integer("paragraph", chunk.paragraph)
+                t.add_integer("date_desc", date_desc)
+                t.add_integer("date_asc", date_asc)
+                t.add_bytes("record", _record_bytes(about, chunk))
+                add(t)
+                self.added += 1
         self.documents.add(doc.doc_id)
 
     def delete(self, doc_id: str) -> None:
@@ -196,22 +209,30 @@ class TantivyUpdate:
                 storage.discard(self.gen)
 
 
-def _record_bytes(doc: DocumentRecord, chunk: ChunkRecord) -> bytes:
+def _document_json(doc: DocumentRecord) -> str:
     return json.dumps({
         "doc_id": doc.doc_id, "source": doc.source, "corpus": doc.corpus, "title": doc.title,
         "date": doc.date, "year": doc.year, "district": doc.district, "content_hash": doc.content_hash,
-        "chunk_id": chunk.chunk_id, "paragraph": chunk.paragraph, "part": chunk.part,
-        "section_path": chunk.section_path, "domains": chunk.domains,
-    }, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+    }, ensure_ascii=False, separators=(",", ":"))
+
+
+def _record_bytes(document_json: str, chunk: ChunkRecord) -> bytes:
+    """What a hit shows, as JSON: the document's part (``_document_json``,
+    made once per document) and the chunk's."""
+    part = json.dumps([chunk.chunk_id, chunk.paragraph, chunk.part, chunk.section_path, chunk.domains],
+                      ensure_ascii=False, separators=(",", ":"))
+    return f'{{"d":{document_json},"c":{part}}}'.encode("utf-8")
 
 
 def _records(stored: tantivy.Document) -> tuple[DocumentRecord, ChunkRecord]:
     r = json.loads(bytes(stored.get_first("record")).decode("utf-8"))
-    doc = DocumentRecord(r["doc_id"], r["source"], r["corpus"], r["title"], r["date"], r["year"], r["district"],
-                         r["content_hash"])
-    chunk = ChunkRecord(r["chunk_id"], r["paragraph"], r["part"], stored.get_first("text") or "",
-                        list(r["section_path"]), list(r["domains"]),
-                        tokens=analysis.unpack_tokens(stored.get_first("tokens")))
+    d = r["d"]
+    chunk_id, paragraph, part, section_path, domains = r["c"]
+    doc = DocumentRecord(d["doc_id"], d["source"], d["corpus"], d["title"], d["date"], d["year"], d["district"],
+                         d["content_hash"])
+    chunk = ChunkRecord(chunk_id, paragraph, part, stored.get_first("text") or "", section_path, domains,
+                        tokens=analysis.unpack_tokens(stored.get_first("tokens")),
+                        section_tokens=analysis.unpack_tokens(stored.get_first("section_tokens")))
     return doc, chunk
 
 

@@ -144,6 +144,7 @@ def make_schema() -> fields.Schema:
         section_path=fields.STORED(),
         text=fields.TEXT(analyzer=ana, stored=True),
         tokens=fields.STORED(),  # the text's tokens, for highlighting without the segmenter
+        section_tokens=fields.STORED(),  # and its heading path's
         paragraph=fields.NUMERIC(int, stored=True, sortable=True),
         part=fields.STORED(),
         district=fields.ID(stored=True, sortable=columns.RefBytesColumn()),
@@ -372,6 +373,7 @@ def _chunk_fields(doc: DocumentRecord, chunk: ChunkRecord) -> dict:
         "text": _analysed(chunk.text, chunk.tokens),
         "_stored_text": chunk.text,
         "tokens": analysis.pack_tokens(chunk.tokens),  # opaque bytes: cheap to pass to a writer process
+        "section_tokens": analysis.pack_tokens(chunk.section_tokens) if chunk.section_path else None,
         "paragraph": chunk.paragraph,
         "part": chunk.part,
         "district": doc.district or "",
@@ -778,7 +780,8 @@ def _records(stored: dict) -> tuple[DocumentRecord, ChunkRecord]:
     )
     chunk = ChunkRecord(stored["chunk_id"], stored["paragraph"], stored.get("part", 1), stored["text"],
                         list(stored.get("section_path") or []), [d for d in stored["domain"].split(",") if d],
-                        tokens=analysis.unpack_tokens(stored.get("tokens")))
+                        tokens=analysis.unpack_tokens(stored.get("tokens")),
+                        section_tokens=analysis.unpack_tokens(stored.get("section_tokens")))
     return doc, chunk
 
 

@@ -81,6 +81,9 @@ def test_kept_tokens_survive_the_index_and_nothing_else_loads_from_them():
     tokens = [("营商", 0, 0, 2), ("营商环境", 0, 0, 4)]
     assert unpack_tokens(pack_tokens(tokens)) == tokens
     assert unpack_tokens(None) is None and unpack_tokens(b"garbage") is None
-    # a crafted blob that would call a function when unpickled is refused, not run
-    evil = pickle.dumps(print)
-    assert unpack_tokens(evil) is None
+    # anything but the kept-tokens format is refused, never run or trusted:
+    # a pickle that would call a function, a truncated or padded blob
+    packed = pack_tokens(tokens)
+    assert unpack_tokens(pickle.dumps(print)) is None
+    assert unpack_tokens(packed[:-1]) is None and unpack_tokens(packed + b"x") is None
+    assert unpack_tokens(pack_tokens([])) == []
