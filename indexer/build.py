@@ -134,9 +134,11 @@ def process_file(source: SourceFile, data: bytes | None = None, notes: FileNotes
         content_hash=content_hash(data, sidecar_raw),
     )
     rules = domains.load_rules()
+    simplified: dict[str, str] = {}  # a heading covers many paragraphs: convert
+    heading_domains: dict[str, set[str]] = {}  # and classify it once
     for c in chunks:
-        path_simp = [analysis.to_simplified(h) for h in c.section_path]
-        doms = domains.classify(path_simp, analysis.to_simplified(c.text), rules)
+        path_simp = [simplified.get(h) or simplified.setdefault(h, analysis.to_simplified(h)) for h in c.section_path]
+        doms = domains.classify(path_simp, analysis.to_simplified(c.text), rules, heading_domains)
         doc.chunks.append(ChunkRecord(f"{doc_id}-{c.paragraph}-{c.part}", c.paragraph, c.part, c.text, c.section_path, doms))
     return doc
 

@@ -88,11 +88,18 @@ def text_domains(text_simp: str, rules) -> set[str]:
     return found
 
 
-def classify(section_path_simp: list[str], text_simp: str, rules=None) -> list[str]:
+def classify(section_path_simp: list[str], text_simp: str, rules=None, headings: dict | None = None) -> list[str]:
+    """``headings``: a document's own memo of its headings' domains (a
+    heading is asked about once for every paragraph under it)."""
     rules = rules or load_rules()
     inherited: set[str] = set()
     for heading in reversed(section_path_simp):
-        inherited = heading_domains(heading, rules)
+        if headings is None:
+            inherited = heading_domains(heading, rules)
+        else:
+            inherited = headings.get(heading)
+            if inherited is None:
+                inherited = headings[heading] = heading_domains(heading, rules)
         if inherited:
             break
     found = inherited | text_domains(text_simp, rules)

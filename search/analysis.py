@@ -313,10 +313,10 @@ def analyse_document(doc) -> None:
             found = seen[text] = index_tokens(text)
         return found
 
-    doc.title_tokens = once(doc.title) if doc.title else []
+    doc.title_tokens = once(doc.title) if doc.title else index_tokens("")
     for chunk in doc.chunks:
         chunk.tokens = index_tokens(chunk.text)
-        chunk.section_tokens = once(chunk.section_text) if chunk.section_path else []
+        chunk.section_tokens = once(chunk.section_text) if chunk.section_path else index_tokens("")
 
 
 _PACKED = b"RST1"  # the kept-tokens format: magic, count, words length, words, numbers

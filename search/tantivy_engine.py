@@ -45,7 +45,7 @@ from .engine import (
 )
 
 SCHEMA_VERSION = 2  # 2: year_n, the token store
-HEAP_BYTES = 256 * 1024 * 1024
+HEAP_BYTES = 1024 * 1024 * 1024
 WRITER_THREADS = 1
 GC_HEAP_BYTES = 16 * 1024 * 1024  # a writer opened only to collect garbage
 LOW_DISK_BYTES = 64 * 1024 * 1024  # a writer failing with less free than this: the disk is full
@@ -62,7 +62,9 @@ def make_schema() -> tantivy.Schema:
     sb.add_integer_field("first", indexed=True)  # 1 on a document's first chunk: one row per document
     sb.add_text_field("text", stored=True, **raw)  # our tokens, pre-tokenized
     sb.add_text_field("section", stored=False, **raw)
-    sb.add_text_field("title", stored=False, **raw, index_option="freq")
+    # the title only ranks (no phrases): our tokens joined by spaces, split
+    # again natively — the same terms and counts, one string to hand over
+    sb.add_text_field("title", stored=False, tokenizer_name="whitespace", index_option="freq")
     for facet in ("district", "year", "domain"):
         sb.add_text_field(facet, stored=False, fast=True, **raw, index_option="basic")
     sb.add_integer_field("year_n", indexed=True, fast=True)  # year filters as ranges (0: none)
@@ -125,7 +127,7 @@ class TantivyUpdate:
         cache = self.cache
         # what every paragraph of the document repeats, made once
         about = _document_json(doc)
-        title = _pretokenized(doc.title, doc.title_tokens, cache) if doc.title else None
+        title = " ".join(doc.title_tokens.words) if doc.title else None
         year = str(doc.year) if doc.year else None
         add = self.writer.add_document
         with self._failures():
@@ -143,8 +145,8 @@ class TantivyUpdate:
                     if packed is None:
                         packed = cache[("packed", section)] = analysis.pack_tokens(chunk.section_tokens)
                     t.add_bytes("section_tokens", packed)
-                if title is not None:
-                    t.add_pre_tokenized_text("title", title)
+                if title:
+                    t.add_text("title", title)
                 if doc.district:
                     t.add_text("district", doc.district)
                 if year:
