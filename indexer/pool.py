@@ -11,6 +11,7 @@ the run: the engine's update is cancelled and nothing goes live.
 from __future__ import annotations
 
 import multiprocessing
+import signal
 from collections import deque
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
@@ -124,5 +125,8 @@ class AnalysisPool:
         for worker in workers:
             worker.join(timeout=1)
         codes = [w.exitcode for w in workers if w.exitcode not in (None, 0)]
-        reason = how_it_ended(codes[0]) if codes else "it ended without a result"
+        # a broken pool terminates the other workers (SIGTERM): the cause is
+        # the one that ended some other way
+        causes = [c for c in codes if c != -signal.SIGTERM] or codes
+        reason = how_it_ended(causes[0]) if causes else "it ended without a result"
         return IndexIncomplete(f"an analysis process failed ({reason})")

@@ -150,7 +150,9 @@ def _victims(index) -> list[str]:
     return ["analysis", "writer"] if live_engine(index) == "whoosh" else ["analysis"]
 
 
-FAILED = {"analysis": "an analysis process failed (killed by signal 9)", "writer": "a writer process failed"}
+# (the pool may be told of the death by a sibling it terminated: the signal
+# named is then 15, the run fails all the same)
+FAILED = {"analysis": "an analysis process failed (killed by signal", "writer": "a writer process failed"}
 
 
 def test_a_killed_indexer_process_fails_the_rebuild_and_the_old_index_keeps_serving(built_own):
