@@ -24,7 +24,8 @@ def build_parser() -> OneLineParser:
     p.add_argument("--wait", type=float, default=0.0, metavar="SECONDS",
                    help="wait this long for another indexer on the same index to finish (default: do not wait)")
     p.add_argument("--procs", type=int, default=0, metavar="N",
-                   help="writer processes (default 0: one per core for large runs, 1 for small ones)")
+                   help="analysis processes, and the engine's writers (default 0: one per core for large runs, "
+                        "1 for small ones)")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
     p.add_argument("--engine", choices=sorted(ENGINES), default=None,
                    help=f"engine of a new index (default: the index's own, else {DEFAULT_ENGINE}); "

@@ -57,10 +57,6 @@ def _ready() -> None:
     segmenter.tokenizer()
 
 
-def _analyse(item: tuple[SourceFile, bytes]) -> Outcome:
-    return analyse_file(*item)
-
-
 class _Executor(ProcessPoolExecutor):
     """Keeps every process it started, to say how one died: the standard
     executor forgets its processes when one breaks the pool."""
@@ -71,7 +67,7 @@ class _Executor(ProcessPoolExecutor):
 
     def _spawn_process(self):
         super()._spawn_process()
-        self.workers = list(self._processes.values()) + [w for w in self.workers if w.pid not in self._processes]
+        self.workers.append(next(reversed(self._processes.values())))  # the one just started
 
 
 class AnalysisPool:
@@ -107,12 +103,12 @@ class AnalysisPool:
         """``analyse_file`` of every ``(source, data)`` (None: read it), in order."""
         if self.executor is None:
             for item in items:
-                yield _analyse(item)
+                yield analyse_file(*item)
             return
         window: deque = deque()
         try:
             for item in items:
-                window.append(self.executor.submit(_analyse, item))
+                window.append(self.executor.submit(analyse_file, *item))
                 if len(window) >= self.procs * IN_FLIGHT_PER_PROCESS:
                     yield window.popleft().result()
             while window:

@@ -238,13 +238,8 @@ class Tokens:
         return f"Tokens({list(self)!r})"
 
     def __reduce__(self):
-        return _tokens_from, (_SEP.join(self.words), len(self.words), self.numbers.tobytes())
-
-
-def _tokens_from(joined: str, count: int, numbers: bytes) -> Tokens:
-    n = array("i")
-    n.frombytes(numbers)
-    return Tokens(joined.split(_SEP) if count else [], n)
+        """Sent between processes in the format the index keeps."""
+        return unpack_tokens, (pack_tokens(self),)
 
 
 _KIND_CACHE: dict[str, int] = {}

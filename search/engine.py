@@ -219,6 +219,18 @@ def ranking_extras(node: AllOf | None) -> RankingExtras:
     return RankingExtras(tuple(words + [w for run in runs for w in run]), tuple(tuple(s) for s in sequences))
 
 
+def date_key(date: str | None, year: int | None) -> int | None:
+    """The date sort's key of a document: a known day as YYYYMMDD; a year
+    without a day as YYYY0000, so it sorts after that year's dated documents
+    when newest first (before them oldest first); None without either
+    (engines put those last in both orders)."""
+    if date:
+        return int(date[:4] + date[5:7] + date[8:10])
+    if year:
+        return int(year) * 10000
+    return None
+
+
 def iter_terms(node) -> Iterable[str]:
     """Every word a query tree names, in order (for notes and suggestions)."""
     if node is None:

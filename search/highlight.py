@@ -3,8 +3,9 @@
 Marks come from the paragraph's index tokens, which carry each token's
 offsets in the original text, so a simplified query word marks 營商環境 in a
 traditional paragraph. A hit brings its tokens back from the index (kept
-there when it was analysed); only a text without them is segmented again. Overlapping matches merge into one mark, so
-a matched long word is never marked as a bare sub-word of itself. A phrase is
+there when it was analysed); only a text without them is segmented again.
+Overlapping matches merge into one mark, so a matched long word is never
+marked as a bare sub-word of itself. A phrase is
 marked only where its words stand at consecutive positions — the same rule the
 engine matched it by — never word by word wherever each one occurs.
 """

@@ -30,8 +30,6 @@ def _tokenizer_class():
         and dictionaries are untouched; ``tests/test_analysis.py`` holds the
         output to jieba's own on the seed corpus."""
 
-        _logfreq: dict | None = None
-
         def prepare(self) -> None:
             """After every dictionary is loaded: log frequencies, once."""
             self._logfreq = {w: log(f) for w, f in self.FREQ.items() if f}
@@ -57,8 +55,6 @@ def _tokenizer_class():
             return dag
 
         def calc(self, sentence, DAG, route):
-            if self._logfreq is None:
-                return super().calc(sentence, DAG, route)
             n = len(sentence)
             route[n] = (0, 0)
             logfreq = self._logfreq.get

@@ -290,4 +290,3 @@ def _marked_path(chunk, marks) -> str:
 
 def _sorted_counts(counts: dict[str, int]) -> dict[str, int]:
     return dict(sorted(counts.items(), key=lambda kv: (-kv[1], kv[0])))
-

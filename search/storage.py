@@ -43,13 +43,18 @@ def write_meta(gen: Path, engine: str, schema: int) -> None:
     (gen / GEN_META).write_text(json.dumps({"engine": engine, "schema": schema}), encoding="utf-8")
 
 
-def generation_schema(gen: Path) -> int | None:
-    """The schema version the engine recorded in ``gen``; None if unrecorded."""
+def _meta(gen: Path) -> dict | None:
+    """What the engine recorded in ``gen`` (``write_meta``); None if nothing readable."""
     try:
         meta = json.loads((gen / GEN_META).read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return None
-    schema = meta.get("schema") if isinstance(meta, dict) else None
+    return meta if isinstance(meta, dict) else None
+
+
+def generation_schema(gen: Path) -> int | None:
+    """The schema version the engine recorded in ``gen``; None if unrecorded."""
+    schema = (_meta(gen) or {}).get("schema")
     return schema if isinstance(schema, int) else None
 
 
@@ -60,11 +65,7 @@ def live_engine(root: Path) -> str | None:
         gen = live_generation(root)
     except (IndexMissing, IndexDamaged):
         return None
-    try:
-        meta = json.loads((gen / GEN_META).read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return "whoosh"
-    return meta.get("engine", "whoosh") if isinstance(meta, dict) else "whoosh"
+    return (_meta(gen) or {}).get("engine", "whoosh")
 
 
 def generations(root: Path) -> list[Path]:

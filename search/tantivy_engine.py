@@ -41,6 +41,7 @@ from .engine import (
     TITLE_BOOST,
     SearchRequest,
     Term,
+    date_key,
     ranking_extras,
 )
 
@@ -81,8 +82,6 @@ def _pretokenized(text: str, tokens, cache: dict | None = None) -> tantivy.PreTo
     """``text`` with the tokens the library analysed it into."""
     if cache is not None and text in cache:
         return cache[text]
-    if not isinstance(tokens, analysis.Tokens):
-        tokens = analysis.Tokens.of(tokens)
     value = tantivy.PreTokenizedString(text, list(map(tantivy.Token, *tokens.columns())))
     if cache is not None:
         cache[text] = value
@@ -90,11 +89,9 @@ def _pretokenized(text: str, tokens, cache: dict | None = None) -> tantivy.PreTo
 
 
 def _date_keys(doc: DocumentRecord) -> tuple[int, int]:
-    if doc.date:
-        value = int(doc.date[:4] + doc.date[5:7] + doc.date[8:10])
-    elif doc.year:
-        value = doc.year * 10000
-    else:
+    """``date_key`` for each order's fast field (no date at all: last in both)."""
+    value = date_key(doc.date, doc.year)
+    if value is None:
         return _NO_DATE_DESC, _NO_DATE_ASC
     return value, value
 

@@ -45,6 +45,7 @@ from .engine import (
     TITLE_BOOST,
     SearchRequest,
     Term,
+    date_key,
     ranking_extras,
 )
 
@@ -66,10 +67,6 @@ class AnalysedText(str):
 
     def __reduce__(self):
         return AnalysedText, (str(self), self.tokens)
-
-
-def _analysed(text: str, tokens) -> str:
-    return AnalysedText(text, tokens) if tokens is not None else text
 
 
 class WhooshChineseTokenizer(WTokenizer):
@@ -357,7 +354,7 @@ class _CheckedMpWriter(_CountedCommit, MpWriter):
 
 def _chunk_fields(doc: DocumentRecord, chunk: ChunkRecord) -> dict:
     """The stored values are plain strings (``_stored_*``); the indexed ones
-    carry the library's tokens when the document was analysed."""
+    carry the library's tokens (``replace`` analysed the document first)."""
     section = chunk.section_text
     return {
         "chunk_id": chunk.chunk_id,
@@ -365,12 +362,12 @@ def _chunk_fields(doc: DocumentRecord, chunk: ChunkRecord) -> dict:
         "source": doc.source,
         "corpus": doc.corpus,
         "content_hash": doc.content_hash,
-        "title": _analysed(doc.title, doc.title_tokens),
+        "title": AnalysedText(doc.title, doc.title_tokens),
         "_stored_title": doc.title,
-        "section": _analysed(section, chunk.section_tokens),
+        "section": AnalysedText(section, chunk.section_tokens),
         "_stored_section": section,
         "section_path": list(chunk.section_path),
-        "text": _analysed(chunk.text, chunk.tokens),
+        "text": AnalysedText(chunk.text, chunk.tokens),
         "_stored_text": chunk.text,
         "tokens": analysis.pack_tokens(chunk.tokens),  # opaque bytes: cheap to pass to a writer process
         "section_tokens": analysis.pack_tokens(chunk.section_tokens) if chunk.section_path else None,
@@ -752,14 +749,9 @@ def _date_key(reader, newest_first: bool):
     missing = 1 if newest_first else 10 ** 9
 
     def key(_searcher, docnum):
-        date = _text(dates[docnum])
-        if date:
-            value = int(date[:4] + date[5:7] + date[8:10])
-        else:
-            year = _text(years[docnum])
-            if not year:
-                return missing
-            value = int(year) * 10000
+        value = date_key(_text(dates[docnum]), _text(years[docnum]))
+        if value is None:
+            return missing
         return -value if newest_first else value
 
     return key
