@@ -203,13 +203,15 @@ class Tokens:
     gives ``TokenTuple``s. Sending 100,000s of paragraphs to the writer,
     storing them for highlighting and making an engine's token objects
     (``columns()``) then costs a few copies of two buffers, not millions of
-    small Python objects."""
+    small Python objects. A value, never changed once made: ``packed``
+    keeps its packed form once there is one."""
 
-    __slots__ = ("words", "numbers")
+    __slots__ = ("words", "numbers", "packed")
 
-    def __init__(self, words: list[str], numbers: array):
+    def __init__(self, words: list[str], numbers: array, packed: bytes | None = None):
         self.words = words
         self.numbers = numbers
+        self.packed = packed
 
     @classmethod
     def of(cls, tuples) -> "Tokens":
@@ -323,12 +325,14 @@ def pack_tokens(tokens: Tokens) -> bytes:
     numbers (little-endian 32-bit), behind a small header."""
     if not isinstance(tokens, Tokens):
         tokens = Tokens.of(tokens)
-    words = _SEP.join(tokens.words).encode("utf-8")
-    numbers = tokens.numbers
-    if sys.byteorder != "little":
-        numbers = array("i", numbers)
-        numbers.byteswap()
-    return _HEADER.pack(_PACKED, len(tokens.words), len(words)) + words + numbers.tobytes()
+    if tokens.packed is None:
+        words = _SEP.join(tokens.words).encode("utf-8")
+        numbers = tokens.numbers
+        if sys.byteorder != "little":
+            numbers = array("i", numbers)
+            numbers.byteswap()
+        tokens.packed = _HEADER.pack(_PACKED, len(tokens.words), len(words)) + words + numbers.tobytes()
+    return tokens.packed
 
 
 def unpack_tokens(data: bytes | None) -> Tokens | None:
@@ -350,7 +354,7 @@ def unpack_tokens(data: bytes | None) -> Tokens | None:
             numbers.byteswap()
     except (struct.error, UnicodeDecodeError, ValueError):
         return None
-    return Tokens(words, numbers) if len(words) == count else None
+    return Tokens(words, numbers, data) if len(words) == count else None
 
 
 def ensure_analysed(doc) -> None:

@@ -45,7 +45,7 @@ from .engine import (
     ranking_extras,
 )
 
-SCHEMA_VERSION = 2  # 2: year_n, the token store
+SCHEMA_VERSION = 3  # 2: year_n, the token store; 3: the text in the record
 HEAP_BYTES = 1024 * 1024 * 1024
 WRITER_THREADS = 1
 GC_HEAP_BYTES = 16 * 1024 * 1024  # a writer opened only to collect garbage
@@ -61,7 +61,9 @@ def make_schema() -> tantivy.Schema:
     sb.add_text_field("chunk_id", stored=False, **raw, index_option="basic")
     sb.add_text_field("doc_id", stored=False, fast=True, **raw, index_option="basic")
     sb.add_integer_field("first", indexed=True)  # 1 on a document's first chunk: one row per document
-    sb.add_text_field("text", stored=True, **raw)  # our tokens, pre-tokenized
+    # our tokens, pre-tokenized; not stored (tantivy would store every token
+    # again, as JSON): the text is in the record
+    sb.add_text_field("text", stored=False, **raw)
     sb.add_text_field("section", stored=False, **raw)
     # the title only ranks (no phrases): our tokens joined by spaces, split
     # again natively — the same terms and counts, one string to hand over
@@ -218,7 +220,7 @@ def _document_json(doc: DocumentRecord) -> str:
 def _record_bytes(document_json: str, chunk: ChunkRecord) -> bytes:
     """What a hit shows, as JSON: the document's part (``_document_json``,
     made once per document) and the chunk's."""
-    part = json.dumps([chunk.chunk_id, chunk.paragraph, chunk.part, chunk.section_path, chunk.domains],
+    part = json.dumps([chunk.chunk_id, chunk.paragraph, chunk.part, chunk.section_path, chunk.domains, chunk.text],
                       ensure_ascii=False, separators=(",", ":"))
     return f'{{"d":{document_json},"c":{part}}}'.encode("utf-8")
 
@@ -226,10 +228,10 @@ def _record_bytes(document_json: str, chunk: ChunkRecord) -> bytes:
 def _records(stored: tantivy.Document) -> tuple[DocumentRecord, ChunkRecord]:
     r = json.loads(bytes(stored.get_first("record")).decode("utf-8"))
     d = r["d"]
-    chunk_id, paragraph, part, section_path, domains = r["c"]
+    chunk_id, paragraph, part, section_path, domains, text = r["c"]
     doc = DocumentRecord(d["doc_id"], d["source"], d["corpus"], d["title"], d["date"], d["year"], d["district"],
                          d["content_hash"])
-    chunk = ChunkRecord(chunk_id, paragraph, part, stored.get_first("text") or "", section_path, domains,
+    chunk = ChunkRecord(chunk_id, paragraph, part, text, section_path, domains,
                         tokens=analysis.unpack_tokens(stored.get_first("tokens")),
                         section_tokens=analysis.unpack_tokens(stored.get_first("section_tokens")))
     return doc, chunk

@@ -45,10 +45,17 @@ def _seed_paragraphs() -> list[str]:
     return [c.text for f in find_files(config.default_corpus()) for c in process_file(f).chunks]
 
 
+EDGE_TEXTS = ["", " ", "\r\n\r\n", "ＡＢＣ 数字政府，營商環境。", "a+b C++ 3.5% -x_y", "区发改局\t区发改局",
+              "中华人民共和国行政许可法", "深圳市罗湖区人民政府关于印发《罗湖区推进“放管服”改革的实施方案》的通知",
+              "一是二是三是", "🙂乱码鍏ㄩ潰娣卞寲", "第一千二百三十四条", "x" * 300 + "数字政府" * 50]
+
+
 def test_our_faster_segmenter_cuts_exactly_as_jieba_does():
-    """The tighter word-graph loops must not change one word: the same cut
-    as a stock jieba tokenizer with the same dictionaries, on every seed
-    paragraph, simplified as the analyzer sees it."""
+    """The tighter best-path loop and the remembered sentences must not
+    change one word: the same ``(word, start, end)`` as a stock jieba
+    tokenizer with the same dictionaries, on every seed paragraph
+    (simplified as the analyzer sees it) and on edge cases, the second
+    time (from memory) as the first."""
     import jieba
 
     from search import config, segmenter
@@ -60,9 +67,12 @@ def test_our_faster_segmenter_cuts_exactly_as_jieba_does():
     stock.initialize()
     for path in config.dict_files():
         stock.load_userdict(str(path))
-    texts = [normalize(t)[0] for t in _seed_paragraphs()]
+    texts = [normalize(t)[0] for t in _seed_paragraphs()] + EDGE_TEXTS
     assert len(texts) > 200
-    assert [list(ours.tokenize(t)) for t in texts] == [list(stock.tokenize(t)) for t in texts]
+    expected = [list(stock.tokenize(t)) for t in texts]
+    assert [segmenter.segment(t) for t in texts] == expected
+    assert [segmenter.segment(t) for t in texts] == expected  # remembered
+    assert [list(ours.tokenize(t)) for t in texts] == expected  # jieba's own entry point, on our loop
 
 
 def test_the_indexers_token_tuples_are_the_analyzers_tokens():
