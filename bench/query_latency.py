@@ -62,7 +62,7 @@ class Bare:
 
         from search import analysis, query as querylang
 
-        from search.engine import AllOf, AnyOf, Phrase, Term
+        from search.engine import AnyOf, Phrase, Term
 
         def bare_query(node):
             if isinstance(node, Term):

@@ -11,6 +11,7 @@ of a time limit — is written down in ``search/CONTRACT.md`` and held by
 from __future__ import annotations
 
 import importlib
+import itertools
 import os
 from dataclasses import dataclass, field, fields
 from pathlib import Path
@@ -217,6 +218,26 @@ def ranking_extras(node: AllOf | None) -> RankingExtras:
             if isinstance(i, AllOf) and not i.sequence and i.items and all(isinstance(t, Term) for t in i.items)]
     sequences = ([words] if len(words) >= 2 else []) + [r for r in runs if len(r) >= 2]
     return RankingExtras(tuple(words + [w for run in runs for w in run]), tuple(tuple(s) for s in sequences))
+
+
+MAX_SEQUENCES = 64  # a typed run whose words have aliases: at most this many word sequences
+
+
+def word_sequences(node) -> list[list[str]]:
+    """The word sequences a run (or a run's item) stands for: one, unless an
+    item is an alias group, then every combination (at most
+    ``MAX_SEQUENCES``). Every engine matches and scores a run as the OR of
+    these phrases, so a run with aliases ranks the same everywhere."""
+    if isinstance(node, Term):
+        return [[node.text]]
+    if isinstance(node, Phrase):
+        return [list(node.words)]
+    if isinstance(node, AnyOf):
+        return [seq for item in node.items for seq in word_sequences(item)]
+    if isinstance(node, AllOf):
+        combos = itertools.islice(itertools.product(*[word_sequences(i) for i in node.items]), MAX_SEQUENCES)
+        return [[w for part in combo for w in part] for combo in combos]
+    raise TypeError(node)
 
 
 def date_key(date: str | None, year: int | None) -> int | None:

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import contextlib
 import errno
-import itertools
 import json
 import os
 import shutil
@@ -42,6 +41,7 @@ from .engine import (
     SearchRequest,
     Term,
     date_key,
+    word_sequences,
     ranking_extras,
 )
 
@@ -50,7 +50,6 @@ HEAP_BYTES = 1024 * 1024 * 1024
 WRITER_THREADS = 1
 GC_HEAP_BYTES = 16 * 1024 * 1024  # a writer opened only to collect garbage
 LOW_DISK_BYTES = 64 * 1024 * 1024  # a writer failing with less free than this: the disk is full
-MAX_SEQUENCES = 64  # a typed run whose words have aliases: at most this many phrases
 FACET_SIZE = 100_000  # every value of a facet (districts, years, ten domains)
 _NO_DATE_DESC, _NO_DATE_ASC = 0, 10 ** 9  # no year at all: last in both orders
 
@@ -268,26 +267,12 @@ def _all(queries: list, excluded: list = ()):
     return clauses[0][1] if len(clauses) == 1 else tantivy.Query.boolean_query(clauses)
 
 
-def _alternatives(node) -> list[list[str]]:
-    """The word sequences a run item may stand for (an alias group is several)."""
-    if isinstance(node, Term):
-        return [[node.text]]
-    if isinstance(node, Phrase):
-        return [list(node.words)]
-    if isinstance(node, AnyOf):
-        return [seq for item in node.items for seq in _alternatives(item)]
-    if isinstance(node, AllOf):
-        combos = itertools.islice(itertools.product(*[_alternatives(i) for i in node.items]), MAX_SEQUENCES)
-        return [[w for part in combo for w in part] for combo in combos]
-    raise TypeError(node)
-
-
 def _in_field(node, field: str):
     if isinstance(node, Term):
         return _term(field, node.text)
     if isinstance(node, AnyOf):
         return _any([_in_field(i, field) for i in node.items])
-    sequences = _alternatives(node)
+    sequences = word_sequences(node)
     return _any([tantivy.Query.phrase_query(_schema(), field, words) if len(words) > 1 else _term(field, words[0])
                  for words in sequences])
 

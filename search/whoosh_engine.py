@@ -18,15 +18,16 @@ from multiprocessing import Queue as MpQueue
 from pathlib import Path
 from typing import Iterator
 
-from whoosh import columns, fields, index, query as wq, sorting
+from whoosh import columns, fields, index, query as wq, scoring, sorting
 from whoosh.analysis import Token as WToken
 from whoosh.analysis import Tokenizer as WTokenizer
 from whoosh.collectors import WrappingCollector
+from whoosh.matching import WrappingMatcher
 from whoosh.multiproc import MpWriter, SubWriterTask
 from whoosh.util import random_name
 from whoosh.writing import SegmentWriter
 
-from . import analysis, storage
+from . import analysis, ranking, storage
 from .cliutil import one_line
 from .lifetime import die_with_parent, how_it_ended
 from .engine import (
@@ -46,10 +47,12 @@ from .engine import (
     SearchRequest,
     Term,
     date_key,
+    word_sequences,
     ranking_extras,
 )
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2  # 2: the ranked fields' one-byte lengths (search.ranking)
+RANKED_FIELDS = ("text", "section", "title")  # each has a column of its lengths: "<field>_norm"
 
 
 
@@ -149,6 +152,9 @@ def make_schema() -> fields.Schema:
         date=fields.ID(stored=True, sortable=columns.RefBytesColumn()),
         domain=fields.KEYWORD(stored=True, commas=True, lowercase=False),
         domain_set=fields.COLUMN(columns.RefBytesColumn()),
+        text_norm=fields.COLUMN(columns.NumericColumn("B")),
+        section_norm=fields.COLUMN(columns.NumericColumn("B")),
+        title_norm=fields.COLUMN(columns.NumericColumn("B")),
     )
 
 
@@ -378,6 +384,9 @@ def _chunk_fields(doc: DocumentRecord, chunk: ChunkRecord) -> dict:
         "date": doc.date or "",
         "domain": ",".join(chunk.domains),
         "domain_set": ",".join(chunk.domains).encode("utf-8"),
+        "text_norm": ranking.fieldnorm_id(len(chunk.tokens)),
+        "section_norm": ranking.fieldnorm_id(len(chunk.section_tokens) if chunk.section_path else 0),
+        "title_norm": ranking.fieldnorm_id(len(doc.title_tokens) if doc.title else 0),
     }
 
 
@@ -410,6 +419,10 @@ class WhooshEngine(storage.FolderEngine):
 
     @staticmethod
     def _open(gen: Path):
+        schema = storage.generation_schema(gen)
+        if schema is not None and schema != SCHEMA_VERSION:
+            raise IndexDamaged(f"{gen} was written by another version of reform-search (whoosh schema {schema}, "
+                               f"this one reads {SCHEMA_VERSION})")
         try:
             return index.open_dir(str(gen))
         except Exception as exc:  # a lost or truncated table of contents, a bad pickle
@@ -432,7 +445,7 @@ class WhooshEngine(storage.FolderEngine):
                 return view.searcher
             # an empty index has no segments for refresh() to reuse: open afresh
         gen = storage.live_generation(self.root)
-        fresh = self._open(gen).searcher()
+        fresh = self._open(gen).searcher(weighting=LUCENE_BM25)
         view.searcher, view.gen, view.stamp, view.epoch = fresh, gen, stamp, self._epoch
         self._replace(current, fresh)
         return fresh
@@ -571,7 +584,7 @@ class WhooshEngine(storage.FolderEngine):
         extras = []
         if wanted.title_words:
             extras.append(wq.Or([wq.Term("title", w, boost=TITLE_BOOST) for w in wanted.title_words]))
-        extras += [wq.Phrase("text", list(run), boost=SEQUENCE_BOOST) for run in wanted.sequences]
+        extras += [_RankedPhrase("text", list(run), boost=SEQUENCE_BOOST) for run in wanted.sequences]
         return extras
 
     def compile_query(self, node: AllOf | None):
@@ -703,6 +716,98 @@ class WhooshEngine(storage.FolderEngine):
         return doc
 
 
+class _LuceneBM25(scoring.WeightingModel):
+    """``search.ranking``'s BM25, the one tantivy and Lucene have natively.
+    Whoosh's own BM25F differs in idf and in how it rounds field lengths, and
+    the engines ranked the same paragraphs differently; this scores from the
+    one-byte lengths the writer keeps in ``<field>_norm`` columns."""
+
+    def scorer(self, searcher, fieldname, text, qf=1):
+        norms = _norms(searcher, fieldname)
+        if norms is None:  # a field that is never ranked (ids, filters), or an index without norms
+            return scoring.BM25F().scorer(searcher, fieldname, text, qf)
+        count, factors = _field_stats(searcher.get_parent(), fieldname)
+        weight = ranking.weight(ranking.idf(searcher.get_parent().doc_frequency(fieldname, text), count))
+        return _TermScorer(weight, norms, factors, searcher.term_info(fieldname, text).max_weight())
+
+
+LUCENE_BM25 = _LuceneBM25()
+
+
+def _norms(searcher, fieldname: str):
+    """A segment's one-byte lengths of a ranked field, read once per searcher."""
+    cache = searcher.__dict__.setdefault("_reform_norms", {})
+    if fieldname not in cache:
+        column = f"{fieldname}_norm"
+        reader = searcher.reader()
+        cache[fieldname] = (bytes(reader.column_reader(column))
+                            if fieldname in RANKED_FIELDS and reader.has_column(column) else None)
+    return cache[fieldname]
+
+
+def _field_stats(parent, fieldname: str) -> tuple[int, list[float]]:
+    """N (deleted paragraphs not yet merged away included, as Lucene counts)
+    and the length factor of each norm, once per searcher."""
+    cache = parent.__dict__.setdefault("_reform_stats", {})
+    if fieldname not in cache:
+        count = parent.doc_count_all()
+        cache[fieldname] = (count, ranking.length_factors(parent.field_length(fieldname) / count if count else 0))
+    return cache[fieldname]
+
+
+class _TermScorer(scoring.BaseScorer):
+    def __init__(self, weight: float, norms: bytes, factors: list[float], max_frequency: float):
+        self.weight, self.norms, self.factors, self.max_frequency = weight, norms, factors, max_frequency
+
+    def supports_block_quality(self):
+        return True
+
+    def score(self, matcher):
+        frequency = matcher.weight()
+        return self.weight * frequency / (frequency + self.factors[self.norms[matcher.id()]])
+
+    # upper bounds for skipping blocks: the shortest length gives the most
+    def max_quality(self):
+        return ranking.score(self.weight, self.max_frequency, self.factors[0])
+
+    def block_quality(self, matcher):
+        return ranking.score(self.weight, matcher.block_max_weight(), self.factors[0])
+
+
+class _RankedPhrase(wq.Phrase):
+    """A phrase scored as tantivy and Lucene score one: a term whose
+    frequency is the phrase's and whose idf is its words' sum."""
+
+    def matcher(self, searcher, context=None):
+        m = wq.Phrase(self.fieldname, self.words, slop=self.slop).matcher(searcher, context)
+        norms = _norms(searcher, self.fieldname)
+        if not m.is_active() or norms is None:
+            return m
+        parent = searcher.get_parent()
+        count, factors = _field_stats(parent, self.fieldname)
+        idf = sum(ranking.idf(parent.doc_frequency(self.fieldname, w), count) for w in self.words)
+        return _PhraseScore(m, ranking.weight(idf, self.boost), norms, factors)
+
+
+class _PhraseScore(WrappingMatcher):
+    def __init__(self, child, weight: float, norms: bytes, factors: list[float]):
+        super().__init__(child)
+        self._weight, self._norms, self._factors = weight, norms, factors
+
+    def _replacement(self, newchild):
+        return _PhraseScore(newchild, self._weight, self._norms, self._factors)
+
+    def copy(self):
+        return _PhraseScore(self.child.copy(), self._weight, self._norms, self._factors)
+
+    def supports_block_quality(self):
+        return False
+
+    def score(self):
+        frequency = len(self.child.spans())
+        return ranking.score(self._weight, frequency, self._factors[self._norms[self.child.id()]])
+
+
 class _AllowedWithin(WrappingCollector):
     """Collects only the matches in ``allow`` (global document numbers; None:
     every match) and stops at ``deadline``.
@@ -783,24 +888,15 @@ def _text(value) -> str:
     return value.decode("utf-8") if isinstance(value, bytes) else str(value)
 
 
-def _sequence(items, field: str):
-    """Items next to each other in one field: a plain phrase when every item
-    is one word, else a span sequence (an item may be an alias OR-group)."""
-    if all(isinstance(i, Term) for i in items):
-        return wq.Phrase(field, [i.text for i in items])
-    return wq.Sequence([_in_field(i, field) for i in items])
-
-
 def _in_field(node, field: str):
     if isinstance(node, Term):
         return wq.Term(field, node.text)
-    if isinstance(node, Phrase):
-        return wq.Phrase(field, list(node.words)) if len(node.words) > 1 else wq.Term(field, node.words[0])
     if isinstance(node, AnyOf):
         return wq.Or([_in_field(i, field) for i in node.items])
-    if isinstance(node, AllOf):
-        return _sequence(node.items, field)
-    raise TypeError(node)
+    # a phrase or a typed run: the OR of its word sequences, as every engine
+    phrases = [_RankedPhrase(field, words) if len(words) > 1 else wq.Term(field, words[0])
+               for words in word_sequences(node)]
+    return phrases[0] if len(phrases) == 1 else wq.Or(phrases)
 
 
 def _relevance(score) -> float:

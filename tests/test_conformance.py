@@ -143,6 +143,43 @@ def test_totals_facets_filters_and_paging_match_an_independent_count(world, q, f
         assert len(ids) == len(set(ids)) and set(ids) == want_hits
 
 
+def test_every_engine_scores_by_the_products_bm25(world):
+    """The score of a one-word query is ``search.ranking``'s BM25 of the
+    word in the paragraph, computed here from the indexer's tokens: N, the
+    word's paragraphs, the average and this paragraph's length, its count."""
+    from indexer.build import process_file
+    from indexer.read import find_files
+    from search import ranking
+    from search.analysis import index_tokens
+
+    tokens = {c.chunk_id: index_tokens(c.text).words
+              for source in find_files(world["corpus"]) for c in process_file(source).chunks}
+    n = len(tokens)
+    factors = ranking.length_factors(sum(map(len, tokens.values())) / n)
+    for word in ("审批", "城中村", "养老"):
+        df = sum(1 for t in tokens.values() if word in t)
+        weight = ranking.weight(ranking.idf(df, n))
+        hits = [h for page in range(1, df // 100 + 2)
+                for h in world["service"].search(word, Options(limit=100, page=page))["hits"]]
+        assert len(hits) == df, word
+        for h in hits:
+            t = tokens[h["chunk_id"]]
+            want = ranking.score(weight, t.count(word), factors[ranking.fieldnorm_id(len(t))])
+            assert h["score"] == pytest.approx(want, abs=2e-3), (word, h["chunk_id"])
+
+
+def test_the_norm_scale_is_lucenes():
+    from search import ranking
+
+    assert [ranking.fieldnorm_id(n) for n in range(41)] == list(range(41))  # exact up to 40
+    assert [ranking.fieldnorm_id(n) for n in (41, 42, 43, 56, 59, 60, 2 ** 31)] == [40, 41, 41, 48, 48, 49, 255]
+    # Lucene's and tantivy's table, at a few places
+    at = ranking.FIELDNORMS.index(983064)
+    assert ranking.FIELDNORMS[at - 1:at + 2] == [917528, 983064, 1048600]
+    assert ranking.fieldnorm_id(10 ** 6) == at and ranking.FIELDNORMS[-1] == 2013265944
+    assert ranking.idf(1, 2) == pytest.approx(0.6931472)
+
+
 @pytest.mark.parametrize("sort", ["date", "date-asc"])
 def test_both_date_orders_hold_across_pages(world, sort):
     rows = world["rows"]

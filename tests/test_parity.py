@@ -5,9 +5,10 @@ facet counts for every query, and top-10 pages that agree.
 The subset is the first files (by name) of each bench corpus folder
 (``$REFORM_SEARCH_BENCH_CORPUS``, else ``../shared/bench-corpus`` beside the
 project); on a machine without it, the shipped seed corpus stands in. Rankings
-come from each engine's own BM25 (Whoosh's BM25F and tantivy's differ in idf
-and in how they round field lengths), so the pages are compared by how many
-of the ten paragraphs they share, and that number is reported.
+are the product's one BM25 (``search.ranking``): tantivy's own, computed for
+Whoosh from the same statistics, so the pages hold the same paragraphs with
+the same scores; only the order among equal scores is each engine's choice
+("ties aside"), and tantivy computes in 32-bit floats.
 """
 from __future__ import annotations
 
@@ -30,8 +31,7 @@ QUERIES = [  # (query, district, year, domain)
     ("行政", "深圳市", "", ""), ("合同", "", "2015-2022", ""), ("政府采购", "全国", "", "经济"),
     ("处罚", "", "2010-2024", "民主法治"), ("行政许可", "全国", "2000-2024", "政府职能"),
 ]
-MIN_SHARED_MEAN = 8.0  # of 10, over the queries with a full page
-MIN_SHARED_EACH = 5
+SCORE_TOLERANCE = 2e-3  # scores are reported to 3 decimals; tantivy's are 32-bit floats
 
 
 def _bench_corpus() -> Path | None:
@@ -78,7 +78,7 @@ def _tied_at_the_boundary(hits: list[dict]) -> set[str]:
     if len(hits) < 10:
         return set()
     edge = hits[9]["score"]
-    return {h["chunk_id"] for h in hits if abs(h["score"] - edge) < 1e-6}
+    return {h["chunk_id"] for h in hits if abs(h["score"] - edge) <= SCORE_TOLERANCE}
 
 
 def _shared_ties_aside(want: list[dict], got: list[dict]) -> int:
@@ -104,17 +104,16 @@ def test_every_engine_gives_whooshs_totals_and_facet_counts(services, engine):
 
 
 @pytest.mark.parametrize("engine", [e for e in ENGINES if e != "whoosh"])
-def test_every_engine_gives_top_ten_pages_that_agree_with_whooshs(services, engine, capsys):
-    shared = []
+def test_every_engine_gives_whooshs_top_ten_and_scores(services, engine):
+    full_pages = 0
     for spec in QUERIES:
         want, got = _ask(services["whoosh"], spec, 30)["hits"], _ask(services[engine], spec, 30)["hits"]
         assert len(want) == len(got), spec
+        # the same scores, rank by rank, over three pages
+        assert [h["score"] for h in got] == pytest.approx([h["score"] for h in want], abs=SCORE_TOLERANCE), spec
         if len(want) < 10:  # the whole answer fits on the page: the same paragraphs, whatever the order
             assert {h["chunk_id"] for h in want} == {h["chunk_id"] for h in got}, spec
             continue
-        n = _shared_ties_aside(want, got)
-        assert n >= MIN_SHARED_EACH, (spec, n)
-        shared.append(n)
-    with capsys.disabled():
-        print(f"\n  {engine} vs whoosh: top-10 paragraphs shared (ties aside) per full page: {shared}")
-    assert shared and sum(shared) / len(shared) >= MIN_SHARED_MEAN, shared
+        full_pages += 1
+        assert _shared_ties_aside(want, got) == 10, spec
+    assert full_pages >= (12 if _bench_corpus() else 3), full_pages
