@@ -3,11 +3,10 @@ from __future__ import annotations
 
 import json
 import os
-import re
 import sys
 from pathlib import Path
 
-from . import config
+from . import config, present
 from .cliutil import OneLineParser, damaged_message, fail, index_folder, is_explicit, plain, shown
 from .engine import IndexDamaged
 
@@ -67,15 +66,10 @@ def format_human(result: dict, color: bool) -> str:
         lines.append(f"   {meta}  {dim}{where}{reset}" if meta else f"   {dim}{where}{reset}")
         # the whole heading path, marked: a paragraph found through its
         # heading (深化“放管服”改革 › 一是…) shows why it matched
-        path = hit.get("section_html")
-        if path:
-            path = _unhtml(path).replace("\x00", hl_on).replace("\x01", hl_off + dim)
+        if hit["section_path"]:
+            path = present.heading_path(hit, open_mark=hl_on, close_mark=hl_off + dim, quote=plain)
             lines.append(f"   {dim}〔{path}〕{reset}")
-        elif hit["section"]:
-            lines.append(f"   {dim}〔{plain(hit['section'])}〕{reset}")
-        # the snippet is HTML; the terminal wants the plain text with our markers
-        text = _unhtml(hit["snippet"]).replace("\x00", hl_on).replace("\x01", hl_off)
-        lines.append(f"   {text}")
+        lines.append("   " + present.excerpt(hit, open_mark=hl_on, close_mark=hl_off, quote=plain))
     facets = result["facets"]
     if any(facets.values()):
         lines.append("")
@@ -87,17 +81,6 @@ def format_human(result: dict, color: bool) -> str:
     for note in result["notes"]:
         lines.append(f"提示：{plain(note)}")
     return "\n".join(lines)
-
-
-def _unhtml(snippet: str) -> str:
-    """The snippet's text with \\x00/\\x01 where marks open and close. The
-    marks are the only tags in our HTML (the text's own ``<`` is escaped), so
-    splitting on them is exact; the text between them loses its control
-    characters, so only our own markers become escape sequences."""
-    from html import unescape
-
-    return "".join("\x00" if part == "<mark>" else "\x01" if part == "</mark>" else plain(unescape(part))
-                   for part in re.split(r"(</?mark>)", snippet))
 
 
 def ensure_index(parser, index_root: Path, corpora: list[Path] | None, explicit: bool) -> None:
@@ -142,7 +125,7 @@ def main(argv: list[str] | None = None) -> int:
         ensure_index(parser, index_root, args.corpus, explicit=is_explicit(args.index))
         service = SearchService(open_engine(index_root))
         opts = Options(args.district, args.year, args.domain, args.page, args.n, args.sort)
-        result = service.search(args.query, opts, section_paths=not args.json)
+        result = service.search(args.query, opts)
     except BadRequest as exc:
         parser.error(str(exc))
     except KeyboardInterrupt:
@@ -153,7 +136,7 @@ def main(argv: list[str] | None = None) -> int:
         return fail("search", str(exc) or type(exc).__name__)
     try:
         if args.json:
-            json.dump(result, sys.stdout, ensure_ascii=False, indent=2)
+            json.dump(present.contract(result), sys.stdout, ensure_ascii=False, indent=2)
             sys.stdout.write("\n")
         else:
             print(format_human(result, _use_color(args)))

@@ -8,12 +8,12 @@ Overlapping matches merge into one mark, so a matched long word is never
 marked as a bare sub-word of itself. A phrase is
 marked only where its words stand at consecutive positions — the same rule the
 engine matched it by — never word by word wherever each one occurs.
+
+This module gives offsets only; ``search.present`` turns them into marks.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from html import escape
-
 from . import analysis
 from .engine import AllOf, AnyOf, Phrase, Term
 
@@ -95,7 +95,9 @@ def match_spans(text: str, marks: Marks | set[str], tokens=None) -> list[tuple[i
     return [(s, e) for s, e in merged]
 
 
-def _window(text: str, spans: list[tuple[int, int]], size: int) -> tuple[int, int]:
+def window(text: str, spans: list[tuple[int, int]], size: int = SNIPPET_CHARS) -> tuple[int, int]:
+    """Where the excerpt of a hit goes: ``size`` characters around the
+    best cluster of matches."""
     if len(text) <= size:
         return 0, len(text)
     if not spans:
@@ -108,28 +110,3 @@ def _window(text: str, spans: list[tuple[int, int]], size: int) -> tuple[int, in
             best, best_count = lo, count
     lo = min(best, len(text) - size)
     return lo, lo + size
-
-
-def render(text: str, spans: list[tuple[int, int]], lo: int = 0, hi: int | None = None,
-           open_tag: str = "<mark>", close_tag: str = "</mark>", escape_html: bool = True) -> str:
-    hi = len(text) if hi is None else hi
-    esc = escape if escape_html else (lambda s: s)
-    out = []
-    pos = lo
-    for start, end in spans:
-        if end <= lo or start >= hi:
-            continue
-        start, end = max(start, lo), min(end, hi)
-        out.append(esc(text[pos:start]))
-        out.append(open_tag + esc(text[start:end]) + close_tag)
-        pos = end
-    out.append(esc(text[pos:hi]))
-    return "".join(out)
-
-
-def snippet(text: str, words: Marks | set[str], size: int = SNIPPET_CHARS, tokens=None, **kwargs) -> str:
-    """An HTML-escaped excerpt around the best cluster of matches."""
-    spans = match_spans(text, words, tokens)
-    lo, hi = _window(text, spans, size)
-    body = render(text, spans, lo, hi, **kwargs)
-    return ("…" if lo > 0 else "") + body + ("…" if hi < len(text) else "")

@@ -39,11 +39,11 @@ class SearchService:
         self.time_limit = time_limit
 
     # ---------------------------------------------------------------- search
-    def search(self, q: str, opts: Options | None = None, section_paths: bool = False) -> dict:
-        """The contract object. ``section_paths`` adds to each hit the whole
-        heading path with marks (``section_html``), which the web page shows
-        so a paragraph found through its heading says why; the JSON contract
-        leaves it out."""
+    def search(self, q: str, opts: Options | None = None) -> dict:
+        """The answer: the contract object, with offsets where the contract
+        has marks (each hit's ``spans`` in its text, the excerpt's
+        ``window``, its ``section_path`` and the ``section_spans`` in it);
+        ``search.present`` renders them at the edges."""
         opts = opts or Options()
         if not 0 <= opts.limit <= MAX_LIMIT:
             raise BadRequest(f"limit must be between 0 and {MAX_LIMIT}")
@@ -56,10 +56,8 @@ class SearchService:
         if "ranking" in result.timed_out:
             notes.append("检索超时，只按已检查的部分段落排序；请加上更多检索词或筛选条件。")
         words = highlight.Marks.of(tree)
-        hits = [self._hit_json(h, words) for h in result.hits]
-        if section_paths:
-            for hit, raw in zip(hits, result.hits):
-                hit["section_html"] = _marked_path(raw.chunk, words)
+        path_spans: dict = {}  # a heading path covers many paragraphs: mark it once
+        hits = [self._hit_json(h, words, path_spans) for h in result.hits]
         if result.total == 0:
             notes.extend(self._suggestions(tree, filters, parsed))
         return {
@@ -83,9 +81,7 @@ class SearchService:
         tree, result = self._execute(tree, filters, notes, 1, max_rows, opts.sort, False)
         rows = []
         for h in result.hits:
-            row = self._hit_json(h, None)
-            del row["snippet"]
-            rows.append(row)
+            rows.append(self._hit_json(h))
         truncated = result.total > len(rows)
         if truncated:
             notes.append(f"共 {result.total} 段，只导出前 {len(rows)} 段；请加上筛选条件分批导出。")
@@ -202,9 +198,10 @@ class SearchService:
                 return ()
         return tuple(pieces) if len(pieces) > 1 else ()
 
-    def _hit_json(self, hit, words) -> dict:
+    def _hit_json(self, hit, words=None, path_spans: dict | None = None) -> dict:
+        """A hit's fields; with ``words``, where they are marked too."""
         doc, chunk = hit.doc, hit.chunk
-        return {
+        row = {
             "doc_id": doc.doc_id,
             "chunk_id": chunk.chunk_id,
             "title": doc.title,
@@ -217,8 +214,14 @@ class SearchService:
             "domains": list(chunk.domains),
             "score": round(hit.score, 3),
             "text": chunk.text,
-            "snippet": highlight.snippet(chunk.text, words, tokens=chunk.tokens) if words is not None else "",
         }
+        if words is not None:
+            spans = highlight.match_spans(chunk.text, words, chunk.tokens)
+            row["spans"] = [list(s) for s in spans]
+            row["window"] = list(highlight.window(chunk.text, spans))
+            row["section_path"] = list(chunk.section_path)
+            row["section_spans"] = _path_spans(chunk, words, {} if path_spans is None else path_spans)
+        return row
 
     def _suggestions(self, tree, filters: Filters, parsed) -> list[str]:
         out = []
@@ -262,18 +265,14 @@ class SearchService:
             if parsed.tree is not None:
                 words = highlight.Marks.of(self._resolve(parsed.tree, []))
         paragraphs = []
-        marked_paths: dict[tuple[str, ...], str] = {}  # a heading path covers many paragraphs: mark it once
+        path_spans: dict = {}
         for c in doc.chunks:
-            key = tuple(c.section_path)
-            if key not in marked_paths:
-                marked_paths[key] = _marked_path(c, words)
-            path_html = marked_paths[key]
             spans = highlight.match_spans(c.text, words, c.tokens)
             paragraphs.append({
                 "chunk_id": c.chunk_id, "paragraph": c.paragraph, "part": c.part,
-                "section": c.section, "section_path": c.section_path, "section_html": path_html,
-                "domains": c.domains,
-                "text": c.text, "html": highlight.render(c.text, spans), "matches": len(spans),
+                "section": c.section, "section_path": c.section_path,
+                "section_spans": _path_spans(c, words, path_spans), "domains": c.domains,
+                "text": c.text, "spans": [list(s) for s in spans], "matches": len(spans),
             })
         return {"doc_id": doc.doc_id, "title": doc.title, "source": doc.source, "district": doc.district,
                 "year": doc.year, "date": doc.date, "paragraphs": paragraphs,
@@ -281,11 +280,14 @@ class SearchService:
                 "last": min(last or doc.paragraph_count, doc.paragraph_count)}
 
 
-def _marked_path(chunk, marks) -> str:
-    """The heading path with marks, from the path's kept tokens (no token
-    spans the separator, so marking the joined path marks each heading)."""
-    text = chunk.section_text
-    return highlight.render(text, highlight.match_spans(text, marks, chunk.section_tokens))
+def _path_spans(chunk, marks, seen: dict) -> list[list[int]]:
+    """Where the marks fall in the joined heading path, from the path's kept
+    tokens (no token spans the separator, so each heading is marked alone)."""
+    key = tuple(chunk.section_path)
+    if key not in seen:
+        text = chunk.section_text
+        seen[key] = [list(s) for s in highlight.match_spans(text, marks, chunk.section_tokens)] if text else []
+    return seen[key]
 
 
 def _sorted_counts(counts: dict[str, int]) -> dict[str, int]:

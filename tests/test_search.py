@@ -5,6 +5,7 @@ import sys
 
 import pytest
 
+from search.present import contract
 from search.service import Options
 
 
@@ -25,7 +26,7 @@ def test_fangguanfu_finds_longhua_both_years_and_guangming(service):
 
 
 def test_simplified_query_marks_traditional_paragraph_in_its_own_script(service):
-    r = service.search("营商环境", Options(district=["龙华区"], year=["2018"], limit=50))
+    r = contract(service.search("营商环境", Options(district=["龙华区"], year=["2018"], limit=50)))
     assert r["total"] >= 2
     assert all(h["source"].startswith("001") for h in r["hits"])
     assert any("<mark>營商環境</mark>" in h["snippet"] for h in r["hits"])
@@ -81,7 +82,7 @@ def test_markup_in_documents_and_queries_is_escaped_in_snippets(tmp_path):
     build_index([corpus], tmp_path / "ix", progress=False)
     service = SearchService(open_engine(tmp_path / "ix"))
     for q in ("放管服", "<script>放管服</script>", "script 放管服"):
-        r = service.search(q)
+        r = contract(service.search(q))
         assert r["total"] == 1, q
         snippet = r["hits"][0]["snippet"]
         assert "<script>" not in snippet and "<img" not in snippet
@@ -167,7 +168,8 @@ def test_hits_are_highlighted_from_the_tokens_the_index_kept_without_segmenting_
     monkeypatch.setattr(segmenter, "segment", watched)
     for q in ["营商环境", '"放管服"', "强区放权 改革", "營商環境"]:
         segmented.clear()
-        result = service.search(q, Options(limit=20))
+        answer = service.search(q, Options(limit=20))
+        result = contract(answer)
         assert result["hits"] and any("<mark>" in h["snippet"] for h in result["hits"]), q
         assert all(len(t) <= len(q) for t in segmented), (q, [t[:20] for t in segmented])
         doc = service.document(result["hits"][0]["doc_id"], q)
@@ -175,6 +177,6 @@ def test_hits_are_highlighted_from_the_tokens_the_index_kept_without_segmenting_
         assert all(len(t) <= len(q) for t in segmented), q  # nor a heading path
         marks = highlight.Marks.of(service._resolve(querylang.parse(q).tree, []))
         monkeypatch.setattr(segmenter, "segment", real)
-        for h in result["hits"]:
-            assert h["snippet"] == highlight.snippet(h["text"], marks), (q, h["chunk_id"])
+        for h in answer["hits"]:  # the kept tokens' marks are a fresh analysis's
+            assert h["spans"] == [list(s) for s in highlight.match_spans(h["text"], marks)], (q, h["chunk_id"])
         monkeypatch.setattr(segmenter, "segment", watched)

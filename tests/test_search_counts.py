@@ -7,7 +7,18 @@ from collections import Counter
 import pytest
 
 from search.analysis import to_simplified
+from search.present import contract
 from search.service import Options
+
+
+class AsJSON:
+    """A service answering as the JSON contract shows it (``--json``, ``/api/search``)."""
+
+    def __init__(self, service):
+        self.service = service
+
+    def search(self, *args, **kwargs):
+        return contract(self.service.search(*args, **kwargs))
 
 WORDS = ["营商环境", "强区放权", "改革", "社区", "知识产权", "城中村", "教育"]
 
@@ -152,7 +163,7 @@ def tiny(tmp_path_factory):
     (corpus / "b.txt").write_text("乙文\n\n解放和发展社会生产力。政府要加强建设，数字经济发展。\n", encoding="utf-8")
     (corpus / "c.txt").write_text("丙文\n\n優化營商環境，營商環境是生產力。\n", encoding="utf-8")
     build_index([corpus], root / "index", progress=False)
-    return SearchService(open_engine(root / "index"))
+    return AsJSON(SearchService(open_engine(root / "index")))
 
 
 def test_a_long_word_never_matches_a_paragraph_that_only_shares_a_fragment(tiny):

@@ -15,6 +15,9 @@ import re
 from pathlib import Path
 
 from flask import Flask, Response, abort, jsonify, render_template, request
+from markupsafe import Markup
+
+from search import present
 
 from search.engine import IndexDamaged, IndexMissing
 from search.service import BadRequest, SearchService
@@ -73,7 +76,7 @@ def create_app(service: SearchService | None = None, index: str | Path | None = 
             return render_template("index.html", state=state, errors=errors, result=None,
                                    examples=EXAMPLES, stats=_stats(service)), 400 if errors else 200
         try:
-            result = service.search(state.q, state.options(), section_paths=True)
+            result = service.search(state.q, state.options())
         except BadRequest as exc:
             errors.append(str(exc))
             return render_template("index.html", state=state, errors=errors, result=None,
@@ -106,7 +109,7 @@ def create_app(service: SearchService | None = None, index: str | Path | None = 
         if errors:
             return _json_error(" ".join(errors))
         try:
-            return jsonify(service.search(state.q, state.options()))
+            return jsonify(present.contract(service.search(state.q, state.options())))
         except BadRequest as exc:
             return _json_error(str(exc))
 
@@ -171,6 +174,10 @@ def create_app(service: SearchService | None = None, index: str | Path | None = 
         return error(500, "internal error", "出错了", "服务器处理这次检索时出错，请稍后重试。")
 
     app.jinja_env.globals["FACETS"] = FACETS
+    # marks rendered here, from the answer's offsets (HTML-escaped text)
+    app.jinja_env.globals["excerpt"] = lambda hit: Markup(present.excerpt(hit))
+    app.jinja_env.globals["heading_path"] = lambda item: Markup(present.heading_path(item))
+    app.jinja_env.globals["marked"] = lambda text, spans: Markup(present.marked(text, spans))
     return app
 
 
