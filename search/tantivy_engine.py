@@ -480,7 +480,26 @@ class TantivyEngine(storage.FolderEngine):
         timed_out: list[str] = []
         match = _compile(request.query) if request.query is not None else tantivy.Query.all_query()
         filtered = _with_filters(match, f)
-        total = s.search(filtered, 1).count
+        # the page and the total in one pass: the ranking extras only add
+        # score, so the ranked query matches exactly what ``filtered`` does
+        page, limit = max(1, request.page), max(0, request.limit)
+        offset = (page - 1) * limit
+        rows: list[tuple[float, tuple[DocumentRecord, ChunkRecord]]] = []
+        if limit:
+            ranked = _with_filters(_ranked(request.query), f)
+            if request.sort in ("date", "date-asc"):
+                newest = request.sort == "date"
+                field, order = ("date_desc", tantivy.Order.Desc) if newest else ("date_asc", tantivy.Order.Asc)
+                found = s.search(ranked, limit, count=True, order_by_field=field, offset=offset, order=order)
+                records = [_records(s.doc(address)) for _, address in found.hits]
+                scores = self._scores(s, ranked, [chunk.chunk_id for _, chunk in records])
+                rows = [(scores.get(chunk.chunk_id, 0.0), (doc, chunk)) for doc, chunk in records]
+            else:
+                found = s.search(ranked, limit, count=True, offset=offset)
+                rows = [(float(score), _records(s.doc(address))) for score, address in found.hits]
+            total = found.count
+        else:
+            total = s.search(filtered, 1).count
         if request.facets and deadline and time.monotonic() > deadline:
             # tantivy cannot be stopped inside a call: the limit is looked at
             # between them, and facet counting is what gives way (the total
@@ -501,22 +520,7 @@ class TantivyEngine(storage.FolderEngine):
                 result = s.aggregate(_with_filters(match, f.without(facet)),
                                      {facet: {"terms": {"field": facet, "size": FACET_SIZE}}})
                 counts[facet] = {b["key"]: b["doc_count"] for b in result[facet]["buckets"]}
-        hits: list[Hit] = []
-        page, limit = max(1, request.page), max(0, request.limit)
-        offset = (page - 1) * limit
-        if limit and offset < total:
-            ranked = _with_filters(_ranked(request.query), f)
-            if request.sort in ("date", "date-asc"):
-                newest = request.sort == "date"
-                field, order = ("date_desc", tantivy.Order.Desc) if newest else ("date_asc", tantivy.Order.Asc)
-                found = s.search(ranked, limit, count=False, order_by_field=field, offset=offset, order=order)
-                rows = [_records(s.doc(address)) for _, address in found.hits]
-                scores = self._scores(s, ranked, [chunk.chunk_id for _, chunk in rows])
-                hits = [Hit(doc, chunk, scores.get(chunk.chunk_id, 0.0)) for doc, chunk in rows]
-            else:
-                for score, address in s.search(ranked, limit, count=False, offset=offset).hits:
-                    doc, chunk = _records(s.doc(address))
-                    hits.append(Hit(doc, chunk, float(score)))
+        hits = [Hit(doc, chunk, score) for score, (doc, chunk) in rows]
         return EngineResult(total=total, hits=hits, facets=counts, timed_out=timed_out)
 
     @staticmethod
