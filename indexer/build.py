@@ -104,11 +104,20 @@ def process_file(source: SourceFile, data: bytes | None = None, notes: FileNotes
     if sidecar_problem:
         notes.warnings.append((source.rel, sidecar_problem))
     raw = read_document(source, data)
-    text = repair.repair(raw.text, notes.repairs)
-    if source.kind == "markdown":
-        for old, new in _MD_INLINE:
-            text = text.replace(old, new)
-    lines = clean.split_lines(text)
+    levels = None
+    if raw.lines is not None:  # a format that knows its paragraphs: one line each, kept apart
+        lines, levels = [], []
+        for line, level in zip(raw.lines, raw.levels or [None] * len(raw.lines)):
+            cleaned = " ".join(clean.split_lines(repair.repair(line, notes.repairs)))
+            if cleaned:
+                lines.append(cleaned)
+                levels.append(level)
+    else:
+        text = repair.repair(raw.text, notes.repairs)
+        if source.kind == "markdown":
+            for old, new in _MD_INLINE:
+                text = text.replace(old, new)
+        lines = clean.split_lines(text)
     if not lines:
         raise SkipFile("no text after cleaning")
     simp = clean.simplified_lines(lines)
@@ -119,7 +128,8 @@ def process_file(source: SourceFile, data: bytes | None = None, notes: FileNotes
     sidecar, problems = meta.parse_sidecar(sidecar_raw, source.path.name + ".meta.json")
     notes.warnings.extend((source.rel, p) for p in problems)
     info = meta.extract(kept, kept_simp, lines, simp, raw.html_title, source.kind, source.rel, sidecar)
-    chunks = chunking.chunk_lines(kept, source.kind, info.title)
+    chunks = chunking.chunk_lines(kept, source.kind, info.title,
+                                  [levels[i] for i in keep] if levels is not None else None)
     if not chunks:
         raise SkipFile("no paragraphs after cleaning" if lines == kept else "nothing but page boilerplate")
     doc_id = doc_id_for(source)

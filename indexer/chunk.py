@@ -141,11 +141,15 @@ def _markdown_body(line: str) -> str | None:
     return m.group(1).strip() if m else None
 
 
-def chunk_lines(lines: list[str], kind: str = "text", title: str = "") -> list[Chunk]:
+def chunk_lines(lines: list[str], kind: str = "text", title: str = "",
+                levels: list[int | None] | None = None) -> list[Chunk]:
     """Paragraphs with their heading paths. Every line survives as text a
     search can find: a heading with no paragraph under it (a plan's item
     with no body, a table of contents) becomes a paragraph itself, line by
-    line, under the headings above it."""
+    line, under the headings above it. ``levels``, from a format that knows
+    its structure (a DOCX's heading styles), says per line: a heading of
+    that level, 0 a paragraph whatever its shape (a table row), None: judge
+    by its shape as in plain text."""
     chunks: list[Chunk] = []
     stack: list[_Heading] = []
     seen: set[str] = set()
@@ -179,8 +183,13 @@ def chunk_lines(lines: list[str], kind: str = "text", title: str = "") -> list[C
                         h.covered = True
                     emit(body, [h.text for h in stack])
                 continue
-        heading = _heading(line, kind)
-        text = _heading_text(line, kind)
+        known = levels[number] if levels is not None else None
+        if known is None:
+            heading = _heading(line, kind)
+            text = _heading_text(line, kind)
+        else:
+            heading = (known, "structured") if known else None
+            text = line
         if heading is not None and title_key and _norm(text) == title_key and not chunks:
             continue  # the title repeated at the top
         if heading is not None:
@@ -198,7 +207,7 @@ def chunk_lines(lines: list[str], kind: str = "text", title: str = "") -> list[C
         previous_shape = None
         if _norm(line) == title_key and number == 0 and len(lines) > 1:
             continue
-        if kind == "markdown" and line.startswith("#"):
+        if kind == "markdown" and known is None and line.startswith("#"):
             line = _MD_HEADING.match(line).group(2)  # too long for a heading: a paragraph
         for h in stack:
             h.covered = True

@@ -14,7 +14,10 @@ import stat
 from dataclasses import dataclass, field
 from pathlib import Path
 
-TEXT_SUFFIXES = {".txt": "text", ".md": "markdown", ".markdown": "markdown", ".html": "html", ".htm": "html"}
+TEXT_SUFFIXES = {".txt": "text", ".md": "markdown", ".markdown": "markdown", ".html": "html", ".htm": "html",
+                 ".pdf": "pdf", ".docx": "docx"}  # every format the indexer reads (the name is historic)
+# formats people keep documents in that we do not read, and what to do instead
+OLD_OFFICE_SUFFIXES = {".doc", ".wps", ".dot", ".rtf", ".odt", ".wpt", ".docm"}
 SAMPLE_BYTES = 256 * 1024
 # The largest file read. A real policy document is well under a megabyte of
 # text; past this it is a dump or a mistake, and reading it would cost the
@@ -67,6 +70,21 @@ def _not_regular(mode: int) -> str | None:
     return None if stat.S_ISREG(mode) else "not a regular file"
 
 
+def _unsupported(path: Path, names: set[str]) -> str | None:
+    """Why a file of another format is not read (every file is accounted
+    for in the report); None for a sidecar beside its document."""
+    name = path.name
+    if name.endswith(SIDECAR_SUFFIX):
+        if name[: -len(SIDECAR_SUFFIX)] in names:
+            return None
+        return "a metadata sidecar with no document beside it"
+    suffix = path.suffix.lower()
+    if suffix in OLD_OFFICE_SUFFIXES:
+        return f"unsupported format ({suffix}): convert to .docx or .pdf"
+    shown_suffix = suffix or "no extension"
+    return f"unsupported format ({shown_suffix}): the indexer reads {' '.join(sorted(set(TEXT_SUFFIXES)))}"
+
+
 def _size_reason(size: int) -> str:
     return f"larger than the {MAX_FILE_BYTES // 2**20} MB limit ({size / 2**20:.1f} MB)"
 
@@ -90,9 +108,12 @@ def scan(corpus: Path) -> Inventory:
             if name.startswith("."):
                 continue
             path = Path(root) / name
-            if path.suffix.lower() not in TEXT_SUFFIXES:
-                continue
             rel = _rel(path, corpus)
+            if path.suffix.lower() not in TEXT_SUFFIXES:
+                reason = _unsupported(path, set(files))
+                if reason:
+                    inv.skipped.append((rel, reason))
+                continue
             if not _is_text_name(rel):
                 inv.skipped.append((rel, "file name is not valid UTF-8; rename the file"))
                 continue
@@ -277,12 +298,26 @@ class RawDocument:
     source: SourceFile
     text: str
     encoding: str
-    html_title: str = ""
+    html_title: str = ""  # the title the file's own metadata gives (HTML <title>, PDF and DOCX properties)
+    # a format that knows its paragraphs (PDF, DOCX): one line each, with
+    # heading levels where the format gives them (chunk.chunk_lines)
+    lines: list[str] | None = None
+    levels: list[int | None] | None = None
 
 
 def read_document(source: SourceFile, data: bytes | None = None) -> RawDocument:
     if data is None:
         data = read_bytes(source)
+    if source.kind == "pdf":
+        from .read_pdf import read_pdf
+
+        pdf = read_pdf(data)
+        return RawDocument(source, "\n".join(pdf.paragraphs), "pdf", pdf.title, pdf.paragraphs, None)
+    if source.kind == "docx":
+        from .read_docx import read_docx
+
+        word = read_docx(data)
+        return RawDocument(source, "\n".join(word.lines), "docx", word.title, word.lines, word.levels)
     text, encoding = decode_bytes(data)
     html_title = ""
     if source.kind == "html":

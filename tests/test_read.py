@@ -1,7 +1,7 @@
 """Wrong encodings, binary and empty files: decoded or skipped with a reason, never fatal."""
 import pytest
 
-from indexer.read import SkipFile, SourceFile, decode_bytes, find_files, read_document
+from indexer.read import SkipFile, SourceFile, decode_bytes, find_files, read_document, scan
 
 SIMPLIFIED = "深化“放管服”改革，推进营商环境改革创新实验区建设。龙华区2020年工作要点。" * 3
 TRADITIONAL = "深化「放管服」改革，推進營商環境改革創新實驗區建設。龍華區2018年改革工作要點。" * 3
@@ -50,8 +50,13 @@ def test_html_keeps_visible_body_text_only(tmp_path):
     assert doc.html_title.startswith("龙华区改革要点")
 
 
-def test_find_files_walks_subfolders_and_ignores_other_files(tmp_path):
+def test_find_files_walks_subfolders_and_reports_every_other_file(tmp_path):
     (tmp_path / "sub" / ".hidden").mkdir(parents=True)
-    for name in ("a.txt", "sub/b.md", "sub/c.HTM", "sub/d.pdf", "sub/.hidden/e.txt", "x.txt.meta.json"):
+    for name in ("a.txt", "a.txt.meta.json", "sub/b.md", "sub/c.HTM", "sub/d.pdf", "sub/e.DOCX", "sub/f.doc",
+                 "sub/g.png", "sub/README", "sub/.hidden/h.txt", ".DS_Store", "x.txt.meta.json"):
         (tmp_path / name).write_text("改革", encoding="utf-8")
-    assert [f.rel for f in find_files(tmp_path)] == ["a.txt", "sub/b.md", "sub/c.HTM"]
+    assert [f.rel for f in find_files(tmp_path)] == ["a.txt", "sub/b.md", "sub/c.HTM", "sub/d.pdf", "sub/e.DOCX"]
+    reasons = dict(scan(tmp_path).skipped)  # hidden entries aside, every file not read is named
+    assert set(reasons) == {"sub/f.doc", "sub/g.png", "sub/README", "x.txt.meta.json"}
+    assert reasons["sub/f.doc"] == "unsupported format (.doc): convert to .docx or .pdf"
+    assert reasons["sub/README"].startswith("unsupported format (no extension)")

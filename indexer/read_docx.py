@@ -1,0 +1,133 @@
+"""Word (DOCX) files: paragraphs and headings from the document's structure.
+
+A heading style (``Heading 2``, ``标题 2``) or an outline level makes a
+paragraph a heading of that level, so the section path is the author's own;
+paragraphs in other styles are judged by their shape, as plain text is
+(many official documents type ``一、`` headings in the body style). A table
+is one paragraph per row, its cells joined; footnotes follow the body under
+a heading 脚注. The title comes from the document's properties when set.
+
+``python-docx`` reads the package (maintained, pure Python, the structure as
+Word writes it); footnotes, which it does not expose, are read from their
+part of the same package.
+"""
+from __future__ import annotations
+
+import io
+import re
+import zipfile
+from dataclasses import dataclass
+
+from .read import SkipFile
+
+CELL_SEPARATOR = " | "
+FOOTNOTES_HEADING = "脚注"
+_HEADING_STYLE = re.compile(r"^(?:heading|标题)\s*([1-9])$", re.I)
+_W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
+
+
+@dataclass
+class DocxText:
+    lines: list[str]
+    levels: list[int | None]  # as chunk.chunk_lines takes them: a heading level, 0 a paragraph, None by shape
+    title: str
+
+
+def read_docx(data: bytes) -> DocxText:
+    import docx
+    from docx.opc.exceptions import PackageNotFoundError
+    from docx.table import Table
+
+    try:
+        document = docx.Document(io.BytesIO(data))
+    except (PackageNotFoundError, zipfile.BadZipFile, KeyError, ValueError) as exc:
+        raise SkipFile(f"damaged DOCX ({type(exc).__name__}: {exc})") from None
+    lines: list[str] = []
+    levels: list[int | None] = []
+    style_levels = _style_levels(document)
+
+    def add(text: str, level: int | None) -> None:
+        text = " ".join(text.split())
+        if text:
+            lines.append(text)
+            levels.append(level)
+
+    for block in document.iter_inner_content():
+        if isinstance(block, Table):
+            for row in block.rows:
+                cells = []
+                for cell in row.cells:
+                    text = " ".join(cell.text.split())
+                    if text and (not cells or cells[-1] != text):  # a merged cell comes once per column it spans
+                        cells.append(text)
+                add(CELL_SEPARATOR.join(cells), 0)
+        else:
+            add(block.text, _heading_level(block, style_levels))
+    notes = _footnotes(document)
+    if notes:
+        add(FOOTNOTES_HEADING, 1)
+        for note in notes:
+            add(note, 0)
+    if not lines:
+        raise SkipFile("DOCX with no text")
+    return DocxText(lines, levels, (document.core_properties.title or "").strip())
+
+
+def _style_levels(document) -> dict[str | None, int | None]:
+    """Each paragraph style's heading level (by its name or its outline
+    level, inherited from the style it is based on), read once: asking a
+    paragraph for its style searches the whole style sheet every time."""
+    from docx.enum.style import WD_STYLE_TYPE
+
+    styles = {s.style_id: s for s in document.styles if s.type == WD_STYLE_TYPE.PARAGRAPH}
+    levels: dict[str | None, int | None] = {}
+
+    def level(style_id, depth=0):
+        if style_id in levels:
+            return levels[style_id]
+        style = styles.get(style_id)
+        found = None
+        if style is not None and depth < 20:
+            m = _HEADING_STYLE.match(style.name or "")
+            found = int(m.group(1)) if m else _outline_level(style.element)
+            if found is None and style.base_style is not None:
+                found = level(style.base_style.style_id, depth + 1)
+        levels[style_id] = found
+        return found
+
+    for style_id in styles:
+        level(style_id)
+    default = next((s.style_id for s in styles.values() if s.element.get(f"{_W}default") in ("1", "true")), None)
+    levels[None] = levels.get(default)
+    return levels
+
+
+def _outline_level(element) -> int | None:
+    found = element.find(f"{_W}pPr/{_W}outlineLvl")
+    if found is not None:
+        value = found.get(f"{_W}val")
+        if value and value.isdigit() and int(value) < 9:  # 9: body text
+            return int(value) + 1
+    return None
+
+
+def _heading_level(paragraph, style_levels: dict) -> int | None:
+    own = _outline_level(paragraph._p)
+    return own if own is not None else style_levels.get(paragraph._p.style)
+
+
+def _footnotes(document) -> list[str]:
+    from lxml import etree
+
+    for part in document.part.package.iter_parts():
+        if str(part.partname).endswith("/footnotes.xml"):
+            root = etree.fromstring(part.blob)
+            out = []
+            for note in root.iter(f"{_W}footnote"):
+                if note.get(f"{_W}type") in ("separator", "continuationSeparator", "continuationNotice"):
+                    continue
+                text = "".join(t.text or "" for t in note.iter(f"{_W}t")).strip()
+                if text:
+                    out.append(text)
+            return out
+    return []

@@ -1,0 +1,154 @@
+"""PDF files with a text layer: paragraphs rebuilt from the lines on the page.
+
+A PDF keeps no paragraphs, only placed lines. A paragraph starts where a line
+is indented (Chinese official documents indent their first lines by two
+characters) or centred (a heading), where the line before it stopped short
+of the right margin, or after vertical space; otherwise a line continues the
+one before it, across a page break too. Lines of Chinese join without a space
+(only two Latin words get one between them). Running heads and feet — the
+page margins' lines that are page numbers, links or dates, or that repeat on
+most pages — are dropped.
+
+PDFium (``pypdfium2``, native, maintained) reads the text layer: on 30
+Chromium-printed law texts it read 466k characters/s, pypdf 72k and
+pdfminer.six 45k, with the same Chinese text; and it gives each character's
+box, which the rebuilding needs. A PDF without a
+text layer (a scan) is skipped: OCR is out of scope.
+"""
+from __future__ import annotations
+
+import re
+from collections import Counter
+from dataclasses import dataclass
+
+from .read import SkipFile
+
+MARGIN_SHARE = 0.08  # the top and bottom share of a page where running heads and feet live
+MIN_TEXT_CHARS = 10  # fewer visible characters than this in the whole file: a scan
+_PAGE_NUMBER = re.compile(r"^[-—–\s第]*\d+\s*(?:/\s*\d+|页|頁)?[-—–\s]*(?:共\s*\d+\s*[页頁])?$")
+_LINK_OR_DATE = re.compile(r"(?:https?|file)://|^\d{1,4}[/.-]\d{1,2}[/.-]\d{1,4}")
+_DIGITS = re.compile(r"\d+")
+_LINE_END_HYPHEN = "\ufffe"  # PDFium's mark for a hyphen that ends a line
+_LATIN_END = re.compile(r"[A-Za-z0-9]$")
+_LATIN_START = re.compile(r"^[A-Za-z0-9]")
+_PLACEHOLDER_TITLES = re.compile(r"^(?:untitled|无标题|microsoft word\s*-|.*\.(?:docx?|wps|pdf)$)", re.I)
+
+
+@dataclass
+class _Line:
+    text: str
+    page: int
+    left: float
+    right: float
+    top: float
+    bottom: float
+    page_height: float
+
+
+@dataclass
+class PdfText:
+    paragraphs: list[str]
+    title: str  # from the document's metadata, "" when it has none worth showing
+
+
+def read_pdf(data: bytes) -> PdfText:
+    import pypdfium2 as pdfium
+
+    try:
+        pdf = pdfium.PdfDocument(data)
+    except pdfium.PdfiumError as exc:
+        message = str(exc).lower()
+        if "password" in message:
+            raise SkipFile("encrypted PDF (a password is needed)") from None
+        raise SkipFile(f"damaged PDF ({exc})") from None
+    try:
+        lines = [line for number in range(len(pdf)) for line in _page_lines(pdf[number], number)]
+        title = (pdf.get_metadata_dict().get("Title") or "").strip()
+    finally:
+        pdf.close()
+    if sum(len(line.text.replace(" ", "")) for line in lines) < MIN_TEXT_CHARS:
+        raise SkipFile("scanned PDF, no text layer")
+    body = _without_running_heads(lines)
+    return PdfText(_paragraphs(body), "" if _PLACEHOLDER_TITLES.match(title) else title)
+
+
+def _page_lines(page, number: int) -> list[_Line]:
+    """The page's lines in reading order, each with the box of its ends."""
+    textpage = page.get_textpage()
+    height = page.get_size()[1]
+    text = textpage.get_text_range()  # one character per character index, "\r\n" between lines
+    out = []
+    index = 0
+    for raw in text.split("\r\n"):
+        stripped = raw.strip()
+        if stripped:
+            first = index + (len(raw) - len(raw.lstrip()))
+            last = index + len(raw.rstrip()) - 1
+            left, bottom, _, top = textpage.get_charbox(first, loose=True)
+            _, _, right, _ = textpage.get_charbox(last, loose=True)
+            out.append(_Line(stripped, number, left, right, top, bottom, height))
+        index += len(raw) + 2
+    textpage.close()
+    page.close()
+    return out
+
+
+def _in_margin(line: _Line) -> bool:
+    return line.top > line.page_height * (1 - MARGIN_SHARE) or line.bottom < line.page_height * MARGIN_SHARE
+
+
+def _without_running_heads(lines: list[_Line]) -> list[_Line]:
+    pages = len({line.page for line in lines}) or 1
+    repeated = Counter(_DIGITS.sub("#", line.text) for line in lines if _in_margin(line))
+    keep = []
+    for line in lines:
+        if _in_margin(line):
+            shape = _DIGITS.sub("#", line.text)
+            if (_PAGE_NUMBER.match(line.text) or _LINK_OR_DATE.search(line.text)
+                    or (pages >= 2 and repeated[shape] >= max(2, pages // 2))):
+                continue
+        keep.append(line)
+    return keep
+
+
+def _paragraphs(lines: list[_Line]) -> list[str]:
+    if not lines:
+        return []
+    lefts = Counter(round(line.left) for line in lines)
+    rights = Counter(round(line.right) for line in lines)
+    margin_left = min(x for x, n in lefts.items() if n >= max(2, lefts.most_common(1)[0][1] // 4)) \
+        if len(lines) > 3 else min(lefts)
+    margin_right = max(x for x, n in rights.items() if n >= max(2, rights.most_common(1)[0][1] // 4)) \
+        if len(lines) > 3 else max(rights)
+    heights = sorted(line.top - line.bottom for line in lines)
+    size = heights[len(heights) // 2] or 10.0  # about one character's width
+    paragraphs: list[str] = []
+    current = ""
+    previous: _Line | None = None
+    for line in lines:
+        starts = previous is None
+        if not starts:
+            indented = line.left > margin_left + 0.8 * size
+            stopped_short = previous.right < margin_right - 1.5 * size
+            gap = line.page == previous.page and previous.bottom - line.top > 1.2 * size
+            starts = indented or stopped_short or gap
+        if starts:
+            if current:
+                paragraphs.append(_hyphen(current))
+            current = line.text
+        elif current.endswith(_LINE_END_HYPHEN):
+            # a hyphen at a line's end: a word broken in two joins again;
+            # anything else keeps its hyphen (区委深改委-区委改革办)
+            broken = current[-2:-1].isascii() and current[-2:-1].isalpha() and line.text[:1].islower()
+            current = current[:-1] + ("" if broken else "-") + line.text
+        else:
+            joint = " " if _LATIN_END.search(current) and _LATIN_START.match(line.text) else ""
+            current += joint + line.text
+        previous = line
+    if current:
+        paragraphs.append(_hyphen(current))
+    return paragraphs
+
+
+def _hyphen(text: str) -> str:
+    return text.replace(_LINE_END_HYPHEN, "-")

@@ -1,0 +1,124 @@
+"""Makes the format fixtures in ``formats/`` from the seed corpus, as a
+researcher would receive them: a PDF printed by Chromium (running heads and
+feet, page numbers, wrapped and indented lines), a Word file with heading
+styles, a table and a footnote, a scan (an image, no text layer) and old
+Office binaries. Run it by hand (needs chromium and python-docx); the files
+it writes are committed, so the tests need neither.
+
+    python tests/data/make_formats.py
+"""
+from __future__ import annotations
+
+import base64
+import html
+import re
+import struct
+import subprocess
+import tempfile
+import zlib
+from pathlib import Path
+
+HERE = Path(__file__).parent
+OUT = HERE / "formats"
+SEEDS = HERE.parent.parent / "data" / "corpus"
+PAGE_STYLE = ("body{font-family:'WenQuanYi Zen Hei';font-size:14pt;margin:2cm}"
+              "p{text-indent:2em;line-height:1.6;margin:0 0 .4em} h1{text-align:center;font-size:20pt}")
+
+
+def _seed_lines(prefix: str) -> list[str]:
+    path = next(SEEDS.glob(prefix + "_*.txt"))
+    return [line.strip() for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+
+
+def _print_pdf(page: str, target: Path) -> None:
+    with tempfile.TemporaryDirectory() as tmp:
+        source = Path(tmp) / "page.html"
+        source.write_text(page, encoding="utf-8")
+        subprocess.run(["chromium", "--headless", "--no-sandbox", "--disable-gpu",
+                        f"--print-to-pdf={target}", source.as_uri()], check=True, capture_output=True)
+
+
+def make_pdf() -> None:
+    lines = _seed_lines("000")
+    title = lines[1]
+    body = "".join(f"<p>{html.escape(line)}</p>\n" for line in lines[2:])
+    page = (f'<!doctype html><html><head><meta charset="utf-8"><title>{html.escape(title)}</title>'
+            f"<style>{PAGE_STYLE}</style></head><body><h1>{html.escape(title)}</h1>\n{body}</body></html>")
+    _print_pdf(page, OUT / "000_longhua.pdf")
+
+
+def _png(width: int, height: int) -> bytes:
+    rows = b"".join(b"\x00" + bytes((x * 7 + y * 3) % 256 for x in range(width)) for y in range(height))
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+    header = struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0)
+    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(rows)) + chunk(b"IEND", b"")
+
+
+def make_scan() -> None:
+    image = base64.b64encode(_png(400, 560)).decode("ascii")
+    page = (f'<!doctype html><html><head><meta charset="utf-8"><title></title></head>'
+            f'<body style="margin:0"><img src="data:image/png;base64,{image}" style="width:100%"></body></html>')
+    with tempfile.TemporaryDirectory() as tmp:
+        source = Path(tmp) / "scan.html"
+        source.write_text(page, encoding="utf-8")
+        subprocess.run(["chromium", "--headless", "--no-sandbox", "--disable-gpu", "--no-pdf-header-footer",
+                        f"--print-to-pdf={OUT / 'scan.pdf'}", source.as_uri()], check=True, capture_output=True)
+
+
+def make_docx() -> None:
+    import docx
+    from docx.opc.constants import RELATIONSHIP_TYPE
+    from docx.opc.packuri import PackURI
+    from docx.opc.part import Part
+    from docx.oxml import parse_xml
+
+    lines = _seed_lines("003")
+    document = docx.Document()
+    document.core_properties.title = lines[0]
+    document.add_paragraph(lines[0], style="Title")
+    # a heading only its style makes one (a sentence, which plain text would take for a paragraph)
+    document.add_heading("總體要求：以改革統領全局，紮實推進各項改革任務落地見效。", level=1)
+    document.add_paragraph("全區上下要以釘釘子精神抓好改革落實，確保年度任務按期完成。")
+    for line in lines[1:]:
+        if re.match(r"^[一二三四五六七八九十]+、", line) and len(line) <= 40:
+            document.add_heading(line, level=1)
+        elif re.match(r"^（[一二三四五六七八九十]+）", line) and len(line) <= 40:
+            document.add_heading(line, level=2)
+        else:
+            document.add_paragraph(line)
+    table = document.add_table(rows=3, cols=3)
+    for r, row in enumerate([["改革事項", "牽頭單位", "完成時限"], ["商事登記制度改革", "區市場監管局", "2017年6月"],
+                             ["不動產統一登記", "區規劃國土局", "2017年12月"]]):
+        for c, text in enumerate(row):
+            table.cell(r, c).text = text
+    # a footnote, which python-docx cannot write: its part and a reference to it
+    w = 'xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main"'
+    notes = (f'<w:footnotes {w}><w:footnote w:type="separator" w:id="-1"><w:p><w:r><w:separator/></w:r></w:p>'
+             f'</w:footnote><w:footnote w:type="continuationSeparator" w:id="0"><w:p><w:r><w:continuationSeparator/>'
+             f'</w:r></w:p></w:footnote><w:footnote w:id="1"><w:p><w:r><w:t>本計劃由區委改革辦負責解釋。</w:t></w:r>'
+             f'</w:p></w:footnote></w:footnotes>')
+    part = Part(PackURI("/word/footnotes.xml"),
+                "application/vnd.openxmlformats-officedocument.wordprocessingml.footnotes+xml",
+                notes.encode("utf-8"), document.part.package)
+    document.part.relate_to(part, RELATIONSHIP_TYPE.FOOTNOTES)
+    document.paragraphs[1]._p.append(parse_xml(f'<w:r {w}><w:footnoteReference w:id="1"/></w:r>'))
+    document.save(OUT / "003_luohu.docx")
+
+
+def make_binaries() -> None:
+    ole = bytes.fromhex("d0cf11e0a1b11ae1") + bytes(504)  # the header every .doc / .wps starts with
+    (OUT / "2016_legacy.doc").write_bytes(ole)
+    (OUT / "notice.wps").write_bytes(ole)
+
+
+if __name__ == "__main__":
+    OUT.mkdir(exist_ok=True)
+    make_pdf()
+    make_scan()
+    make_docx()
+    make_binaries()
+    for f in sorted(OUT.iterdir()):
+        print(f"{f.name}: {f.stat().st_size} bytes")
