@@ -70,6 +70,11 @@ class BuildReport(FileNotes):
         ]
         if self.boilerplate_lines:
             lines.append(f"{self.boilerplate_lines} line(s) dropped as page boilerplate (rules: data/boilerplate.txt)")
+        fixes = self.repairs
+        if fixes.misread_lines or fixes.mojibake_runs:
+            lines.append(f"mojibake repaired: {fixes.misread_lines} line(s) decoded again as UTF-8, "
+                         f"{fixes.mojibake_runs} GBK run(s) realigned; {fixes.lost_characters} character(s) "
+                         f"were lost before and are marked {repair.LOST_MARK}")
         if self.cleaned:
             lines.append(f"cleared {len(self.cleaned)} leftover(s) of an interrupted run")
         if self.skipped:

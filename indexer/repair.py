@@ -9,7 +9,11 @@
    punctuation inside a run was full-width before a later NFKC pass, so it is
    mapped back before re-encoding. A repair is kept only when its characters are
    more typical of the document than the damaged ones.
-2. Pinyin annotations: ``區(qū)`` → ``區``. Only a parenthesised run of Latin
+2. Text that was UTF-8 but was read as GBK (``鍏ㄩ潰娣卞寲``) or as Latin-1 /
+   Windows-1252 (``æ·±åŒ–``) once, upstream: encoded back the way it was
+   misread and decoded as UTF-8 — the whole text when it all was, else line
+   by line — kept only when that decodes cleanly and reads as Chinese.
+3. Pinyin annotations: ``區(qū)`` → ``區``. Only a parenthesised run of Latin
    letters with a tone mark directly after a CJK character is removed, so real
    parentheses such as ``(牽頭單位:區(qū)編辦)`` survive.
 
@@ -43,6 +47,7 @@ class RepairReport:
     mojibake_unrepaired: int = 0
     annotations: int = 0
     lost_characters: int = 0
+    misread_lines: int = 0  # lines decoded again as the UTF-8 they were
     notes: list[str] = field(default_factory=list)
 
 
@@ -175,6 +180,73 @@ def repair_mojibake(text: str, report: RepairReport | None = None) -> str:
     return "".join(out)
 
 
+MISREAD_AS = ("gb18030", "windows-1252")  # how UTF-8 bytes were wrongly read
+# Windows-1252 as browsers and scrapers read it: its five unassigned bytes
+# become the control characters of the same number (so Latin-1 is one case)
+_CP1252_BYTES = {}
+for _b in range(0x80, 0xA0):
+    try:
+        _CP1252_BYTES[bytes([_b]).decode("cp1252")] = _b
+    except UnicodeDecodeError:
+        pass
+
+
+def _encode_misread(text: str, encoding: str) -> bytes:
+    if encoding != "windows-1252":
+        return text.encode(encoding)
+    out = bytearray()
+    for ch in text:
+        b = _CP1252_BYTES.get(ch)
+        if b is None:
+            b = ord(ch)
+            if b > 0xFF:
+                raise UnicodeEncodeError(encoding, ch, 0, 1, "not a byte")
+        out.append(b)
+    return bytes(out)
+_MISREAD_HINT = re.compile(r"[\u0080-\u00ff]{2}|[鍏娣鏀瀵鐨锛銆绋浠闂缁鎴鍙瀛浜鏈璇妯閮鍦]")
+
+
+LOST_MARK = "〓"  # a character lost before we got the text: shown as missing, never guessed
+
+
+def _reread(text: str, report: RepairReport) -> str | None:
+    """``text`` as the UTF-8 it was before it was misread, or None. Bytes the
+    misreading already lost (shown as U+FFFD) cost the characters they were
+    part of — UTF-8 finds its step again at the next one — and each lost
+    character is marked ``LOST_MARK``."""
+    for encoding in MISREAD_AS:
+        try:
+            fixed = _encode_misread(text.replace("\ufffd", ""), encoding).decode("utf-8", errors="replace")
+        except UnicodeEncodeError:
+            continue
+        lost = 0
+        if "\ufffd" in fixed:
+            fixed = re.sub("\ufffd+", LOST_MARK, fixed)
+            lost = fixed.count(LOST_MARK)
+        if fixed != text and lost * 4 <= len(fixed) and _typicality(fixed) > max(0.7, _typicality(text) + 0.2):
+            report.lost_characters += lost
+            return fixed
+    return None
+
+
+def repair_misread(text: str, report: RepairReport | None = None) -> str:
+    report = report if report is not None else RepairReport()
+    if not _MISREAD_HINT.search(text):
+        return text
+    whole = _reread(text, report)
+    if whole is not None:
+        report.misread_lines += whole.count("\n") + 1
+        return whole
+    lines = text.split("\n")
+    for i, line in enumerate(lines):
+        if _MISREAD_HINT.search(line):
+            fixed = _reread(line, report)
+            if fixed is not None:
+                lines[i] = fixed
+                report.misread_lines += 1
+    return "\n".join(lines)
+
+
 def strip_annotations(text: str, report: RepairReport | None = None) -> str:
     count = 0
 
@@ -195,6 +267,7 @@ def strip_annotations(text: str, report: RepairReport | None = None) -> str:
 
 
 def repair(text: str, report: RepairReport | None = None) -> str:
-    """Mojibake first (its runs contain annotations), then annotations."""
+    """Misread UTF-8 first (it hides everything else), then the GBK runs
+    (they contain annotations), then annotations."""
     report = report if report is not None else RepairReport()
-    return strip_annotations(repair_mojibake(text, report), report)
+    return strip_annotations(repair_mojibake(repair_misread(text, report), report), report)

@@ -41,7 +41,7 @@ def _ask(formats, q: str, **kw) -> dict:
 
 def test_every_file_not_read_is_named_with_its_reason(formats):
     report = formats["report"]
-    assert (report.added, report.failed) == (2, 0)
+    assert (report.added, report.failed) == (4, 0)
     assert dict(report.skipped) == {
         "2016_legacy.doc": "unsupported format (.doc): convert to .docx or .pdf",
         "notice.wps": "unsupported format (.wps): convert to .docx or .pdf",
@@ -97,6 +97,25 @@ def test_a_word_file_keeps_its_headings_tables_footnotes_and_title(formats):
     assert any(len(p) >= 2 and p[-2].startswith("(五)") for p in paths), paths
 
 
+def test_utf8_misread_as_gbk_or_windows_1252_is_read_again(formats):
+    """Whole files of mojibake: the Windows-1252 reading comes back whole;
+    the GBK reading lost the bytes GBK has no character for, and the
+    characters they were part of are marked 〓, never guessed."""
+    latin = _ask(formats, '"一杯咖啡办成事"')["hits"]
+    assert latin and latin[0]["source"] == "002_longgang_latin1_mojibake.txt"
+    assert (latin[0]["district"], latin[0]["year"]) == ("龙岗区", 2023)
+    assert latin[0]["title"].startswith("“一杯咖啡办成事”服务模式")
+    assert not any("â" in h["text"] or "〓" in h["text"] for h in _ask(formats, "龙岗")["hits"])
+
+    gbk = [h for h in _ask(formats, "光明")["hits"] if h["source"] == "004_guangming_gbk_mojibake.txt"]
+    assert gbk and (gbk[0]["district"], gbk[0]["year"]) == ("光明区", 2021)
+    assert not any("鍏" in h["text"] or "\ufffd" in h["text"] for h in gbk)
+    assert any("〓" in h["text"] for h in gbk)
+    report = formats["report"]
+    assert report.repairs.misread_lines > 100 and report.repairs.lost_characters > 0
+    assert "marked 〓" in report.summary()
+
+
 def test_damaged_pdf_and_word_files_are_skipped_with_their_reason(tmp_path):
     from indexer.build import build_index
 
@@ -122,6 +141,6 @@ def test_search_index_reports_the_unsupported_files_and_exits_zero(tmp_path):
     out = subprocess.run([sys.executable, "-m", "indexer.cli", "--corpus", str(corpus), "--index", str(tmp_path / "ix")],
                          capture_output=True, text=True, timeout=300)
     assert out.returncode == 0, out.stderr
-    assert "2 added" in out.stdout
+    assert "4 added" in out.stdout
     assert "2016_legacy.doc: unsupported format (.doc): convert to .docx or .pdf" in out.stdout
     assert "scan.pdf: scanned PDF, no text layer" in out.stdout

@@ -41,3 +41,17 @@ def test_mojibake_runs_in_003_are_repaired():
 def test_text_without_damage_is_untouched():
     clean = "深化“放管服”改革(牽頭單位:區編辦)。Is it ok? 是的?"
     assert repair.repair(clean) == clean
+
+
+def test_whole_lines_of_utf8_misread_are_read_again_and_clean_text_is_left_alone():
+    from indexer.repair import RepairReport, repair_misread
+
+    text = "全面深化放管服改革，优化营商环境。"
+    as_gbk = text.encode("utf-8").decode("gbk", errors="replace")
+    as_1252 = text.encode("utf-8").decode("cp1252", errors="replace")
+    report = RepairReport()
+    assert repair_misread("标题\n" + as_1252.replace("\ufffd", ""), report).startswith("标题\n全")
+    fixed = repair_misread(as_gbk, report)
+    assert "深化" in fixed and "营商环境" in fixed and "鍏" not in fixed
+    for clean in ("深圳市羅湖區2017年改革計劃", "Grüße, café, naïve — “quoted”", "鍾靈毓秀，錦繡河山", "abc"):
+        assert repair_misread(clean) == clean

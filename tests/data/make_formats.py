@@ -108,6 +108,18 @@ def make_docx() -> None:
     document.save(OUT / "003_luohu.docx")
 
 
+def make_mojibake() -> None:
+    """Seed documents saved after someone read their UTF-8 as GBK (the bytes
+    GBK has no character for are lost, as Python's decoder loses them), and
+    as Windows-1252 the way browsers read it (unassigned bytes kept as
+    control characters): what a mis-set scraper writes."""
+    gbk = next(SEEDS.glob("004_*.txt")).read_bytes().decode("gbk", errors="replace")
+    (OUT / "004_guangming_gbk_mojibake.txt").write_text(gbk, encoding="utf-8")
+    data = next(SEEDS.glob("002_*.txt")).read_bytes()
+    latin = "".join(bytes([b]).decode("cp1252") if b not in (0x81, 0x8D, 0x8F, 0x90, 0x9D) else chr(b) for b in data)
+    (OUT / "002_longgang_latin1_mojibake.txt").write_text(latin, encoding="utf-8")
+
+
 def make_binaries() -> None:
     ole = bytes.fromhex("d0cf11e0a1b11ae1") + bytes(504)  # the header every .doc / .wps starts with
     (OUT / "2016_legacy.doc").write_bytes(ole)
@@ -119,6 +131,7 @@ if __name__ == "__main__":
     make_pdf()
     make_scan()
     make_docx()
+    make_mojibake()
     make_binaries()
     for f in sorted(OUT.iterdir()):
         print(f"{f.name}: {f.stat().st_size} bytes")
