@@ -134,7 +134,7 @@ def process_file(source: SourceFile, data: bytes | None = None, notes: FileNotes
     notes.warnings.extend((source.rel, p) for p in problems)
     info = meta.extract(kept, kept_simp, lines, simp, raw.html_title, source.kind, source.rel, sidecar)
     chunks = chunking.chunk_lines(kept, source.kind, info.title,
-                                  [levels[i] for i in keep] if levels is not None else None)
+                                  [levels[i] for i in keep] if levels is not None else None, kept_simp)
     if not chunks:
         raise SkipFile("no paragraphs after cleaning" if lines == kept else "nothing but page boilerplate")
     doc_id = doc_id_for(source)

@@ -24,6 +24,8 @@ _LEVEL1 = re.compile(r"^[一二三四五六七八九十百]+[、.．]")
 _LEVEL2 = re.compile(r"^[（(][一二三四五六七八九十百]+[）)]")
 _LAW_PART = re.compile(r"^第[一二三四五六七八九十百千零〇\d]+\s*([编章节])")
 _MARKER = re.compile(r"^亮点\s*[0-9一二三四五六七八九十]+$")
+_ENUMERATION = re.compile(r"^[一二三四五六七八九十]+是")  # 一是…二是…: siblings under the heading above
+ENUMERATION_LEVEL = 9  # below every structured heading, so an item never closes one
 _MD_HEADING = re.compile(r"^(#{1,6})\s*(.*)$")
 _SENTENCE_END = re.compile(r"[。！？!?；;]")
 _SENTENCE = re.compile(r"[^。！？!?；;]*[。！？!?；;]+[”」』）)]?|[^。！？!?；;]+$")
@@ -43,7 +45,8 @@ class Chunk:
 
 
 def _heading(line: str, kind: str) -> tuple[int, str] | None:
-    """``(level, shape)`` of a heading line, or None for a paragraph. ``shape`` is
+    """``(level, shape)`` of a heading line (its simplified form: 第一編 and
+    亮點 are headings like 第一编 and 亮点), or None for a paragraph. ``shape`` is
     'short' for a bare short line, 'marker' for 亮点N, 'structured' otherwise.
     A Markdown ``#`` line longer than any heading is a paragraph (a page
     scraped onto one line that starts with its title)."""
@@ -54,6 +57,8 @@ def _heading(line: str, kind: str) -> tuple[int, str] | None:
     size = len(line)
     if _MARKER.match(line):
         return 1, "marker"
+    if _ENUMERATION.match(line) and size <= SHORT_HEADING and not _SENTENCE_END.search(line):
+        return ENUMERATION_LEVEL, "structured"
     m = _LAW_PART.match(line)
     if m and size <= 40 and not _SENTENCE_END.search(line):
         return {"编": 1, "章": 2, "节": 3}[m.group(1)], "structured"
@@ -142,14 +147,15 @@ def _markdown_body(line: str) -> str | None:
 
 
 def chunk_lines(lines: list[str], kind: str = "text", title: str = "",
-                levels: list[int | None] | None = None) -> list[Chunk]:
+                levels: list[int | None] | None = None, simplified: list[str] | None = None) -> list[Chunk]:
     """Paragraphs with their heading paths. Every line survives as text a
     search can find: a heading with no paragraph under it (a plan's item
     with no body, a table of contents) becomes a paragraph itself, line by
     line, under the headings above it. ``levels``, from a format that knows
     its structure (a DOCX's heading styles), says per line: a heading of
     that level, 0 a paragraph whatever its shape (a table row), None: judge
-    by its shape as in plain text."""
+    by its shape as in plain text. ``simplified``: each line in simplified
+    script, which headings are recognised by (the text kept is the line's own)."""
     chunks: list[Chunk] = []
     stack: list[_Heading] = []
     seen: set[str] = set()
@@ -185,7 +191,7 @@ def chunk_lines(lines: list[str], kind: str = "text", title: str = "",
                 continue
         known = levels[number] if levels is not None else None
         if known is None:
-            heading = _heading(line, kind)
+            heading = _heading(simplified[number] if simplified is not None else line, kind)
             text = _heading_text(line, kind)
         else:
             heading = (known, "structured") if known else None

@@ -148,3 +148,26 @@ def test_national_and_unknown_documents(tmp_path):
     path.write_text("一份说明\n\n持续优化营商环境，推进改革。\n", encoding="utf-8")
     doc = process_file(SourceFile(path, tmp_path, "gov.txt"))
     assert (doc.district, doc.year) == (None, None)
+
+
+def _paths(lines):
+    from indexer.chunk import chunk_lines
+    from search.analysis import to_simplified
+
+    return [(c.section_path, c.text) for c in chunk_lines(lines, simplified=[to_simplified(x) for x in lines])]
+
+
+def test_enumerated_items_are_siblings_under_the_heading_above():
+    """一是 / 二是 headings are items of the heading above, each beside the
+    other, and never close it."""
+    got = _paths(["一、深化放管服改革", "一是打造无实体卡证城区", "推进电子证照应用。", "二是推行秒批", "实现秒批。",
+                  "二、优化营商环境", "持续改善营商环境。"])
+    assert got == [(["一、深化放管服改革", "一是打造无实体卡证城区"], "推进电子证照应用。"),
+                   (["一、深化放管服改革", "二是推行秒批"], "实现秒批。"),
+                   (["二、优化营商环境"], "持续改善营商环境。")]
+
+
+def test_traditional_headings_nest_like_their_simplified_forms():
+    trad = _paths(["第一編 總則", "第一章 一般規定", "第二節 適用範圍", "本法適用於全國。", "亮點3", "打造示範點", "本段內容。"])
+    assert trad == [(["第一編 總則", "第一章 一般規定", "第二節 適用範圍"], "本法適用於全國。"),
+                    (["亮點3 打造示範點"], "本段內容。")]
