@@ -11,6 +11,7 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import os
+import re
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -98,6 +99,7 @@ def content_hash(data: bytes, sidecar: bytes = b"") -> str:
 
 
 _MD_INLINE = [("**", ""), ("__", ""), ("`", "")]
+_MD_LINK = re.compile(r"!?\[([^\]\n]*)\]\([^)\n]*\)")  # [text](url) and ![alt](src): the text
 
 
 def process_file(source: SourceFile, data: bytes | None = None, notes: FileNotes | None = None) -> DocumentRecord:
@@ -120,6 +122,7 @@ def process_file(source: SourceFile, data: bytes | None = None, notes: FileNotes
     else:
         text = repair.repair(raw.text, notes.repairs)
         if source.kind == "markdown":
+            text = _MD_LINK.sub(r"\1", text)
             for old, new in _MD_INLINE:
                 text = text.replace(old, new)
         lines = clean.split_lines(text)

@@ -24,6 +24,7 @@ class Rules:
     drop: list[re.Pattern] = field(default_factory=list)
     footer: list[re.Pattern] = field(default_factory=list)
     repeat: list[re.Pattern] = field(default_factory=list)
+    element: list[re.Pattern] = field(default_factory=list)  # a web page's blocks, by id or class word
 
 
 def parse_rules(text: str, origin: str = "rules") -> Rules:
@@ -34,10 +35,10 @@ def parse_rules(text: str, origin: str = "rules") -> Rules:
             continue
         kind, _, pattern = line.partition(" ")
         pattern = pattern.strip()
-        if kind not in ("drop", "footer", "repeat") or not pattern:
-            raise ValueError(f"{origin}:{number}: expected 'drop|footer|repeat <regex>'")
+        if kind not in ("drop", "footer", "repeat", "element") or not pattern:
+            raise ValueError(f"{origin}:{number}: expected 'drop|footer|repeat|element <regex>'")
         try:
-            getattr(rules, kind).append(re.compile(pattern))
+            getattr(rules, kind).append(re.compile(pattern, re.I) if kind == "element" else re.compile(pattern))
         except re.error as exc:
             raise ValueError(f"{origin}:{number}: bad regex: {exc}") from None
     return rules
@@ -47,6 +48,14 @@ def parse_rules(text: str, origin: str = "rules") -> Rules:
 def load_rules(path: Path | None = None) -> Rules:
     path = Path(path or config.boilerplate_file())
     return parse_rules(path.read_text(encoding="utf-8"), str(path))
+
+
+def is_page_furniture(tag) -> bool:
+    """A web page's block whose id or class names it navigation, a toolbar,
+    a footer, …: an ``element`` rule matches one of its words whole."""
+    words = [tag.get("id") or ""] + list(tag.get("class") or [])
+    rules = load_rules().element
+    return any(rule.fullmatch(word) for word in words if word for rule in rules)
 
 
 def split_lines(text: str) -> list[str]:

@@ -282,6 +282,11 @@ def html_to_text(markup: str) -> tuple[str, str]:
     title = soup.title.get_text(" ", strip=True) if soup.title else ""
     for tag in soup(_INVISIBLE_TAGS):
         tag.decompose()
+    from .clean import is_page_furniture
+
+    for tag in soup.find_all(is_page_furniture):
+        if not tag.decomposed:
+            tag.decompose()
     for comment in soup.find_all(string=lambda s: isinstance(s, Comment)):
         comment.extract()
     body = soup.body or soup

@@ -41,7 +41,7 @@ def _ask(formats, q: str, **kw) -> dict:
 
 def test_every_file_not_read_is_named_with_its_reason(formats):
     report = formats["report"]
-    assert (report.added, report.failed) == (4, 0)
+    assert (report.added, report.failed) == (5, 0)
     assert dict(report.skipped) == {
         "2016_legacy.doc": "unsupported format (.doc): convert to .docx or .pdf",
         "notice.wps": "unsupported format (.wps): convert to .docx or .pdf",
@@ -116,6 +116,29 @@ def test_utf8_misread_as_gbk_or_windows_1252_is_read_again(formats):
     assert "marked 〓" in report.summary()
 
 
+def test_a_government_page_keeps_its_article_and_drops_the_site_around_it(formats):
+    r = _ask(formats, '"秒批"')
+    page = [h for h in r["hits"] if h["source"] == "gov_page_luohu.html"]
+    assert page and (page[0]["title"], page[0]["district"], page[0]["year"], page[0]["date"]) == \
+        ("罗湖区持续深化“放管服”改革 优化营商环境", "罗湖区", 2019, "2019-06-18")  # the date of 发布时间
+    everything = formats["service"].document(page[0]["doc_id"])
+    text = "\n".join(p["text"] + " ".join(p["section_path"]) for p in everything["paragraphs"])
+    assert len(everything["paragraphs"]) == 3 and "网上可办率" in text
+    for furniture in ("当前位置", "无障碍", "长者模式", "站内搜索", "政务公开", "发布时间", "字号", "打印本页",
+                      "分享到", "相关文章", "福田区", "主办", "ICP", "文锦中路"):
+        assert furniture not in text, furniture
+
+
+def test_markdown_links_become_their_text(tmp_path):
+    from indexer.build import process_file
+    from indexer.read import find_files
+
+    (tmp_path / "a.md").write_text("# 通知\n\n详见[《罗湖区营商环境改革方案》](http://www.szlh.gov.cn/a.html)和"
+                                   "![示意图](map.png)。\n\n- 列表一项：推进[秒批](x)\n", encoding="utf-8")
+    texts = [c.text for c in process_file(find_files(tmp_path)[0]).chunks]
+    assert texts == ["详见《罗湖区营商环境改革方案》和示意图。", "列表一项：推进秒批"]
+
+
 def test_damaged_pdf_and_word_files_are_skipped_with_their_reason(tmp_path):
     from indexer.build import build_index
 
@@ -141,6 +164,6 @@ def test_search_index_reports_the_unsupported_files_and_exits_zero(tmp_path):
     out = subprocess.run([sys.executable, "-m", "indexer.cli", "--corpus", str(corpus), "--index", str(tmp_path / "ix")],
                          capture_output=True, text=True, timeout=300)
     assert out.returncode == 0, out.stderr
-    assert "4 added" in out.stdout
+    assert "5 added" in out.stdout
     assert "2016_legacy.doc: unsupported format (.doc): convert to .docx or .pdf" in out.stdout
     assert "scan.pdf: scanned PDF, no text layer" in out.stdout

@@ -136,7 +136,7 @@ def test_kill_9_at_any_point_leaves_the_previous_index_answering(built, mode):
     (corpus / "copy0" / "000_c07cc74dd9d7fd3d.txt").write_text("改过的文件\n\n这里不再提到那项改革。\n", encoding="utf-8")
     extra = ["--rebuild"] if mode == "--rebuild" else []
     killed, seen = 0, []
-    for delay in (0.3, 0.9, 1.5, 2.2, 3.0, 4.0):
+    for delay in (0.3, 0.6, 0.9, 1.2, 1.5, 2.2, 3.0, 4.0):  # dense: a fast engine finishes in about a second
         proc = indexer(corpus, index, *extra, "--procs", "1")
         time.sleep(delay)
         if proc.poll() is None:
