@@ -258,7 +258,11 @@ def extract(
     kind: str = "text",
     rel_path: str = "",
     sidecar: dict | None = None,
+    own_date: str | None = None,
 ) -> DocMeta:
+    """``own_date``: the file's metadata date (PDF, DOCX), taken only when the
+    text names no date — a file's creation day is often the day it was
+    converted or printed, while the text's date is the document's own."""
     from search import analysis
 
     sidecar = sidecar or {}
@@ -266,7 +270,7 @@ def extract(
     meta.title = sidecar.get("title") or find_title(lines, simp_lines, raw_lines, raw_simp, html_title, kind)
     if len(meta.title) > MAX_TITLE:  # a title is indexed with every paragraph: never a whole page
         meta.title = meta.title[:MAX_TITLE] + "…"
-    meta.date = sidecar.get("date") or find_date(raw_simp, Path(rel_path).name)
+    meta.date = sidecar.get("date") or find_date(raw_simp, Path(rel_path).name) or own_date
     title_simp = analysis.to_simplified(meta.title)
     body_simp = "\n".join(simp_lines)
     if "year" in sidecar:

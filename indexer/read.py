@@ -308,6 +308,7 @@ class RawDocument:
     # heading levels where the format gives them (chunk.chunk_lines)
     lines: list[str] | None = None
     levels: list[int | None] | None = None
+    own_date: str | None = None  # the file's own metadata date (PDF, DOCX): used when the text names none
 
 
 def read_document(source: SourceFile, data: bytes | None = None) -> RawDocument:
@@ -317,12 +318,12 @@ def read_document(source: SourceFile, data: bytes | None = None) -> RawDocument:
         from .read_pdf import read_pdf
 
         pdf = read_pdf(data)
-        return RawDocument(source, "\n".join(pdf.paragraphs), "pdf", pdf.title, pdf.paragraphs, None)
+        return RawDocument(source, "\n".join(pdf.paragraphs), "pdf", pdf.title, pdf.paragraphs, None, pdf.date)
     if source.kind == "docx":
         from .read_docx import read_docx
 
         word = read_docx(data)
-        return RawDocument(source, "\n".join(word.lines), "docx", word.title, word.lines, word.levels)
+        return RawDocument(source, "\n".join(word.lines), "docx", word.title, word.lines, word.levels, word.date)
     text, encoding = decode_bytes(data)
     html_title = ""
     if source.kind == "html":

@@ -31,6 +31,7 @@ class DocxText:
     lines: list[str]
     levels: list[int | None]  # as chunk.chunk_lines takes them: a heading level, 0 a paragraph, None by shape
     title: str
+    date: str | None = None  # the day the document was created, from its properties
 
 
 def read_docx(data: bytes) -> DocxText:
@@ -70,7 +71,9 @@ def read_docx(data: bytes) -> DocxText:
             add(note, 0)
     if not lines:
         raise SkipFile("DOCX with no text")
-    return DocxText(lines, levels, (document.core_properties.title or "").strip())
+    created = document.core_properties.created
+    date = created.date().isoformat() if created and 1900 < created.year < 2100 else None
+    return DocxText(lines, levels, (document.core_properties.title or "").strip(), date)
 
 
 def _style_levels(document) -> dict[str | None, int | None]:

@@ -28,6 +28,7 @@ MIN_TEXT_CHARS = 10  # fewer visible characters than this in the whole file: a s
 _PAGE_NUMBER = re.compile(r"^[-—–\s第]*\d+\s*(?:/\s*\d+|页|頁)?[-—–\s]*(?:共\s*\d+\s*[页頁])?$")
 _LINK_OR_DATE = re.compile(r"(?:https?|file)://|^\d{1,4}[/.-]\d{1,2}[/.-]\d{1,4}")
 _DIGITS = re.compile(r"\d+")
+_PDF_DATE = re.compile(r"^(?:D:)?((?:19|20)\d\d)(0[1-9]|1[0-2])(0[1-9]|[12]\d|3[01])")
 _LINE_END_HYPHEN = "\ufffe"  # PDFium's mark for a hyphen that ends a line
 _LATIN_END = re.compile(r"[A-Za-z0-9]$")
 _LATIN_START = re.compile(r"^[A-Za-z0-9]")
@@ -49,6 +50,7 @@ class _Line:
 class PdfText:
     paragraphs: list[str]
     title: str  # from the document's metadata, "" when it has none worth showing
+    date: str | None = None  # its creation day (ISO), from the metadata
 
 
 def read_pdf(data: bytes) -> PdfText:
@@ -63,13 +65,16 @@ def read_pdf(data: bytes) -> PdfText:
         raise SkipFile(f"damaged PDF ({exc})") from None
     try:
         lines = [line for number in range(len(pdf)) for line in _page_lines(pdf[number], number)]
-        title = (pdf.get_metadata_dict().get("Title") or "").strip()
+        info = pdf.get_metadata_dict()
+        title = (info.get("Title") or "").strip()
+        made = _PDF_DATE.match(info.get("CreationDate") or info.get("ModDate") or "")
     finally:
         pdf.close()
     if sum(len(line.text.replace(" ", "")) for line in lines) < MIN_TEXT_CHARS:
         raise SkipFile("scanned PDF, no text layer")
     body = _without_running_heads(lines)
-    return PdfText(_paragraphs(body), "" if _PLACEHOLDER_TITLES.match(title) else title)
+    date = f"{made.group(1)}-{made.group(2)}-{made.group(3)}" if made else None
+    return PdfText(_paragraphs(body), "" if _PLACEHOLDER_TITLES.match(title) else title, date)
 
 
 def _page_lines(page, number: int) -> list[_Line]:

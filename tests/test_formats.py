@@ -139,6 +139,27 @@ def test_markdown_links_become_their_text(tmp_path):
     assert texts == ["详见《罗湖区营商环境改革方案》和示意图。", "列表一项：推进秒批"]
 
 
+def test_the_files_own_date_stands_in_only_when_the_text_names_none(tmp_path):
+    """The PDF was printed on another day than its text's 2020-05-14: the
+    text wins. A Word file whose text names no day takes its creation day."""
+    import datetime
+
+    import docx
+
+    from indexer.build import process_file
+    from indexer.read import find_files
+
+    shutil.copy(FORMATS / "000_longhua.pdf", tmp_path / "000_longhua.pdf")
+    document = docx.Document()
+    document.core_properties.created = datetime.datetime(2019, 3, 1, 9, 30)
+    document.add_paragraph("龙岗区关于推进基层治理改革的通知")
+    document.add_paragraph("各街道办事处：现将基层治理改革有关事项通知如下。")
+    document.save(tmp_path / "notice.docx")
+    docs = {f.rel: process_file(f) for f in find_files(tmp_path)}
+    assert (docs["000_longhua.pdf"].date, docs["000_longhua.pdf"].year) == ("2020-05-14", 2020)
+    assert (docs["notice.docx"].date, docs["notice.docx"].year) == ("2019-03-01", 2019)
+
+
 def test_damaged_pdf_and_word_files_are_skipped_with_their_reason(tmp_path):
     from indexer.build import build_index
 
