@@ -104,9 +104,8 @@ def _tokenizer_class():
         def _cut_sentence(self, sentence):
             end = self._best_path(sentence)
             x = 0
-            buf = ""
+            buf = ""  # single characters in a row: jieba's HMM may find words in them
             n = len(sentence)
-            freq = self.FREQ.get
             while x < n:
                 y = end[x] + 1
                 word = sentence[x:y]
@@ -114,22 +113,22 @@ def _tokenizer_class():
                     buf += word
                 else:
                     if buf:
-                        if len(buf) == 1:
-                            yield buf
-                        elif not freq(buf):
-                            yield from finalseg.cut(buf)
-                        else:
-                            yield from buf
+                        yield from self._run_of_characters(buf)
                         buf = ""
                     yield word
                 x = y
             if buf:
-                if len(buf) == 1:
-                    yield buf
-                elif not freq(buf):
-                    yield from finalseg.cut(buf)
-                else:
-                    yield from buf
+                yield from self._run_of_characters(buf)
+
+        def _run_of_characters(self, buf: str):
+            """As jieba: one character alone; a run that is no word, through the
+            HMM; a run that is a word, character by character."""
+            if len(buf) == 1:
+                yield buf
+            elif not self.FREQ.get(buf):
+                yield from finalseg.cut(buf)
+            else:
+                yield from buf
 
     return Tokenizer
 
