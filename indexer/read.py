@@ -14,8 +14,8 @@ import stat
 from dataclasses import dataclass, field
 from pathlib import Path
 
-TEXT_SUFFIXES = {".txt": "text", ".md": "markdown", ".markdown": "markdown", ".html": "html", ".htm": "html",
-                 ".pdf": "pdf", ".docx": "docx"}  # every format the indexer reads (the name is historic)
+READ_SUFFIXES = {".txt": "text", ".md": "markdown", ".markdown": "markdown", ".html": "html", ".htm": "html",
+                 ".pdf": "pdf", ".docx": "docx"}  # every format the indexer reads, by file name ending
 # formats people keep documents in that we do not read, and what to do instead
 OLD_OFFICE_SUFFIXES = {".doc", ".wps", ".dot", ".rtf", ".odt", ".wpt", ".docm"}
 SAMPLE_BYTES = 256 * 1024
@@ -44,7 +44,7 @@ class SourceFile:
 
     @property
     def kind(self) -> str:
-        return TEXT_SUFFIXES[self.path.suffix.lower()]
+        return READ_SUFFIXES[self.path.suffix.lower()]
 
 
 @dataclass
@@ -82,7 +82,7 @@ def _unsupported(path: Path, names: set[str]) -> str | None:
     if suffix in OLD_OFFICE_SUFFIXES:
         return f"unsupported format ({suffix}): convert to .docx or .pdf"
     shown_suffix = suffix or "no extension"
-    return f"unsupported format ({shown_suffix}): the indexer reads {' '.join(sorted(set(TEXT_SUFFIXES)))}"
+    return f"unsupported format ({shown_suffix}): the indexer reads {' '.join(sorted(set(READ_SUFFIXES)))}"
 
 
 def _size_reason(size: int) -> str:
@@ -104,13 +104,14 @@ def scan(corpus: Path) -> Inventory:
 
     for root, dirs, files in os.walk(corpus, onerror=unreadable):
         dirs[:] = sorted(d for d in dirs if not d.startswith("."))
+        names = set(files)  # a sidecar's document is looked for beside it
         for name in sorted(files):
             if name.startswith("."):
                 continue
             path = Path(root) / name
             rel = _rel(path, corpus)
-            if path.suffix.lower() not in TEXT_SUFFIXES:
-                reason = _unsupported(path, set(files))
+            if path.suffix.lower() not in READ_SUFFIXES:
+                reason = _unsupported(path, names)
                 if reason:
                     inv.skipped.append((rel, reason))
                 continue

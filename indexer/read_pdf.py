@@ -12,8 +12,8 @@ most pages — are dropped.
 PDFium (``pypdfium2``, native, maintained) reads the text layer: on 30
 Chromium-printed law texts it read 466k characters/s, pypdf 72k and
 pdfminer.six 45k, with the same Chinese text; and it gives each character's
-box, which the rebuilding needs. A PDF without a
-text layer (a scan) is skipped: OCR is out of scope.
+box, which the rebuilding needs. A PDF without a text layer (a scan) is
+skipped: OCR is out of scope.
 """
 from __future__ import annotations
 

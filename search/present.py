@@ -10,7 +10,8 @@ from html import escape
 
 from .engine import SECTION_SEPARATOR
 
-INTERNAL_HIT_KEYS = ("spans", "window", "section_spans")  # offsets, not part of the JSON contract
+# what the edges render marks from; not part of the JSON contract
+INTERNAL_HIT_KEYS = ("spans", "window", "section_path", "section_spans")
 
 
 def marked(text: str, spans, lo: int = 0, hi: int | None = None, open_mark: str = "<mark>",
@@ -49,7 +50,7 @@ def contract(answer: dict) -> dict:
     the HTML-escaped excerpt with ``<mark>``s; the offsets stay inside."""
     hits = []
     for hit in answer["hits"]:
-        shown = {k: v for k, v in hit.items() if k not in INTERNAL_HIT_KEYS and k != "section_path"}
+        shown = {k: v for k, v in hit.items() if k not in INTERNAL_HIT_KEYS}
         shown["snippet"] = excerpt(hit)
         hits.append(shown)
     return {**answer, "hits": hits}

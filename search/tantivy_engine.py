@@ -139,10 +139,8 @@ class TantivyUpdate:
                 if chunk.section_path:
                     section = chunk.section_text
                     t.add_pre_tokenized_text("section", _pretokenized(section, chunk.section_tokens, cache))
-                    packed = cache.get(("packed", section))
-                    if packed is None:
-                        packed = cache[("packed", section)] = analysis.pack_tokens(chunk.section_tokens)
-                    t.add_bytes("section_tokens", packed)
+                    # packed once: the tokens keep their packed form
+                    t.add_bytes("section_tokens", analysis.pack_tokens(chunk.section_tokens))
                 if title:
                     t.add_text("title", title)
                 if doc.district:

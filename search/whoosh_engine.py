@@ -726,8 +726,9 @@ class _LuceneBM25(scoring.WeightingModel):
         norms = _norms(searcher, fieldname)
         if norms is None:  # a field that is never ranked (ids, filters), or an index without norms
             return scoring.BM25F().scorer(searcher, fieldname, text, qf)
-        count, factors = _field_stats(searcher.get_parent(), fieldname)
-        weight = ranking.weight(ranking.idf(searcher.get_parent().doc_frequency(fieldname, text), count))
+        parent = searcher.get_parent()
+        count, factors = _field_stats(parent, fieldname)
+        weight = ranking.weight(ranking.idf(parent.doc_frequency(fieldname, text), count))
         return _TermScorer(weight, norms, factors, searcher.term_info(fieldname, text).max_weight())
 
 
@@ -763,8 +764,7 @@ class _TermScorer(scoring.BaseScorer):
         return True
 
     def score(self, matcher):
-        frequency = matcher.weight()
-        return self.weight * frequency / (frequency + self.factors[self.norms[matcher.id()]])
+        return ranking.score(self.weight, matcher.weight(), self.factors[self.norms[matcher.id()]])
 
     # upper bounds for skipping blocks: the shortest length gives the most
     def max_quality(self):
