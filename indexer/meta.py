@@ -31,6 +31,9 @@ _PLAN = re.compile(r"《[^》]{0,40}?((?:19|20)\d{2})\s*年[^》]{0,20}?(?:改�
 _NOTICE_TITLE = re.compile(r"关于印发《(.+?)》的通知")
 _NAME_FIELD = re.compile(r"^名\s*称\s*[:：]\s*(.+)$")
 _SENTENCE_END = re.compile(r"[。！？；!?;]")
+# A news story's byline: its headline, if the scrape kept one, stands above it.
+_BYLINE = re.compile(r"^(撰文|文|记者|通讯员|作者|策划|编辑|责任编辑|来源)\s*[:：]")
+UNTITLED = "（原文无标题）"  # shown before a lede's first words when the headline was lost
 MAX_TITLE = 120
 
 
@@ -106,6 +109,15 @@ def find_title(
                 if simp == trailer_title or (len(simp) <= 48 and simp in trailer_title):
                     return orig
             return trailer_title
+    byline = next((k for k, line in enumerate(all_simp[:10]) if _BYLINE.match(line)), None)
+    if byline is not None:
+        above = [line for line in raw_lines[:byline] if line.strip()]
+        short = [line for line in above if _short_title_line(line)]
+        if short:
+            return short[0]
+        if above:  # only the lede above the byline: the headline was lost, say so
+            first = _SENTENCE_END.split(above[0], 1)[0]
+            return UNTITLED + (first if len(first) <= 30 else first[:30] + "…")
     for line in lines[:3]:
         if _short_title_line(line):
             return line

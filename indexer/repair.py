@@ -26,6 +26,8 @@ import re
 from collections import Counter
 from dataclasses import dataclass, field
 
+from . import recover
+
 _TONE = "āáǎàēéěèīíǐìōóǒòūúǔùǖǘǚǜńňǹḿ"
 _PINYIN_BODY = rf"[a-zü{_TONE}]*[{_TONE}][a-zü{_TONE}]*"
 _CJK = r"\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
@@ -34,6 +36,7 @@ _ANNOTATED_CHAR = re.compile(rf"([{_CJK}])\(({_PINYIN_BODY})\)")
 _ORPHAN_ANNOTATION = re.compile(rf"\?{_PINYIN_BODY}\)")
 # after an unrepaired mojibake run that ended on an ASCII trail byte (嚓P(guān))
 _TRAIL_ANNOTATION = re.compile(rf"(?<=[{_CJK}][\x40-\x7e])\({_PINYIN_BODY}\)")
+_ANNOTATION_AFTER_RUN = re.compile("\U000F0102" + rf"(\({_PINYIN_BODY}\))")
 _LOST_WITH_PINYIN = re.compile(rf"\?({_PINYIN_BODY})\)")
 
 # Half-width forms a later NFKC pass made of full-width GBK punctuation.
@@ -46,7 +49,9 @@ class RepairReport:
     mojibake_runs: int = 0
     mojibake_unrepaired: int = 0
     annotations: int = 0
-    lost_characters: int = 0
+    lost_characters: int = 0  # shown as LOST_MARK
+    merged_recovered: int = 0  # merged characters put back from evidence (recover.py)
+    lost_recovered: int = 0  # lost characters put back from evidence
     misread_lines: int = 0  # lines decoded again as the UTF-8 they were
     notes: list[str] = field(default_factory=list)
 
@@ -127,6 +132,38 @@ def _pinyin_map(text: str) -> dict[str, set[str]]:
     return out
 
 
+def _realign(text: str, start: int, report: RepairReport):
+    """The run from ``start`` (its lead byte lost at a ``?`` before it) read
+    again one byte later: (fixed text, the byte dropped, the dangling last
+    byte, where the run ends, how it ends), or None when the reading is not
+    more typical of Chinese than the damage."""
+    chars, end, how = _scan_run(text, start)
+    if len(chars) < 2:
+        return None
+    encoded = "".join(chars).encode("gbk", errors="replace")
+    raw = encoded[1:]
+    dangling = b""
+    fixed = raw.decode("gbk", errors="replace")
+    if fixed.endswith("\ufffd") and len(raw) % 2 == 1:
+        dangling = raw[-1:]
+        fixed = raw[:-1].decode("gbk", errors="replace")
+    fixed = fixed.replace("\ufffd", "")  # a byte pair no character has: junk, not a character
+    if not fixed or _typicality(fixed) <= _typicality(text[start:end]) + 0.2:
+        report.mojibake_unrepaired += 1
+        return None
+    return fixed, encoded[0], dangling, end, how
+
+
+def _lost_lead(text: str, q: int, dropped: int) -> str:
+    """The character whose lead byte became the ``?`` at ``q`` and whose trail
+    byte was ``dropped``: at a line's start a trail byte A1 is the ideographic
+    space of the indent (whitespace, nothing lost); else a placeholder that
+    ``recover`` resolves from evidence or marks lost."""
+    if dropped == 0xA1 and (q == 0 or text[q - 1] == "\n"):
+        return ""
+    return recover.lost_with_trail(dropped)
+
+
 def repair_mojibake(text: str, report: RepairReport | None = None) -> str:
     if "?" not in text:
         return text
@@ -141,41 +178,44 @@ def repair_mojibake(text: str, report: RepairReport | None = None) -> str:
             out.append(text[i:])
             break
         out.append(text[i:q])
-        chars, end, how = _scan_run(text, q + 1)
-        if len(chars) < 2:
+        start = q + 1
+        annotated = _LOST_WITH_PINYIN.match(text, q)
+        after = annotated.end() if annotated else 0
+        if annotated and after + 1 < n and 0x40 <= ord(text[after]) <= 0x7E and ord(text[after + 1]) > 0x7F:
+            # ``?xùn)|門``: the lost character's trail byte came through as ASCII
+            out.append(recover.lost_with_trail(ord(text[after])))
+            i = after + 1
+            continue
+        if annotated and not _scan_run(text, start)[0]:
+            # ``?guī)旌推…``: an annotation was put on the garbled character
+            # before it became ``?``; the run starts after it
+            start = annotated.end()
+        found = _realign(text, start, report)
+        if found is None:
             out.append("?")
             i = q + 1
             continue
-        raw = "".join(chars).encode("gbk", errors="replace")[1:]
-        dangling = b""
-        fixed = raw.decode("gbk", errors="replace")
-        if fixed.endswith("\ufffd") and len(raw) % 2 == 1:
-            dangling = raw[-1:]
-            fixed = raw[:-1].decode("gbk", errors="replace")
-        damaged = text[q + 1 : end]
-        lost_inside = fixed.count("\ufffd")
-        fixed = fixed.replace("\ufffd", "")
-        if not fixed or _typicality(fixed) <= _typicality(damaged) + 0.2:
-            report.mojibake_unrepaired += 1
-            out.append("?")
-            i = q + 1
-            continue
+        fixed, dropped, dangling, end, how = found
         report.mojibake_runs += 1
-        report.lost_characters += 1 + lost_inside  # +1: the character whose lead byte became "?"
-        if dangling == b"\xa3" and fixed.count("（") > fixed.count("）"):
-            fixed += "）"  # the closing bracket of an enumeration such as （一）
-        out.append(fixed)
+        out.append(_lost_lead(text, q, dropped))
+        if fixed.count("（") > fixed.count("）"):  # an enumeration such as （一） cut off
+            if dangling == b"\xa3":
+                fixed += "）"  # the lead byte of its closing bracket
+            elif (dangling and fixed.endswith("（") and dangling[0] in recover.NUMERAL_BY_LEAD
+                  and (q == 0 or text[q - 1] == "\n")):
+                fixed += recover.NUMERAL_BY_LEAD[dangling[0]] + "）"  # a heading's numeral, by its lead byte
+        out.append(recover.RUN_START + fixed + recover.RUN_END)
         i = end
         if how == "lost":
             m = _LOST_WITH_PINYIN.match(text, end)
             if readings is None:
                 readings = _pinyin_map(text)
+            # The document itself says which character reads this way.
             candidates = readings.get(m.group(1), set())
             if len(candidates) == 1:
-                # The document itself says which character reads this way.
                 out.append(next(iter(candidates)) + "(" + m.group(1) + ")")
             else:
-                report.lost_characters += 1
+                out.append(recover.LOST_UNKNOWN)
             i = m.end()
     return "".join(out)
 
@@ -206,7 +246,7 @@ def _encode_misread(text: str, encoding: str) -> bytes:
 _MISREAD_HINT = re.compile(r"[\u0080-\u00ff]{2}|[鍏娣鏀瀵鐨锛銆绋浠闂缁鎴鍙瀛浜鏈璇妯閮鍦]")
 
 
-LOST_MARK = "〓"  # a character lost before we got the text: shown as missing, never guessed
+LOST_MARK = recover.LOST_MARK
 
 
 def _reread(text: str, report: RepairReport) -> str | None:
@@ -256,18 +296,32 @@ def strip_annotations(text: str, report: RepairReport | None = None) -> str:
         return ""
 
     text = ANNOTATION.sub(drop, text)
-    # An annotation whose character was lost to mojibake is damage, not text.
-    text, orphans = _ORPHAN_ANNOTATION.subn("", text)
+    # An annotation whose character was lost to mojibake is damage, not text:
+    # the character is lost.
+    text = _ORPHAN_ANNOTATION.sub(recover.LOST_UNKNOWN, text)
     text, trailing = _TRAIL_ANNOTATION.subn("", text)
     count += trailing
     if report is not None:
         report.annotations += count
-        report.lost_characters += orphans
     return text
+
+
+# A ``?`` between a Chinese character and punctuation is a lost character
+# (a question mark ends a sentence; it is not followed by a comma).
+_LOST_QUESTION = re.compile(rf"(?<=[{_CJK}\U000F0000-\U000F0100])\?(?=[,，、;；:：.。])")
 
 
 def repair(text: str, report: RepairReport | None = None) -> str:
     """Misread UTF-8 first (it hides everything else), then the GBK runs
-    (they contain annotations), then annotations."""
+    (they contain annotations), then annotations, then the characters the
+    byte loss merged or dropped (they need the rest clean as evidence)."""
     report = report if report is not None else RepairReport()
-    return strip_annotations(repair_mojibake(repair_misread(text, report), report), report)
+    text = recover.clear_placeholders(text)
+    runs_before = report.mojibake_runs
+    text = repair_mojibake(repair_misread(text, report), report)
+    if recover.RUN_END in text:  # an annotation after a run belongs to its last character
+        text = _ANNOTATION_AFTER_RUN.sub(r"\1" + recover.RUN_END, text)
+    text = strip_annotations(text, report)
+    if "?" in text:
+        text = _LOST_QUESTION.sub(recover.LOST_UNKNOWN, text)
+    return recover.recover(text, report, lossy=report.mojibake_runs > runs_before)
