@@ -72,10 +72,11 @@ class BuildReport(FileNotes):
         if self.boilerplate_lines:
             lines.append(f"{self.boilerplate_lines} line(s) dropped as page boilerplate (rules: data/boilerplate.txt)")
         fixes = self.repairs
-        if fixes.misread_lines or fixes.mojibake_runs:
+        if fixes.misread_lines or fixes.mojibake_runs or fixes.lost_characters:
             lines.append(f"mojibake repaired: {fixes.misread_lines} line(s) decoded again as UTF-8, "
-                         f"{fixes.mojibake_runs} GBK run(s) realigned; {fixes.lost_characters} character(s) "
-                         f"were lost before and are marked {repair.LOST_MARK}")
+                         f"{fixes.mojibake_runs} GBK run(s) realigned, "
+                         f"{fixes.merged_recovered + fixes.lost_recovered} damaged character(s) recovered from "
+                         f"evidence; {fixes.lost_characters} character(s) could not be and are marked {repair.LOST_MARK}")
         if self.cleaned:
             lines.append(f"cleared {len(self.cleaned)} leftover(s) of an interrupted run")
         if self.skipped:
@@ -152,11 +153,12 @@ def process_file(source: SourceFile, data: bytes | None = None, notes: FileNotes
         content_hash=content_hash(data, sidecar_raw),
     )
     rules = domains.load_rules()
+    title_simp = analysis.to_simplified(info.title)
     simplified: dict[str, str] = {}  # a heading covers many paragraphs: convert
     heading_domains: dict[str, set[str]] = {}  # and classify it once
     for c in chunks:
         path_simp = [simplified.get(h) or simplified.setdefault(h, analysis.to_simplified(h)) for h in c.section_path]
-        doms = domains.classify(path_simp, analysis.to_simplified(c.text), rules, heading_domains)
+        doms = domains.classify(path_simp, analysis.to_simplified(c.text), rules, heading_domains, title_simp)
         doc.chunks.append(ChunkRecord(f"{doc_id}-{c.paragraph}-{c.part}", c.paragraph, c.part, c.text, c.section_path, doms))
     return doc
 

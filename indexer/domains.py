@@ -1,9 +1,19 @@
 """Reform domains per paragraph, from the editable rules in ``data/domains.txt``.
 
-A paragraph inherits the domains of its nearest section heading that names one,
-and adds the domains its own words clearly belong to (a strong keyword, or two
-hits of ordinary ones). Labels are DESIGN's fixed taxonomy; an unknown label in
-the rules file is an error, not a silent new facet value.
+A paragraph inherits the domains of its nearest heading that names one (its
+document's title is the heading above all), and adds the domains its own
+words are about. Its words are read once, longest keyword first, so a
+keyword inside a longer one counts only as the longer one: 环境卫生 is not
+卫生, and a 排除 (false friend) keyword such as 保密教育 counts for nothing.
+A strong keyword scores 2, an ordinary one 1. A domain of the paragraph's
+own needs 2 points and at least ``@主导比例`` of the best domain's points —
+an incidental mention in a paragraph about something else does not make it
+one of its domains — unless it has ``@必取分数`` points on its own.
+
+The numbers and words were set against the hand-labelled sample in
+``tests/data/domain_sample.jsonl`` (``python tests/score_domains.py``).
+Labels are DESIGN's fixed taxonomy; an unknown label in the rules file is an
+error, not a silent new facet value.
 """
 from __future__ import annotations
 
@@ -15,34 +25,37 @@ from pathlib import Path
 from search import analysis, config
 from search.facets import TAXONOMY
 
+from .meta import UNTITLED  # such a title names nothing
+
+FALSE_FRIENDS = "排除"  # a line of words that count for no domain
+STRONG, WEAK = 2, 1
+MIN_POINTS = 2  # one strong keyword or two ordinary ones
+SETTINGS = {"@主导比例": ("share", float), "@必取分数": ("sure", int)}
 
 
 @dataclass(frozen=True)
-class DomainRule:
-    domain: str
-    strong: tuple[str, ...]
-    weak: tuple[str, ...]
+class Rules:
+    table: dict[str, tuple[tuple[str, int], ...]]  # keyword -> (domain, points)…; () for a false friend
+    pattern: re.Pattern | None  # every keyword, longest first
+    share: float = 0.66
+    sure: int = 8
 
-    @property
-    def strong_pattern(self) -> re.Pattern | None:
-        """One search for all strong keywords (the same answer as looking for
-        each, in one pass over the paragraph)."""
-        return _alternation(self.strong)
+    def hits(self, text_simp: str):
+        if self.pattern is None:
+            return
+        for m in self.pattern.finditer(text_simp):
+            yield from self.table[m.group()]
 
-    @property
-    def weak_pattern(self) -> re.Pattern | None:
-        return _alternation(self.weak)
-
-
-@lru_cache(maxsize=256)
-def _alternation(words: tuple[str, ...]) -> re.Pattern | None:
-    if not words:
-        return None
-    return re.compile("|".join(re.escape(w) for w in sorted(words, key=len, reverse=True)))
+    def points(self, text_simp: str) -> dict[str, int]:
+        out: dict[str, int] = {}
+        for domain, points in self.hits(text_simp):
+            out[domain] = out.get(domain, 0) + points
+        return out
 
 
-def parse_rules(text: str, origin: str = "domains") -> tuple[DomainRule, ...]:
-    rules = []
+def parse_rules(text: str, origin: str = "domains") -> Rules:
+    table: dict[str, list[tuple[str, int]]] = {}
+    settings: dict[str, float] = {}
     for number, line in enumerate(text.splitlines(), 1):
         line = line.strip()
         if not line or line.startswith("#"):
@@ -51,49 +64,55 @@ def parse_rules(text: str, origin: str = "domains") -> tuple[DomainRule, ...]:
         if len(parts) != 2:
             raise ValueError(f"{origin}:{number}: expected '<domain> <keyword>、<keyword>…'")
         domain, words = parts
-        if domain not in TAXONOMY:
-            raise ValueError(f"{origin}:{number}: unknown domain {domain!r}; use one of {' '.join(TAXONOMY)}")
-        strong, weak = [], []
+        if domain in SETTINGS:
+            name, kind = SETTINGS[domain]
+            try:
+                settings[name] = kind(words.strip())
+            except ValueError:
+                raise ValueError(f"{origin}:{number}: {domain} needs a number, not {words.strip()!r}") from None
+            continue
+        if domain not in TAXONOMY and domain != FALSE_FRIENDS:
+            raise ValueError(f"{origin}:{number}: unknown domain {domain!r}; use one of {' '.join(TAXONOMY)} "
+                             f"(or {FALSE_FRIENDS} for words that count for none)")
         for word in re.split(r"[、,，\s]+", words):
-            if not word:
+            if not word.lstrip("!"):
                 continue
-            target = strong if word.startswith("!") else weak
-            target.append(analysis.to_simplified(word.lstrip("!")))
-        rules.append(DomainRule(domain, tuple(strong), tuple(weak)))
-    return tuple(rules)
+            entries = table.setdefault(analysis.to_simplified(word.lstrip("!")), [])
+            if domain != FALSE_FRIENDS:
+                entries.append((domain, STRONG if word.startswith("!") else WEAK))
+    frozen = {w: tuple(dict.fromkeys(e)) for w, e in table.items()}
+    pattern = re.compile("|".join(re.escape(w) for w in sorted(frozen, key=len, reverse=True))) if frozen else None
+    return Rules(frozen, pattern, **settings)
 
 
 @lru_cache(maxsize=4)
-def load_rules(path: Path | None = None) -> tuple[DomainRule, ...]:
+def load_rules(path: Path | None = None) -> Rules:
     path = Path(path or config.domains_file())
     return parse_rules(path.read_text(encoding="utf-8"), str(path))
 
 
-def heading_domains(heading_simp: str, rules) -> set[str]:
+def heading_domains(heading_simp: str, rules: Rules) -> set[str]:
     """Only strong keywords count in headings: 经济社会发展 in a news sub-title
     does not make every paragraph below it about the economy."""
-    return {r.domain for r in rules if r.strong and r.strong_pattern.search(heading_simp)}
+    if heading_simp.startswith(UNTITLED):
+        return set()
+    return {domain for domain, points in rules.hits(heading_simp) if points == STRONG}
 
 
-def text_domains(text_simp: str, rules) -> set[str]:
-    found = set()
-    for r in rules:
-        if r.strong and r.strong_pattern.search(text_simp):
-            found.add(r.domain)
-            continue
-        # each weak word counted on its own (overlaps included), as the rule
-        # file says; the one-pass search only skips paragraphs with none
-        if r.weak and r.weak_pattern.search(text_simp) and sum(text_simp.count(w) for w in r.weak) >= 2:
-            found.add(r.domain)
-    return found
+def text_domains(text_simp: str, rules: Rules) -> set[str]:
+    points = rules.points(text_simp)
+    best = max(points.values(), default=0)
+    return {d for d, p in points.items() if p >= rules.sure or (p >= MIN_POINTS and p >= rules.share * best)}
 
 
-def classify(section_path_simp: list[str], text_simp: str, rules=None, headings: dict | None = None) -> list[str]:
-    """``headings``: a document's own memo of its headings' domains (a
-    heading is asked about once for every paragraph under it)."""
+def classify(section_path_simp: list[str], text_simp: str, rules: Rules | None = None,
+             headings: dict | None = None, title_simp: str = "") -> list[str]:
+    """``section_path_simp`` below ``title_simp``, both simplified.
+    ``headings``: a document's own memo of its headings' domains (a heading
+    is asked about once for every paragraph under it)."""
     rules = rules or load_rules()
     inherited: set[str] = set()
-    for heading in reversed(section_path_simp):
+    for heading in reversed([title_simp, *section_path_simp] if title_simp else section_path_simp):
         if headings is None:
             inherited = heading_domains(heading, rules)
         else:
