@@ -145,10 +145,57 @@ class BareTantivy:
         return found.count, {f: {b["key"]: b["doc_count"] for b in aggs[f]["buckets"]} for f in aggs}
 
 
+class BareOpenSearch:
+    """A bare OpenSearch query on our index: the same words as terms
+    (phrases as match_phrase) on the paragraph text, the filters as filter
+    clauses, the three facets as plain terms aggregations in the same
+    request, ten hits, no highlighting."""
+
+    def __init__(self, index_root: Path):
+        from search.engine import open_engine
+
+        engine = open_engine(index_root)
+        self.client = engine.client()
+        self.index = engine.location()[1]
+
+    def run(self, spec: dict) -> tuple[int, dict]:
+        from search import analysis, query as querylang
+        from search.engine import AnyOf, Phrase, Term
+
+        def bare_query(node):
+            if isinstance(node, Term):
+                return {"term": {"text": node.text}}
+            if isinstance(node, Phrase):
+                return {"match_phrase": {"text": " ".join(node.words)}}
+            sub = [bare_query(i) for i in node.items]
+            key = "should" if isinstance(node, AnyOf) else "must"
+            return {"bool": {key: sub}} if len(sub) > 1 else sub[0]
+
+        filters = []
+        if spec["district"]:
+            filters.append({"term": {"district": analysis.to_simplified(spec["district"])}})
+        if spec["year"]:
+            lo, hi = querylang.parse_year(spec["year"])
+            filters.append({"range": {"year_n": {"gte": lo, "lte": hi}}})
+        if spec["domain"]:
+            filters.append({"term": {"domain": spec["domain"]}})
+        body = {"query": {"bool": {"must": [bare_query(querylang.parse(spec["q"]).tree)], "filter": filters}},
+                "size": 10, "track_total_hits": True,
+                "aggs": {f: {"terms": {"field": f, "size": 1000}} for f in ("district", "year", "domain")}}
+        r = self.client.search(index=self.index, body=body)
+        return r["hits"]["total"]["value"], {f: {b["key"]: b["doc_count"] for b in r["aggregations"][f]["buckets"]}
+                                             for f in ("district", "year", "domain")}
+
+
 def bare_for(index_root: Path):
     from search.storage import live_engine
 
-    return BareTantivy(index_root) if live_engine(index_root) == "tantivy" else Bare(index_root)
+    engine = live_engine(index_root)
+    if engine == "tantivy":
+        return BareTantivy(index_root)
+    if engine == "opensearch":
+        return BareOpenSearch(index_root)
+    return Bare(index_root)
 
 
 def measure(index_root: Path, queries: list[dict], rounds: int = 5) -> dict:

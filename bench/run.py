@@ -217,7 +217,10 @@ def run_size(label: str, files, work: Path, queries, rounds: int, engines: list[
 
     for name in engines:
         where = work / f"index-{label}-{name}"
+        nodes = ClusterMemory() if name == "opensearch" else None
         ours = run_indexer(corpus, where, rebuild=True, engine=name)
+        if nodes:
+            nodes.stop()
         incremental = run_indexer(corpus, where, rebuild=False)
         print(f"  {name}: index {ours['wall_s']:.1f} s, peak {ours['peak_rss_mb']:.0f} MB; "
               f"unchanged corpus again {incremental['wall_s']:.1f} s", flush=True)
@@ -229,6 +232,10 @@ def run_size(label: str, files, work: Path, queries, rounds: int, engines: list[
             "summary": ours["summary"], "incremental_unchanged_s": incremental["wall_s"],
             "index_mb": dir_size(where) / 2**20, "query": q,
         }
+        if nodes:  # the cluster holds the index, and its memory is the nodes'
+            result["engines"][name].update(index_mb=opensearch_index_mb(), nodes_peak_rss_mb=nodes.peak_mb,
+                                           nodes=len(nodes.pids))
+            print(f"  {name}: {len(nodes.pids)} nodes, peak {nodes.peak_mb:.0f} MB together while indexing", flush=True)
 
     if "whoosh" in engines:
         jieba_s = floor_jieba(texts)
@@ -271,6 +278,8 @@ def run_size(label: str, files, work: Path, queries, rounds: int, engines: list[
         answers = measure_http(targets, rounds)
         for proc, name in zip(servers, engines):
             answers[name]["worker_rss_mb"] = _worker_rss_mb(proc)
+            if name == "opensearch":
+                answers[name]["nodes_rss_mb"] = ClusterMemory.now_mb()
         if meili:
             answers["meilisearch"]["worker_rss_mb"] = meili.rss_bytes() / 2**20
     finally:
@@ -292,6 +301,62 @@ def run_size(label: str, files, work: Path, queries, rounds: int, engines: list[
             e["http_p95_vs_peer"] = e["http"]["p95_ms"] / m["http"]["p95_ms"]
             e["http_p50_vs_peer"] = e["http"]["p50_ms"] / m["http"]["p50_ms"]
     return result
+
+
+class ClusterMemory:
+    """Peak resident memory of the local OpenSearch nodes
+    (``scripts/opensearch-local``'s pid files), sampled until ``stop``."""
+
+    def __init__(self, interval: float = 0.2):
+        self.pids = self._pids()
+        self.peak_mb = 0.0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._poll, args=(interval,), daemon=True)
+        self._thread.start()
+
+    @staticmethod
+    def _pids() -> list[int]:
+        base = os.environ.get("REFORM_SEARCH_OPENSEARCH_DIR") or (
+            "/var/tmp/reform-search-opensearch" if os.geteuid() == 0 else
+            str(Path(os.environ.get("REFORM_SEARCH_CACHE") or Path.home() / ".cache" / "reform-search")))
+        out = []
+        for f in Path(base, "opensearch-local").glob("node-*/opensearch.pid"):
+            try:
+                out.append(int(f.read_text().strip()))
+            except (OSError, ValueError):
+                pass
+        return out
+
+    @classmethod
+    def now_mb(cls) -> float:
+        import psutil
+
+        total = 0
+        for pid in cls._pids():
+            try:
+                total += psutil.Process(pid).memory_info().rss
+            except psutil.Error:
+                pass
+        return total / 2**20
+
+    def _poll(self, interval: float) -> None:
+        while not self._stop.is_set():
+            self.peak_mb = max(self.peak_mb, self.now_mb())
+            time.sleep(interval)
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join(timeout=5)
+
+
+def opensearch_index_mb() -> float:
+    """The primary store of the index the benchmark built on the cluster."""
+    from opensearchpy import OpenSearch
+
+    c = OpenSearch(hosts=[os.environ.get("REFORM_SEARCH_OPENSEARCH_URL", "http://127.0.0.1:9200")])
+    name = os.environ.get("REFORM_SEARCH_OPENSEARCH_INDEX", "reform-search")
+    stats = c.indices.stats(index=name, metric="store")
+    return stats["_all"]["primaries"]["store"]["size_in_bytes"] / 2**20
 
 
 def _worker_rss_mb(proc) -> float:

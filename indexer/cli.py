@@ -8,7 +8,7 @@ import time
 from pathlib import Path
 
 from search import config
-from search.cliutil import OneLineParser, damaged_message, fail, index_folder
+from search.cliutil import OneLineParser, damaged_message, fail, index_folder, add_opensearch_arguments, apply_opensearch_arguments
 from search.engine import DEFAULT_ENGINE, ENGINES
 
 
@@ -30,12 +30,14 @@ def build_parser() -> OneLineParser:
     p.add_argument("--engine", choices=sorted(ENGINES), default=None,
                    help=f"engine of a new index (default: the index's own, else {DEFAULT_ENGINE}); "
                         "changing it needs --rebuild")
+    add_opensearch_arguments(p)
     return p
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
+    apply_opensearch_arguments(parser, args)
     if not 0 <= args.procs <= 16:
         parser.error("argument --procs: expected 0-16")
     from search.engine import EngineMismatch, IndexDamaged, IndexIncomplete

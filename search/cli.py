@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 
 from . import config, present
-from .cliutil import OneLineParser, damaged_message, fail, index_folder, is_explicit, plain, shown
+from .cliutil import OneLineParser, damaged_message, fail, index_folder, is_explicit, plain, shown, add_opensearch_arguments, apply_opensearch_arguments
 from .engine import IndexDamaged
 
 _FACET_LABELS = {"district": "地区", "year": "年份", "domain": "领域"}
@@ -39,6 +39,7 @@ def build_parser() -> OneLineParser:
     p.add_argument("--index", type=Path, metavar="DIR", help=f"index folder (default {config.default_index()})")
     p.add_argument("--corpus", action="append", type=Path, metavar="DIR",
                    help="corpus folder(s) to build the index from if it does not exist yet")
+    add_opensearch_arguments(p)
     return p
 
 
@@ -106,6 +107,7 @@ def ensure_index(parser, index_root: Path, corpora: list[Path] | None, explicit:
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
+    apply_opensearch_arguments(parser, args)
     from .service import BadRequest, Options, SearchService
     from .engine import open_engine
     from .query import parse_year

@@ -30,6 +30,12 @@ class IndexDamaged(Exception):
     silently: the user's documents may be in it."""
 
 
+class EngineUnavailable(IndexDamaged):
+    """The server of an index cannot answer for it (unreachable, timing out,
+    red, or without the index). Not missing: nothing may build over it; and
+    not the files' fault: the message says what to fix."""
+
+
 class IndexIncomplete(Exception):
     """A write did not hold everything the run gave it (a writer process
     died, the disk filled): it must not go live."""
@@ -270,6 +276,7 @@ def iter_terms(node) -> Iterable[str]:
 ENGINES = {  # name → "module:class", imported on use
     "whoosh": "search.whoosh_engine:WhooshEngine",
     "tantivy": "search.tantivy_engine:TantivyEngine",
+    "opensearch": "search.opensearch_engine:OpenSearchEngine",
 }
 DEFAULT_ENGINE = "whoosh"
 

@@ -1,5 +1,9 @@
 from __future__ import annotations
 
+import contextlib
+import os
+import re
+import uuid
 from pathlib import Path
 
 import pytest
@@ -18,20 +22,67 @@ def seed_docs():
     return {src.rel[:3]: process_file(src) for src in find_files(SEEDS)}
 
 
-def _engines():
+OPENSEARCH_URL = os.environ.get("REFORM_SEARCH_OPENSEARCH_URL")
+NO_CLUSTER = ("no OpenSearch cluster: run scripts/opensearch-local start and set "
+              "REFORM_SEARCH_OPENSEARCH_URL (.ci/run does)")
+FILE_ENGINES = ("tantivy", "whoosh")  # the engines whose index is files here (the file faults' subjects)
+
+
+def engines_under_test() -> list:
+    """Every engine; OpenSearch only where a cluster is configured (else a
+    skip that says how to get one)."""
     from search.engine import ENGINES
 
-    return sorted(ENGINES)
+    if os.environ.get("REFORM_SEARCH_REQUIRE_OPENSEARCH") and not OPENSEARCH_URL:
+        raise pytest.UsageError(f"REFORM_SEARCH_REQUIRE_OPENSEARCH is set, but there is {NO_CLUSTER}")
+    return [pytest.param(name, marks=pytest.mark.skip(reason=NO_CLUSTER))
+            if name == "opensearch" and not OPENSEARCH_URL else name for name in sorted(ENGINES)]
 
 
-@pytest.fixture(scope="session", params=_engines())
+@contextlib.contextmanager
+def own_opensearch_index(tag: str):
+    """A build inside names an OpenSearch index of its own (tests must not
+    move each other's aliases); the index folder remembers it."""
+    name = f"rs-test-{re.sub('[^a-z0-9]+', '-', tag.lower())[:40]}-{uuid.uuid4().hex[:8]}"
+    old = os.environ.get("REFORM_SEARCH_OPENSEARCH_INDEX")
+    os.environ["REFORM_SEARCH_OPENSEARCH_INDEX"] = name
+    try:
+        yield name
+    finally:
+        if old is None:
+            os.environ.pop("REFORM_SEARCH_OPENSEARCH_INDEX", None)
+        else:
+            os.environ["REFORM_SEARCH_OPENSEARCH_INDEX"] = old
+
+
+def build(corpora, root, engine: str, **kw):
+    """``build_index`` with ``engine``, in an index of its own on a cluster."""
+    from indexer.build import build_index
+
+    with own_opensearch_index(Path(root).name):
+        return build_index(corpora, root, progress=False, engine_name=engine, **kw)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _drop_test_indexes():
+    """What the tests built on a cluster goes when they end."""
+    yield
+    if OPENSEARCH_URL:
+        try:
+            from opensearchpy import OpenSearch
+
+            client = OpenSearch(hosts=[OPENSEARCH_URL], timeout=30)
+            client.indices.delete(index="rs-test-*", ignore_unavailable=True)
+        except Exception:
+            pass
+
+
+@pytest.fixture(scope="session", params=engines_under_test())
 def seed_index(request, tmp_path_factory) -> Path:
     """The shipped corpus indexed by each engine in turn: every test that
     searches it is part of the engine contract's suite."""
-    from indexer.build import build_index
-
     root = tmp_path_factory.mktemp(f"seed-index-{request.param}")
-    build_index([SEEDS], root, progress=False, engine_name=request.param)
+    build([SEEDS], root, request.param)
     return root
 
 

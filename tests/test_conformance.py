@@ -19,6 +19,7 @@ import pytest
 
 from search.analysis import words
 from search.engine import ENGINES
+from tests.conftest import build, engines_under_test
 from search.service import Options, SearchService
 
 VOCAB = ["营商环境", "强区放权", "城中村", "社区", "知识产权", "教育", "养老", "审批", "督查", "网格"]
@@ -59,14 +60,13 @@ def _paragraphs(corpus: Path) -> dict[str, dict]:
     return rows
 
 
-@pytest.fixture(scope="module", params=sorted(ENGINES))
+@pytest.fixture(scope="module", params=engines_under_test())
 def world(request, tmp_path_factory):
-    from indexer.build import build_index
     from search.engine import open_engine
 
     root = tmp_path_factory.mktemp(f"conformance-{request.param}")
     corpus = _generate(root)
-    build_index([corpus], root / "index", progress=False, engine_name=request.param)
+    build([corpus], root / "index", request.param)
     engine = open_engine(root / "index")
     assert type(engine).__module__ == ENGINES[request.param].split(":")[0]
     return {"engine": request.param, "corpus": corpus, "index": root / "index",
@@ -202,7 +202,7 @@ def test_incremental_add_change_delete(world, tmp_path):
 
     corpus, index = tmp_path / "corpus", tmp_path / "index"
     shutil.copytree(world["corpus"], corpus)
-    build_index([corpus], index, progress=False, engine_name=world["engine"])
+    build([corpus], index, world["engine"])
     (corpus / "doc000.txt").unlink()
     (corpus / "doc001.txt").write_text("第1号文件改写后的段落，营商环境，持续推进相关工作。\n", encoding="utf-8")
     (corpus / "new.txt").write_text("新文件的段落内容，城中村，稳步扩大覆盖工作。\n", encoding="utf-8")

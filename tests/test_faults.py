@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 from search import config
-from search.engine import ENGINES
+from tests.conftest import FILE_ENGINES
 from search.storage import live_engine
 from search.service import Options, SearchService
 from search.engine import open_engine
@@ -81,7 +81,7 @@ def copies(root: Path, n: int) -> Path:
     return corpus
 
 
-@pytest.fixture(scope="module", params=sorted(ENGINES))
+@pytest.fixture(scope="module", params=FILE_ENGINES)
 def pristine(request, tmp_path_factory):
     """Twelve copies of the seeds (60 documents) and their index, built once
     per engine."""
@@ -102,7 +102,7 @@ def built(pristine, tmp_path):
     return pristine / "corpus", index
 
 
-@pytest.fixture(params=list(ENGINES))
+@pytest.fixture(params=FILE_ENGINES)
 def built_own(tmp_path, request):
     """Corpus and index of this test's own, for a test that changes the corpus."""
     corpus = copies(tmp_path, 12)
@@ -210,7 +210,7 @@ def _fill(disk: Path, leave: int) -> Path:
     return filler
 
 
-@pytest.mark.parametrize("engine", sorted(ENGINES))
+@pytest.mark.parametrize("engine", FILE_ENGINES)
 @pytest.mark.parametrize("procs", ["1", "2"])
 def test_a_full_disk_fails_fast_keeps_the_old_index_and_leaves_nothing_behind(tmp_path, small_disk, procs, engine):
     corpus = copies(tmp_path, 12)

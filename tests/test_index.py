@@ -109,7 +109,9 @@ def test_parallel_writers_build_the_same_index(tmp_path, service):
     from search.service import Options, SearchService
     from search.engine import open_engine
 
-    report = build_index([SEEDS], tmp_path / "ix", progress=False, procs=2, engine_name=service.engine.NAME)
+    from tests.conftest import build
+
+    report = build([SEEDS], tmp_path / "ix", service.engine.NAME, procs=2)
     parallel = SearchService(open_engine(tmp_path / "ix"))
     for q in ("放管服", "营商环境 district:龙华区", '"强区放权"', "改革"):
         a, b = service.search(q, Options(limit=20)), parallel.search(q, Options(limit=20))

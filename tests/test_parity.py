@@ -19,8 +19,9 @@ from pathlib import Path
 import pytest
 
 from search import config
-from search.engine import ENGINES, open_engine
+from search.engine import open_engine
 from search.service import Options, SearchService
+from tests.conftest import build, engines_under_test
 
 FILES_PER_FOLDER = 80
 QUERIES = [  # (query, district, year, domain)
@@ -31,7 +32,9 @@ QUERIES = [  # (query, district, year, domain)
     ("行政", "深圳市", "", ""), ("合同", "", "2015-2022", ""), ("政府采购", "全国", "", "经济"),
     ("处罚", "", "2010-2024", "民主法治"), ("行政许可", "全国", "2000-2024", "政府职能"),
 ]
-SCORE_TOLERANCE = 2e-3  # scores are reported to 3 decimals; tantivy's are 32-bit floats
+OTHERS = [e for e in engines_under_test() if getattr(e, "values", (e,))[0] != "whoosh"]
+SCORE_TOLERANCE = 2e-3
+HEADING_STATS_TOLERANCE = 0.1  # scores are reported to 3 decimals; tantivy's are 32-bit floats
 
 
 def _bench_corpus() -> Path | None:
@@ -54,12 +57,11 @@ def services(tmp_path_factory):
                 shutil.copyfile(f, target)
     else:
         shutil.copytree(config.default_corpus(), corpus)
-    from indexer.build import build_index
-
     out = {}
-    for name in ENGINES:
+    engines = ["whoosh"] + [e for e in OTHERS if isinstance(e, str)]
+    for name in engines:
         index = work / f"index-{name}"
-        build_index([corpus], index, progress=False, engine_name=name)
+        build([corpus], index, name)
         out[name] = SearchService(open_engine(index))
     yield out
     for service in out.values():
@@ -94,7 +96,7 @@ def test_the_subset_is_big_enough_to_mean_something(services):
     assert stats["paragraphs"] >= (5000 if _bench_corpus() else 100), stats
 
 
-@pytest.mark.parametrize("engine", [e for e in ENGINES if e != "whoosh"])
+@pytest.mark.parametrize("engine", OTHERS)
 def test_every_engine_gives_whooshs_totals_and_facet_counts(services, engine):
     for spec in QUERIES:
         want, got = _ask(services["whoosh"], spec), _ask(services[engine], spec)
@@ -103,14 +105,17 @@ def test_every_engine_gives_whooshs_totals_and_facet_counts(services, engine):
         assert [n for n in got["notes"]] == [n for n in want["notes"]], spec
 
 
-@pytest.mark.parametrize("engine", [e for e in ENGINES if e != "whoosh"])
+@pytest.mark.parametrize("engine", OTHERS)
 def test_every_engine_gives_whooshs_top_ten_and_scores(services, engine):
     full_pages = 0
     for spec in QUERIES:
         want, got = _ask(services["whoosh"], spec, 30)["hits"], _ask(services[engine], spec, 30)["hits"]
         assert len(want) == len(got), spec
-        # the same scores, rank by rank, over three pages
-        assert [h["score"] for h in got] == pytest.approx([h["score"] for h in want], abs=SCORE_TOLERANCE), spec
+        # the same scores, rank by rank, over three pages; on OpenSearch to
+        # within Lucene's statistics of the heading field, which count only
+        # the paragraphs that have one (search/CONTRACT.md)
+        tolerance = {"abs": SCORE_TOLERANCE} if engine != "opensearch" else {"rel": HEADING_STATS_TOLERANCE}
+        assert [h["score"] for h in got] == pytest.approx([h["score"] for h in want], **tolerance), spec
         if len(want) < 10:  # the whole answer fits on the page: the same paragraphs, whatever the order
             assert {h["chunk_id"] for h in want} == {h["chunk_id"] for h in got}, spec
             continue

@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 from search import config
-from search.engine import ENGINES
+from tests.conftest import FILE_ENGINES
 from search.service import SearchService
 from search.engine import open_engine
 
@@ -60,7 +60,7 @@ def _opts():
     return Options(limit=3)
 
 
-@pytest.fixture(params=sorted(ENGINES))
+@pytest.fixture(params=FILE_ENGINES)
 def built(request, tmp_path):
     """Four copies of the seeds, indexed by each engine in turn (later runs
     keep the index's own engine)."""

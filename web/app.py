@@ -19,7 +19,7 @@ from markupsafe import Markup
 
 from search import present
 
-from search.engine import IndexDamaged, IndexMissing
+from search.engine import EngineUnavailable, IndexDamaged, IndexMissing
 from search.service import BadRequest, SearchService
 from search.engine import open_engine
 
@@ -143,11 +143,14 @@ def create_app(service: SearchService | None = None, index: str | Path | None = 
 
     @app.get("/healthz")
     def healthz():
+        # an engine on a server says how the server is (OpenSearch: the
+        # cluster's status and nodes), reachable or not
+        server = service.engine.health() if hasattr(service.engine, "health") else {}
         try:
             stats = service.engine.stats()
         except Exception as exc:  # the index went missing or unreadable
-            return jsonify({"status": "error", "error": str(exc) or type(exc).__name__}), 503
-        return jsonify({"status": "ok", **stats, "worker": os.getpid()})
+            return jsonify({"status": "error", "error": str(exc) or type(exc).__name__, **server}), 503
+        return jsonify({"status": "ok", **stats, **server, "worker": os.getpid()})
 
     # ------------------------------------------------------------ errors
     def error(status: int, api_message: str, title: str, message: str):
@@ -163,6 +166,11 @@ def create_app(service: SearchService | None = None, index: str | Path | None = 
     @app.errorhandler(IndexMissing)
     def no_index(exc):
         return error(503, f"索引不存在：{exc}", "还没有索引", "请先运行 search-index 建立索引，再刷新本页。")
+
+    @app.errorhandler(EngineUnavailable)
+    def server_unavailable(exc):
+        return error(503, f"搜索服务器暂时无法回答：{exc}", "搜索服务器暂时无法回答",
+                     "索引所在的搜索集群没有回答，请稍后再试；问题持续时请联系管理员。")
 
     @app.errorhandler(IndexDamaged)
     def damaged_index(exc):

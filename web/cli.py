@@ -15,7 +15,7 @@ import sys
 from pathlib import Path
 
 from search import config
-from search.cliutil import OneLineParser, damaged_message, fail, index_folder, is_explicit
+from search.cliutil import OneLineParser, damaged_message, fail, index_folder, is_explicit, add_opensearch_arguments, apply_opensearch_arguments
 from search.engine import IndexDamaged
 
 DEFAULT_TIME_LIMIT = 5.0  # seconds
@@ -31,6 +31,7 @@ def build_parser() -> OneLineParser:
     p.add_argument("--threads", type=int, default=4, help="worker threads per process (default 4)")
     p.add_argument("--time-limit", type=float, default=DEFAULT_TIME_LIMIT, metavar="SECONDS",
                    help=f"cut facet counting and ranking of one search after this long (default {DEFAULT_TIME_LIMIT:g})")
+    add_opensearch_arguments(p)
     return p
 
 
@@ -45,7 +46,9 @@ def make_app(index_root: Path, args):
 
 def app_for(argv: list[str]):
     """``make_app`` from a command line, e.g. ``app_for(["--index", DIR])``."""
-    args = build_parser().parse_args(argv)
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    apply_opensearch_arguments(parser, args)
     return make_app(args.index or config.default_index(), args)
 
 
@@ -124,6 +127,7 @@ def _prefork(sock: socket.socket, index_root: Path, args) -> int:
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
+    apply_opensearch_arguments(parser, args)
     if not 0 < args.port < 65536:
         parser.error("argument --port: expected 1-65535")
     if not 1 <= args.threads <= 64:

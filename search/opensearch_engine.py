@@ -1,0 +1,656 @@
+"""OpenSearch, for archives beyond one machine (``--engine opensearch``).
+
+The only module importing ``opensearchpy``. It indexes the library's own
+tokens, not text for OpenSearch to segment: a field's value is its tokens by
+position, the words of one position joined by ``|`` (``数字政府|数字|政府``)
+and an empty position as ``GAP``; the index's analyzer splits on whitespace,
+puts the ``|`` parts at one position (``pattern_capture``) and drops the gap
+marks keeping their positions (``stop``). So a phrase means what it means to
+the other engines, and a field's length counts every token, sub-words
+included (``discount_overlaps: false``), as ``search.ranking`` defines it.
+Lucene's BM25 leaves out the constant ``1 + k1``; scores are multiplied by it
+to be on the other engines' scale. Facets are filter aggregations, each
+leaving out its own facet's filter, beside a ``post_filter``.
+
+The index folder keeps what the other engines keep — generations,
+``CURRENT``, the lock — but a generation holds only where its index is
+(``reform-search.json``: the cluster URL and the index name). The cluster
+holds an alias, the name users configure (``--opensearch-index``), pointing
+at the live physical index: a rebuild fills a new one, moves the alias in
+one request, then drops the old one, so readers see the old index or the
+whole new one.
+
+The URL comes from ``--opensearch-url`` / ``REFORM_SEARCH_OPENSEARCH_URL``,
+else from the generation. A cluster that cannot be reached, times out, is
+red or lacks the index is ``EngineUnavailable`` (an ``IndexDamaged``: a
+reader must not build over it), with one line saying which.
+"""
+from __future__ import annotations
+
+import base64
+import json
+import os
+import threading
+import time
+from pathlib import Path
+
+from . import analysis, ranking, storage
+from .cliutil import OPENSEARCH_INDEX_ENV, OPENSEARCH_URL_ENV, one_line
+from .engine import (
+    AllOf,
+    AnyOf,
+    ChunkRecord,
+    DocumentRecord,
+    EngineResult,
+    EngineUnavailable,
+    Filters,
+    Hit,
+    IndexDamaged,
+    IndexIncomplete,
+    IndexMissing,
+    Phrase,
+    SEQUENCE_BOOST,
+    TITLE_BOOST,
+    SearchRequest,
+    Term,
+    date_key,
+    ranking_extras,
+    word_sequences,
+)
+
+SCHEMA_VERSION = 1
+URL_ENV = OPENSEARCH_URL_ENV
+INDEX_ENV = OPENSEARCH_INDEX_ENV
+DEFAULT_URL = "http://127.0.0.1:9200"
+DEFAULT_INDEX = "reform-search"
+GAP = "\u2063"  # an empty position (a clause break): dropped by the analyzer, its position kept
+REQUEST_TIMEOUT = float(os.environ.get("REFORM_SEARCH_OPENSEARCH_TIMEOUT") or 30)  # seconds a request may take
+BULK_CHUNK = 500
+FACET_SIZE = 10_000
+MAX_WINDOW = 1_000_000  # paging deep into a result (OpenSearch stops at 10,000 by default)
+SCORE_SCALE = 1.0 + ranking.K1  # Lucene's BM25 leaves this constant out
+_NO_DATE_DESC, _NO_DATE_ASC = 0, 10 ** 9
+
+
+def configured_url(recorded: str | None = None) -> str:
+    """The flag or environment wins: a cluster can move."""
+    return (os.environ.get(URL_ENV) or recorded or DEFAULT_URL).rstrip("/")
+
+
+def configured_index(recorded: str | None = None) -> str:
+    """The index an existing index folder names wins: the flag or
+    environment names the index a new build or a rebuild writes."""
+    return recorded or os.environ.get(INDEX_ENV) or DEFAULT_INDEX
+
+
+def index_settings(replicas: str = "0-1") -> dict:
+    """The index's analysis, similarity and fields (see the module's doc)."""
+    ours = {"type": "custom", "tokenizer": "whitespace", "filter": ["positions", "gaps"]}
+    bm25 = {"type": "BM25", "k1": ranking.K1, "b": ranking.B, "discount_overlaps": False}
+    tokens = {"type": "text", "analyzer": "ours", "search_analyzer": "whitespace", "similarity": "bm25"}
+    return {
+        "settings": {
+            "index": {"number_of_shards": 1, "auto_expand_replicas": replicas, "max_result_window": MAX_WINDOW},
+            "similarity": {"bm25": bm25},
+            "analysis": {
+                "filter": {
+                    "positions": {"type": "pattern_capture", "preserve_original": False, "patterns": ["([^|]+)"]},
+                    "gaps": {"type": "stop", "stopwords": [GAP]},
+                },
+                "analyzer": {"ours": ours},
+            },
+        },
+        "mappings": {
+            "dynamic": "strict",
+            "_source": {"excludes": ["text", "section", "title"]},
+            "properties": {
+                "text": tokens,
+                "section": tokens,
+                "title": {"type": "text", "analyzer": "whitespace", "similarity": "bm25", "index_options": "freqs"},
+                "chunk_id": {"type": "keyword"},
+                "doc_id": {"type": "keyword"},
+                "first": {"type": "byte"},
+                "district": {"type": "keyword"},
+                "year": {"type": "keyword"},
+                "year_n": {"type": "integer"},
+                "domain": {"type": "keyword"},
+                "paragraph": {"type": "integer"},
+                "part": {"type": "integer"},
+                "date_desc": {"type": "long"},
+                "date_asc": {"type": "long"},
+                "d": {"type": "object", "enabled": False},  # the document's record, as a hit shows it
+                "c": {"type": "object", "enabled": False},  # the chunk's
+                "tokens": {"type": "binary"},
+                "section_tokens": {"type": "binary"},
+            },
+        },
+    }
+
+
+def _clean(word: str) -> str | None:
+    return None if not word or word == GAP or any(ch in word for ch in " \t\n\r|\u3000") else word
+
+
+def token_string(tokens) -> str:
+    """A field's value: its tokens by position (see the module's doc)."""
+    if tokens is None:
+        return ""
+    by_position: dict[int, list[str]] = {}
+    for word, position, _start, _end in tokens:
+        word = _clean(word)
+        if word is not None:
+            by_position.setdefault(position, []).append(word)
+    if not by_position:
+        return ""
+    last = max(by_position)
+    return " ".join("|".join(by_position[p]) if p in by_position else GAP for p in range(last + 1))
+
+
+def _packed(tokens) -> str | None:
+    return base64.b64encode(analysis.pack_tokens(tokens)).decode("ascii") if tokens is not None else None
+
+
+def _unpacked(value: str | None):
+    return analysis.unpack_tokens(base64.b64decode(value)) if value else None
+
+
+def _date_keys(doc: DocumentRecord) -> tuple[int, int]:
+    value = date_key(doc.date, doc.year)
+    return (_NO_DATE_DESC, _NO_DATE_ASC) if value is None else (value, value)
+
+
+def _document_part(doc: DocumentRecord) -> dict:
+    return {"doc_id": doc.doc_id, "source": doc.source, "corpus": doc.corpus, "title": doc.title,
+            "date": doc.date, "year": doc.year, "district": doc.district, "content_hash": doc.content_hash}
+
+
+def _records(source: dict) -> tuple[DocumentRecord, ChunkRecord]:
+    d, c = source["d"], source["c"]
+    doc = DocumentRecord(d["doc_id"], d["source"], d["corpus"], d["title"], d["date"], d["year"], d["district"],
+                         d["content_hash"])
+    chunk = ChunkRecord(c["chunk_id"], c["paragraph"], c["part"], c["text"], c["section_path"], c["domains"],
+                        tokens=_unpacked(source.get("tokens")), section_tokens=_unpacked(source.get("section_tokens")))
+    return doc, chunk
+
+
+# ------------------------------------------------------------------ queries
+
+
+def _term(field: str, word: str) -> dict:
+    return {"term": {field: word}}
+
+
+def _any(clauses: list[dict]) -> dict:
+    return clauses[0] if len(clauses) == 1 else {"bool": {"should": clauses, "minimum_should_match": 1}}
+
+
+def _phrase(field: str, words: list[str], boost: float | None = None) -> dict:
+    if len(words) == 1 and boost is None:
+        return _term(field, words[0])
+    body = {"query": " ".join(words), "slop": 0}
+    if boost is not None:
+        body["boost"] = boost
+    return {"match_phrase": {field: body}}
+
+
+def _in_field(node, field: str) -> dict:
+    if isinstance(node, Term):
+        return _term(field, node.text)
+    if isinstance(node, AnyOf):
+        return _any([_in_field(i, field) for i in node.items])
+    return _any([_phrase(field, words) for words in word_sequences(node)])
+
+
+def compile_query(node) -> dict:
+    if isinstance(node, (Term, Phrase)) or (isinstance(node, AllOf) and node.sequence and node.items
+                                            and not node.exclude):
+        return _any([_in_field(node, "text"), _in_field(node, "section")])
+    if isinstance(node, AnyOf):
+        return _any([compile_query(i) for i in node.items])
+    if isinstance(node, AllOf):
+        body: dict = {"must": [compile_query(i) for i in node.items] or [{"match_all": {}}]}
+        if node.exclude:
+            body["must_not"] = [compile_query(i) for i in node.exclude]
+        return {"bool": body}
+    raise TypeError(node)
+
+
+def ranked_query(node: AllOf | None) -> dict:
+    """The query plus the extras that reorder, never filter."""
+    if node is None:
+        return {"match_all": {}}
+    q = compile_query(node)
+    wanted = ranking_extras(node)
+    extras = []
+    if wanted.title_words:
+        extras.append({"bool": {"should": [_term("title", w) for w in wanted.title_words], "boost": TITLE_BOOST}})
+    extras += [_phrase("text", list(run), SEQUENCE_BOOST) for run in wanted.sequences]
+    if not extras:
+        return q
+    return {"bool": {"must": [q], "should": extras}}
+
+
+def filter_clauses(f: Filters) -> dict[str, dict]:
+    out = {}
+    if f.district:
+        out["district"] = {"terms": {"district": list(f.district)}}
+    if f.year:
+        out["year"] = _any([{"range": {"year_n": {"gte": lo, "lte": hi}}} for lo, hi in f.year])
+    if f.domain:
+        out["domain"] = {"terms": {"domain": list(f.domain)}}
+    return out
+
+
+# ------------------------------------------------------------------ writing
+
+
+class OpenSearchUpdate:
+    def __init__(self, engine: "OpenSearchEngine", gen: Path | None, index: str, new_index: bool, alias: str):
+        self.engine = engine
+        self.gen = gen
+        self.alias = alias  # the name readers use
+        self.index = index  # the physical index written
+        self.new_index = new_index
+        self.client = engine.client()
+        self.before = 0 if new_index else self.engine._count(index)
+        self.actions: list[dict] = []
+        self.added = 0
+        self.deleted = 0
+        self.documents: set[str] = set()
+
+    def replace(self, doc: DocumentRecord) -> None:
+        analysis.ensure_analysed(doc)
+        if not self.new_index:
+            self.delete(doc.doc_id)
+        date_desc, date_asc = _date_keys(doc)
+        about = _document_part(doc)
+        title = " ".join(w for w in (doc.title_tokens.words if doc.title_tokens else []) if _clean(w))
+        sections: dict[str, str] = {}
+        for number, chunk in enumerate(doc.chunks):
+            body = {
+                "chunk_id": chunk.chunk_id, "doc_id": doc.doc_id, "first": 1 if number == 0 else 0,
+                "text": token_string(chunk.tokens), "title": title,
+                "district": doc.district, "year": str(doc.year) if doc.year else None, "year_n": doc.year or 0,
+                "domain": list(chunk.domains), "paragraph": chunk.paragraph, "part": chunk.part,
+                "date_desc": date_desc, "date_asc": date_asc, "d": about,
+                "c": {"chunk_id": chunk.chunk_id, "paragraph": chunk.paragraph, "part": chunk.part,
+                      "section_path": chunk.section_path, "domains": chunk.domains, "text": chunk.text},
+                "tokens": _packed(chunk.tokens),
+            }
+            if chunk.section_path:
+                key = chunk.section_text
+                if key not in sections:
+                    sections[key] = token_string(chunk.section_tokens)
+                body["section"] = sections[key]
+                body["section_tokens"] = _packed(chunk.section_tokens)
+            self.actions.append({"_index": self.index, "_id": chunk.chunk_id, "_source": body})
+            self.added += 1
+        self.documents.add(doc.doc_id)
+        if len(self.actions) >= BULK_CHUNK:
+            self._flush()
+
+    def delete(self, doc_id: str) -> None:
+        self._flush()
+        with self.engine.failures():
+            held = self.client.count(index=self.index, body={"query": _term("doc_id", doc_id)})["count"]
+            if held:
+                self.client.delete_by_query(index=self.index, body={"query": _term("doc_id", doc_id)},
+                                            refresh=True, conflicts="proceed")
+                self.deleted += held
+
+    def _flush(self) -> None:
+        if not self.actions:
+            return
+        from opensearchpy import helpers
+
+        actions, self.actions = self.actions, []
+        with self.engine.failures():
+            ok, errors = helpers.bulk(self.client, actions, chunk_size=BULK_CHUNK, raise_on_error=False,
+                                      request_timeout=REQUEST_TIMEOUT * 4)
+        if errors:
+            first = errors[0]
+            raise IndexIncomplete(f"OpenSearch refused {len(errors)} paragraph(s): {one_line(json.dumps(first))[:200]}")
+
+    def commit(self) -> None:
+        self._flush()
+        expected = self.before - self.deleted + self.added
+        with self.engine.failures():
+            self.client.indices.refresh(index=self.index)
+            held = self.engine._count(self.index)
+        if held != expected:
+            if self.new_index:
+                self.engine._drop(self.index)
+                storage.discard(self.gen)
+            raise IndexIncomplete(f"the index holds {held} paragraphs, but {expected} were written")
+        if self.new_index:
+            there = self.engine._count(self.index, _term("first", 1))
+            if there != len(self.documents):
+                self.engine._drop(self.index)
+                storage.discard(self.gen)
+                raise IndexIncomplete(f"the new index holds {there} of the {len(self.documents)} documents written")
+            self.engine._point_alias_at(self.index, self.alias)
+            storage.switch(self.engine.root, self.gen)
+            storage.clean(self.engine.root)
+
+    def cancel(self) -> None:
+        self.actions = []
+        if self.new_index:
+            try:
+                self.engine._drop(self.index)
+            except Exception:
+                pass
+            storage.discard(self.gen)
+
+
+# ------------------------------------------------------------------ the engine
+
+
+class OpenSearchEngine(storage.FolderEngine):
+    """Opened once per process and shared: the client is thread-safe."""
+
+    NAME = "opensearch"
+
+    def __init__(self, root: str | os.PathLike):
+        self.root = Path(root)
+        self._lock = threading.Lock()
+        self._client = None
+        self._client_url = None
+
+    # -- where the index is
+    def _recorded(self) -> dict:
+        gen = storage.live_generation(self.root)
+        meta = json.loads((gen / storage.GEN_META).read_text(encoding="utf-8"))
+        if meta.get("schema") != SCHEMA_VERSION:
+            raise IndexDamaged(f"{gen} was written by another version of reform-search (OpenSearch schema "
+                               f"{meta.get('schema')}, this one reads {SCHEMA_VERSION})")
+        return meta
+
+    def location(self) -> tuple[str, str]:
+        """(cluster URL, alias) of the live index; a fresh one for a first build."""
+        try:
+            meta = self._recorded()
+        except (IndexMissing, IndexDamaged):  # a first build, or a rebuild over a damaged folder
+            meta = {}
+        return configured_url(meta.get("url")), configured_index(meta.get("alias"))
+
+    def client(self):
+        url, _ = self.location()
+        with self._lock:
+            if self._client is None or self._client_url != url:
+                from opensearchpy import OpenSearch
+
+                self._client = OpenSearch(hosts=[url], timeout=REQUEST_TIMEOUT, max_retries=2,
+                                          retry_on_timeout=True, http_compress=True)
+                self._client_url = url
+            return self._client
+
+    def failures(self):
+        return _Failures(self)
+
+    # -- lifecycle
+    def check(self) -> None:
+        self._recorded()
+        _, alias = self.location()
+        with self.failures():
+            c = self.client()
+            health = c.cluster.health(index=alias, request_timeout=REQUEST_TIMEOUT)
+            if health.get("status") == "red":
+                raise EngineUnavailable(f"the OpenSearch index {alias} is red: a shard has no copy on a live node")
+            if not c.indices.exists_alias(name=alias):
+                raise EngineUnavailable(f"the OpenSearch cluster at {self.location()[0]} has no index {alias}; "
+                                        f"run search-index --rebuild")
+
+    def is_red(self, alias: str) -> bool:
+        try:
+            return self.client().cluster.health(index=alias, request_timeout=5).get("status") == "red"
+        except Exception:
+            return False
+
+    def health(self) -> dict:
+        """The cluster's state for /healthz: status, nodes, and a reason when unreachable."""
+        url, alias = self.location()
+        try:
+            h = self.client().cluster.health(request_timeout=5)
+            return {"cluster": h.get("status"), "nodes": h.get("number_of_nodes"), "url": url, "index": alias}
+        except Exception as exc:
+            return {"cluster": "unreachable", "url": url, "index": alias, "reason": one_line(exc)[:200]}
+
+    def reopen(self) -> None:
+        pass
+
+    def close(self) -> None:
+        with self._lock:
+            if self._client is not None:
+                try:
+                    self._client.close()
+                except Exception:
+                    pass
+            self._client = None
+
+    def clean_up(self) -> list[str]:
+        """Abandoned generations, and physical indexes of ours that the alias
+        does not name (a killed rebuild's). Hold the lock."""
+        removed = storage.clean(self.root)
+        try:
+            _, alias = self.location()
+            c = self.client()
+            live = set(c.indices.get_alias(name=alias)) if c.indices.exists_alias(name=alias) else set()
+            for name in c.indices.get(index=f"{alias}-gen-*", ignore_unavailable=True):
+                if name not in live:
+                    c.indices.delete(index=name)
+                    removed.append(name)
+        except Exception:
+            pass
+        return removed
+
+    # -- writing
+    def update(self, rebuild: bool = False, procs: int = 1) -> OpenSearchUpdate:
+        url, alias = self.location()
+        if rebuild:
+            alias = os.environ.get(INDEX_ENV) or alias
+        if not rebuild:
+            self.check()
+            return OpenSearchUpdate(self, None, self._physical(alias), new_index=False, alias=alias)
+        self.root.mkdir(parents=True, exist_ok=True)
+        gen = storage.new_generation(self.root)
+        index = f"{alias}-{gen.name}-{int(time.time())}"
+        try:
+            with self.failures():
+                self.client().indices.create(index=index, body=index_settings())
+            (gen / storage.GEN_META).write_text(json.dumps(
+                {"engine": self.NAME, "schema": SCHEMA_VERSION, "url": url, "alias": alias, "index": index}),
+                encoding="utf-8")
+            return OpenSearchUpdate(self, gen, index, new_index=True, alias=alias)
+        except BaseException:
+            storage.discard(gen)
+            raise
+
+    def _physical(self, alias: str) -> str:
+        with self.failures():
+            names = list(self.client().indices.get_alias(name=alias))
+        if len(names) != 1:
+            raise EngineUnavailable(f"the alias {alias} names {len(names)} indexes, not one")
+        return names[0]
+
+    def _point_alias_at(self, index: str, alias: str) -> None:
+        """One request moves the alias (readers see the old index or the new
+        one), then the old physical index goes."""
+        c = self.client()
+        with self.failures():
+            old = list(c.indices.get_alias(name=alias)) if c.indices.exists_alias(name=alias) else []
+            if c.indices.exists(index=alias) and not old:  # a real index squatting the alias's name
+                raise EngineUnavailable(f"an index named {alias} exists and is not ours; choose another "
+                                        f"--opensearch-index")
+            actions = [{"remove": {"index": o, "alias": alias}} for o in old] + [{"add": {"index": index, "alias": alias}}]
+            c.indices.update_aliases(body={"actions": actions})
+            for o in old:
+                if o != index:
+                    c.indices.delete(index=o, ignore_unavailable=True)
+
+    def _drop(self, index: str) -> None:
+        with self.failures():
+            self.client().indices.delete(index=index, ignore_unavailable=True)
+
+    def _count(self, index: str, query: dict | None = None) -> int:
+        with self.failures():
+            return self.client().count(index=index, body={"query": query or {"match_all": {}}})["count"]
+
+    def _search(self, body: dict, **params) -> dict:
+        _, alias = self.location()
+        with self.failures():
+            return self.client().search(index=alias, body=body, **params)
+
+    # -- inventory
+    def indexed_documents(self) -> dict[str, tuple[str, str]]:
+        from opensearchpy import helpers
+
+        _, alias = self.location()
+        out = {}
+        with self.failures():
+            for row in helpers.scan(self.client(), index=alias, query={"query": _term("first", 1), "_source": ["d"]},
+                                    size=2000):
+                d = row["_source"]["d"]
+                out[d["doc_id"]] = (os.path.join(d["corpus"], d["source"]), d["content_hash"])
+        return out
+
+    def stats(self) -> dict:
+        _, alias = self.location()
+        return {"paragraphs": self._count(alias), "documents": self._count(alias, _term("first", 1)),
+                "generation": self._physical(alias)}
+
+    def facet_values(self, facet: str) -> list[str]:
+        r = self._search({"size": 0, "aggs": {"v": {"terms": {"field": facet, "size": FACET_SIZE}}}})
+        return sorted(b["key"] for b in r["aggregations"]["v"]["buckets"])
+
+    # -- terms
+    def known_terms(self, words) -> set[str]:
+        words = sorted({w for w in words if _clean(w)})
+        if not words:
+            return set()
+        filters = {str(i): _any([_term("text", w), _term("section", w)]) for i, w in enumerate(words)}
+        r = self._search({"size": 0, "aggs": {"w": {"filters": {"filters": filters}}}})
+        buckets = r["aggregations"]["w"]["buckets"]
+        return {words[int(k)] for k, b in buckets.items() if b["doc_count"] > 0}
+
+    def similar_terms(self, word: str, limit: int = 3) -> list[str]:
+        """Indexed words of the same length one character away, keeping the
+        first character (the term suggester lists candidates; the rule is ours)."""
+        if len(word) < 2 or not _clean(word):
+            return []
+        body = {"size": 0, "suggest": {"s": {"text": word, "term": {
+            "field": "text", "suggest_mode": "always", "max_edits": 1, "prefix_length": 1,
+            "min_word_length": 2, "size": 20, "analyzer": "whitespace"}}}}
+        r = self._search(body)
+        found = []
+        for entry in r.get("suggest", {}).get("s", []):
+            for option in entry.get("options", []):
+                term = option["text"]
+                if len(term) == len(word) and term != word and sum(a != b for a, b in zip(term, word)) == 1:
+                    found.append((option.get("freq", 0), term))
+        found.sort(reverse=True)
+        return [t for _, t in found[:limit]]
+
+    # -- searching
+    def search(self, request: SearchRequest) -> EngineResult:
+        f = request.filters
+        counts: dict[str, dict[str, int]] = {"district": {}, "year": {}, "domain": {}}
+        page, limit = max(1, request.page), max(0, request.limit)
+        filters = filter_clauses(f)
+        body: dict = {
+            "query": ranked_query(request.query) if limit else (compile_query(request.query)
+                                                               if request.query is not None else {"match_all": {}}),
+            "from": (page - 1) * limit, "size": limit, "track_total_hits": True,
+        }
+        if filters:
+            body["post_filter"] = {"bool": {"filter": list(filters.values())}}
+        if request.sort in ("date", "date-asc"):
+            body["sort"] = [{"date_desc": "desc"} if request.sort == "date" else {"date_asc": "asc"}, "_score"]
+            body["track_scores"] = True
+        if request.facets:
+            aggs = {}
+            for facet in counts:
+                others = [c for name, c in filters.items() if name != facet]
+                terms = {"terms": {"field": facet, "size": FACET_SIZE}}
+                aggs[facet] = {"filter": {"bool": {"filter": others}}, "aggs": {"v": terms}} if others else terms
+            body["aggs"] = aggs
+        params = {}
+        if request.time_limit:
+            body["timeout"] = f"{max(1, int(request.time_limit * 1000))}ms"
+            params["request_timeout"] = max(REQUEST_TIMEOUT, request.time_limit * 4)
+        r = self._search(body, **params)
+        shards = r.get("_shards") or {}
+        if shards.get("failed"):  # a part of the index did not answer: no answer rather than a wrong one
+            raise EngineUnavailable(f"the OpenSearch index answered from {shards.get('successful')} of "
+                                    f"{shards.get('total')} shards; try again")
+        hits = []
+        for h in r["hits"]["hits"]:
+            doc, chunk = _records(h["_source"])
+            hits.append(Hit(doc, chunk, float(h.get("_score") or 0.0) * SCORE_SCALE))
+        if request.facets:
+            for facet in counts:
+                agg = r["aggregations"][facet]
+                buckets = agg["v"]["buckets"] if "v" in agg else agg["buckets"]
+                counts[facet] = {b["key"]: b["doc_count"] for b in buckets}
+        timed_out = ["ranking"] if r.get("timed_out") else []
+        return EngineResult(total=r["hits"]["total"]["value"], hits=hits, facets=counts, timed_out=timed_out)
+
+    def document(self, doc_id: str, first: int = 1, last: int | None = None) -> DocumentRecord | None:
+        everything = _term("doc_id", doc_id)
+        r = self._search({"size": 0, "query": everything, "aggs": {"most": {"max": {"field": "paragraph"}}}})
+        if not r["hits"]["total"]["value"]:
+            return None
+        count = int(r["aggregations"]["most"]["value"] or 0)
+        block = {"range": {"paragraph": {"gte": first, "lte": last if last is not None else count}}}
+        wanted = {"bool": {"filter": [everything, block]}}
+        n = self._search({"size": 0, "query": wanted, "track_total_hits": True})["hits"]["total"]["value"]
+        size = max(1, n)
+        r = self._search({"size": size, "query": wanted if n else everything,
+                          "sort": [{"paragraph": "asc"}, {"part": "asc"}]})
+        rows = [_records(h["_source"]) for h in r["hits"]["hits"]]
+        doc = rows[0][0]
+        doc.paragraph_count = count
+        doc.chunks = [chunk for _, chunk in rows] if n else []
+        return doc
+
+
+class _Failures:
+    """The cluster's failures as one line a user can act on."""
+
+    def __init__(self, engine: OpenSearchEngine):
+        self.engine = engine
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, kind, exc, tb):
+        if exc is None or isinstance(exc, (IndexDamaged, IndexMissing, IndexIncomplete)):
+            return False
+        from opensearchpy import exceptions as ex
+
+        url, alias = self.engine.location()
+        if isinstance(exc, ex.ConnectionTimeout):
+            raise EngineUnavailable(f"the OpenSearch cluster at {url} did not answer in time") from None
+        if isinstance(exc, ex.ConnectionError):
+            raise EngineUnavailable(f"the OpenSearch cluster at {url} cannot be reached "
+                                    f"({_reason(exc)})") from None
+        if isinstance(exc, ex.NotFoundError):
+            raise EngineUnavailable(f"the OpenSearch cluster at {url} has no index {alias}; "
+                                    f"run search-index --rebuild") from None
+        if isinstance(exc, ex.TransportError) and exc.status_code == 503 and self.engine.is_red(alias):
+            raise EngineUnavailable(f"the OpenSearch index {alias} is red: a shard has no copy on a live node") from None
+        if isinstance(exc, ex.TransportError):
+            raise EngineUnavailable(f"the OpenSearch cluster at {url} refused the request "
+                                    f"({exc.status_code}: {_reason(exc)})") from None
+        return False
+
+
+def _reason(exc) -> str:
+    info = getattr(exc, "info", None)
+    if isinstance(info, dict):
+        err = info.get("error")
+        if isinstance(err, dict):
+            return one_line(err.get("reason") or err.get("type") or "")[:160]
+    text = str(getattr(exc, "error", "") or exc)
+    if "Connection refused" in str(exc):
+        return "connection refused"
+    return one_line(text)[:160]
