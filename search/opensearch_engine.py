@@ -66,6 +66,8 @@ DEFAULT_INDEX = "reform-search"
 GAP = "\u2063"  # an empty position (a clause break): dropped by the analyzer, its position kept
 REQUEST_TIMEOUT = float(os.environ.get("REFORM_SEARCH_OPENSEARCH_TIMEOUT") or 30)  # seconds a request may take
 BULK_CHUNK = 500
+BULK_THREADS = 2  # bulk requests in flight: the cluster indexes one while the next is sent
+FLUSH_AT = BULK_CHUNK * BULK_THREADS * 4  # paragraphs gathered before they are sent
 FACET_SIZE = 10_000
 MAX_WINDOW = 1_000_000  # paging deep into a result (OpenSearch stops at 10,000 by default)
 SCORE_SCALE = 1.0 + ranking.K1  # Lucene's BM25 leaves this constant out
@@ -81,6 +83,13 @@ def configured_index(recorded: str | None = None) -> str:
     """The index an existing index folder names wins: the flag or
     environment names the index a new build or a rebuild writes."""
     return recorded or os.environ.get(INDEX_ENV) or DEFAULT_INDEX
+
+
+LIVE_SETTINGS = {"index": {"refresh_interval": "1s", "auto_expand_replicas": "0-1"}}
+# while a new index fills: no replica (the replica is copied whole at the end,
+# not indexed twice) and no refresh (nothing reads it yet)
+LOADING_SETTINGS = {"auto_expand_replicas": "false", "number_of_replicas": 0, "refresh_interval": "-1"}
+GREEN_WAIT = "120s"  # for the new index's replicas before it goes live
 
 
 def index_settings(replicas: str = "0-1") -> dict:
@@ -286,7 +295,7 @@ class OpenSearchUpdate:
             self.actions.append({"_index": self.index, "_id": chunk.chunk_id, "_source": body})
             self.added += 1
         self.documents.add(doc.doc_id)
-        if len(self.actions) >= BULK_CHUNK:
+        if len(self.actions) >= FLUSH_AT:
             self._flush()
 
     def delete(self, doc_id: str) -> None:
@@ -304,17 +313,23 @@ class OpenSearchUpdate:
         from opensearchpy import helpers
 
         actions, self.actions = self.actions, []
+        errors = []
         with self.engine.failures():
-            ok, errors = helpers.bulk(self.client, actions, chunk_size=BULK_CHUNK, raise_on_error=False,
-                                      request_timeout=REQUEST_TIMEOUT * 4)
+            for ok, item in helpers.parallel_bulk(self.client, actions, thread_count=BULK_THREADS,
+                                                  chunk_size=BULK_CHUNK, raise_on_error=False,
+                                                  request_timeout=REQUEST_TIMEOUT * 4):
+                if not ok:
+                    errors.append(item)
         if errors:
-            first = errors[0]
-            raise IndexIncomplete(f"OpenSearch refused {len(errors)} paragraph(s): {one_line(json.dumps(first))[:200]}")
+            raise IndexIncomplete(f"OpenSearch refused {len(errors)} paragraph(s): "
+                                  f"{one_line(json.dumps(errors[0], ensure_ascii=False))[:200]}")
 
     def commit(self) -> None:
         self._flush()
         expected = self.before - self.deleted + self.added
         with self.engine.failures():
+            if self.new_index:  # replicas and refreshing as a live index has them
+                self.client.indices.put_settings(index=self.index, body=LIVE_SETTINGS)
             self.client.indices.refresh(index=self.index)
             held = self.engine._count(self.index)
         if held != expected:
@@ -328,6 +343,9 @@ class OpenSearchUpdate:
                 self.engine._drop(self.index)
                 storage.discard(self.gen)
                 raise IndexIncomplete(f"the new index holds {there} of the {len(self.documents)} documents written")
+            with self.engine.failures():  # live only once its replicas are there
+                self.client.cluster.health(index=self.index, wait_for_status="green",
+                                           params={"timeout": GREEN_WAIT}, request_timeout=REQUEST_TIMEOUT * 5)
             self.engine._point_alias_at(self.index, self.alias)
             storage.switch(self.engine.root, self.gen)
             storage.clean(self.engine.root)
@@ -455,8 +473,11 @@ class OpenSearchEngine(storage.FolderEngine):
         gen = storage.new_generation(self.root)
         index = f"{alias}-{gen.name}-{int(time.time())}"
         try:
+            body = index_settings()
+            body["settings"]["index"].pop("auto_expand_replicas")
+            body["settings"]["index"].update(LOADING_SETTINGS)
             with self.failures():
-                self.client().indices.create(index=index, body=index_settings())
+                self.client().indices.create(index=index, body=body)
             (gen / storage.GEN_META).write_text(json.dumps(
                 {"engine": self.NAME, "schema": SCHEMA_VERSION, "url": url, "alias": alias, "index": index}),
                 encoding="utf-8")
