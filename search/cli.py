@@ -26,7 +26,8 @@ class QueryParser(OneLineParser):
 
 def build_parser() -> OneLineParser:
     p = QueryParser(prog="search", description="Search Chinese reform documents.")
-    p.add_argument("query", help='search words, e.g. 放管服 or "营商环境" district:龙华区')
+    p.add_argument("query", nargs="?", default=None,
+                   help='search words, e.g. 放管服 or "营商环境" district:龙华区 (may be left out with --facets)')
     p.add_argument("--district", action="append", default=[], metavar="D", help="filter by district (repeatable)")
     p.add_argument("--year", action="append", default=[], metavar="Y", help="2020 or 2018-2021 (repeatable)")
     p.add_argument("--domain", action="append", default=[], metavar="X", help="reform domain (repeatable)")
@@ -34,6 +35,8 @@ def build_parser() -> OneLineParser:
     p.add_argument("--page", type=int, default=1, metavar="P", help="page number (default 1)")
     p.add_argument("--sort", choices=("relevance", "date", "date-asc"), default="relevance",
                    help="relevance (default), date (newest first) or date-asc (oldest first)")
+    p.add_argument("--facets", action="store_true",
+                   help="the facet values and their paragraph counts (the whole index, or the query's matches)")
     p.add_argument("--json", action="store_true", help="print the JSON contract object")
     p.add_argument("--no-color", action="store_true", help="no colour even on a terminal")
     p.add_argument("--index", type=Path, metavar="DIR", help=f"index folder (default {config.default_index()})")
@@ -44,11 +47,29 @@ def build_parser() -> OneLineParser:
 
 
 def _use_color(args) -> bool:
-    return not args.no_color and not args.json and sys.stdout.isatty() and "NO_COLOR" not in os.environ
+    return (not args.no_color and not args.json and sys.stdout.isatty() and "NO_COLOR" not in os.environ
+            and os.environ.get("TERM") != "dumb")
+
+
+# Without colour a match is marked with brackets Chinese text never uses
+# (【】 and 〔〕 are its own), so a mark cannot be taken for the document's.
+PLAIN_MARKS = ("⟦", "⟧")
+
+
+def format_facets(result: dict) -> str:
+    """``search --facets``: each facet's values with their counts, a line each."""
+    lines = [f"共 {result['total']} 段" + (f"（{plain(result['query'])}）" if result["query"].strip() else "")]
+    for key in ("district", "year", "domain"):
+        counts = result["facets"].get(key) or {}
+        lines.append(f"{_FACET_LABELS[key]}（{len(counts)}）：" +
+                     ("  ".join(f"{plain(k)} {v}" for k, v in counts.items()) if counts else "—"))
+    for note in result["notes"]:
+        lines.append(f"提示：{plain(note)}")
+    return "\n".join(lines)
 
 
 def format_human(result: dict, color: bool) -> str:
-    hl_on, hl_off = ("\x1b[1;31m", "\x1b[0m") if color else ("【", "】")
+    hl_on, hl_off = ("\x1b[1;31m", "\x1b[0m") if color else PLAIN_MARKS
     bold, reset = ("\x1b[1m", "\x1b[0m") if color else ("", "")
     dim = "\x1b[2m" if color else ""
     lines = []
@@ -122,12 +143,15 @@ def main(argv: list[str] | None = None) -> int:
     for corpus in args.corpus or []:
         if not corpus.is_dir():
             parser.error(f"corpus folder not found: {corpus}")
+    if args.query is None and not args.facets:  # typed empty ("") is a query, answered with a note
+        parser.error("a query is needed (or --facets for the facet values)")
+    args.query = args.query or ""
     index_root = index_folder(parser, args.index)
     try:
         ensure_index(parser, index_root, args.corpus, explicit=is_explicit(args.index))
         service = SearchService(open_engine(index_root))
         opts = Options(args.district, args.year, args.domain, args.page, args.n, args.sort)
-        result = service.search(args.query, opts)
+        result = service.overview(args.query, opts) if args.facets else service.search(args.query, opts)
     except BadRequest as exc:
         parser.error(str(exc))
     except KeyboardInterrupt:
@@ -138,10 +162,10 @@ def main(argv: list[str] | None = None) -> int:
         return fail("search", str(exc) or type(exc).__name__)
     try:
         if args.json:
-            json.dump(present.contract(result), sys.stdout, ensure_ascii=False, indent=2)
+            json.dump(result if args.facets else present.contract(result), sys.stdout, ensure_ascii=False, indent=2)
             sys.stdout.write("\n")
         else:
-            print(format_human(result, _use_color(args)))
+            print(format_facets(result) if args.facets else format_human(result, _use_color(args)))
         sys.stdout.flush()
     except BrokenPipeError:
         # `search … | head` closed the pipe: not an error worth a traceback

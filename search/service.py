@@ -70,6 +70,20 @@ class SearchService:
             "notes": notes,
         }
 
+    def overview(self, q: str = "", opts: Options | None = None) -> dict:
+        """The facet values a search can be narrowed by, each with its
+        paragraph count: for ``q`` and the filters, or for the whole index
+        when nothing is typed (``search --facets``)."""
+        opts = opts or Options()
+        tree, filters, notes, parsed = self._plan(q, opts)
+        if parsed is None and q.strip():  # typed, but nothing searchable: the notes say why
+            return {"query": q, "total": 0, "facets": {"district": {}, "year": {}, "domain": {}}, "notes": notes}
+        if parsed is None:
+            notes = []  # nothing typed and no filter: every paragraph
+        result = self.engine.search(SearchRequest(tree, filters, 1, 0, "relevance", True, self.time_limit))
+        return {"query": q, "total": result.total,
+                "facets": {k: _sorted_counts(v) for k, v in result.facets.items()}, "notes": notes}
+
     def export(self, q: str, opts: Options | None = None, max_rows: int = EXPORT_MAX_ROWS) -> dict:
         """Every matching paragraph (up to ``max_rows``) in ranking or date
         order, with the hit fields but no snippet: what a researcher takes into

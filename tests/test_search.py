@@ -104,10 +104,50 @@ def test_human_output_shows_source_facets_and_notes_without_color_when_piped(see
                          capture_output=True, text=True, timeout=60)
     assert out.returncode == 0
     assert "\x1b[" not in out.stdout
-    assert "【放管服】" in out.stdout and "000_c07cc74dd9d7fd3d.txt" in out.stdout
+    # marks no Chinese text uses (【】 is the documents' own punctuation)
+    assert "⟦放管服⟧" in out.stdout and "【" not in out.stdout and "000_c07cc74dd9d7fd3d.txt" in out.stdout
     assert "地区：龙华区 3  光明区 2" in out.stdout
     assert "提示：" in out.stdout
-    assert "〔亮点12 深化“【放管服】”改革 › 一是打造无实体卡证城区〕" in out.stdout  # why it matched
+    assert "〔亮点12 深化“⟦放管服⟧”改革 › 一是打造无实体卡证城区〕" in out.stdout  # why it matched
+
+
+def test_a_dumb_terminal_gets_no_colour(seed_index):
+    """TERM=dumb on a terminal: marks, not escape codes (a pseudo-terminal
+    makes stdout a tty, as an Emacs shell buffer is)."""
+    import os
+    import pty
+
+    leader, follower = pty.openpty()
+    proc = subprocess.Popen([sys.executable, "-m", "search.cli", "放管服", "-n", "1", "--index", str(seed_index)],
+                            stdout=follower, stderr=subprocess.PIPE, env=dict(os.environ, TERM="dumb"))
+    os.close(follower)
+    chunks = []
+    while True:
+        try:
+            data = os.read(leader, 65536)
+        except OSError:
+            break
+        if not data:
+            break
+        chunks.append(data)
+    assert proc.wait(timeout=60) == 0
+    os.close(leader)
+    shown = b"".join(chunks).decode("utf-8", errors="replace")
+    assert "⟦放管服⟧" in shown and "\x1b[" not in shown
+
+
+def test_facets_lists_every_value_with_its_count_for_the_index_or_a_query(seed_index):
+    everything = run_search("--facets", "--index", str(seed_index))
+    assert everything.returncode == 0, everything.stderr
+    lines = everything.stdout.splitlines()
+    assert lines[0].startswith("共 238 段")
+    assert lines[1].startswith("地区（4）：") and "罗湖区 95" in lines[1]
+    assert lines[3].startswith("领域（10）：")  # every domain of the taxonomy occurs in the seeds
+    import json
+
+    one = json.loads(run_search("--facets", "强区放权", "--json", "--index", str(seed_index)).stdout)
+    assert one["total"] == sum(one["facets"]["district"].values()) and one["facets"]["year"] == {"2017": one["total"]}
+    assert run_search("--index", str(seed_index)).returncode == 2  # no query and no --facets
 
 
 def run_search(*args, timeout=120):
