@@ -316,16 +316,14 @@ class ClusterMemory:
 
     @staticmethod
     def _pids() -> list[int]:
-        base = os.environ.get("REFORM_SEARCH_OPENSEARCH_DIR") or (
-            "/var/tmp/reform-search-opensearch" if os.geteuid() == 0 else
-            str(Path(os.environ.get("REFORM_SEARCH_CACHE") or Path.home() / ".cache" / "reform-search")))
-        out = []
-        for f in Path(base, "opensearch-local").glob("node-*/opensearch.pid"):
-            try:
-                out.append(int(f.read_text().strip()))
-            except (OSError, ValueError):
-                pass
-        return out
+        """The nodes the project's own script started (it knows where they are)."""
+        import importlib.util
+        from importlib.machinery import SourceFileLoader
+
+        loader = SourceFileLoader("opensearch_local", str(ROOT / "scripts" / "opensearch-local"))
+        script = importlib.util.module_from_spec(importlib.util.spec_from_loader(loader.name, loader))
+        loader.exec_module(script)
+        return list(script.node_pids().values())
 
     @classmethod
     def now_mb(cls) -> float:

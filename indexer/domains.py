@@ -94,8 +94,6 @@ def load_rules(path: Path | None = None) -> Rules:
 def heading_domains(heading_simp: str, rules: Rules) -> set[str]:
     """Only strong keywords count in headings: 经济社会发展 in a news sub-title
     does not make every paragraph below it about the economy."""
-    if heading_simp.startswith(UNTITLED):
-        return set()
     return {domain for domain, points in rules.hits(heading_simp) if points == STRONG}
 
 
@@ -112,7 +110,8 @@ def classify(section_path_simp: list[str], text_simp: str, rules: Rules | None =
     is asked about once for every paragraph under it)."""
     rules = rules or load_rules()
     inherited: set[str] = set()
-    for heading in reversed([title_simp, *section_path_simp] if title_simp else section_path_simp):
+    named = title_simp and not title_simp.startswith(UNTITLED)  # a lost headline names nothing
+    for heading in reversed([title_simp, *section_path_simp] if named else section_path_simp):
         if headings is None:
             inherited = heading_domains(heading, rules)
         else:

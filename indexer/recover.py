@@ -15,8 +15,10 @@ A candidate must fit the bytes and have evidence: the document's own text
 has it in the same surroundings (a phrase of this document), the dictionary
 knows the words it makes, or the heading numbering says which numeral it is;
 and it must be the only such candidate. Nothing is guessed: a merged
-character without evidence stays as it is (it may be a real character), a
-lost one is shown as ``LOST_MARK`` and counted.
+character without evidence stays as it is (it may be a real character) —
+unless it stands inside a realigned run, where bytes are known to be lost,
+and reads as no word; that one, and a lost character, is shown as
+``LOST_MARK`` and counted.
 
 Placeholders carry what ``repair`` knew about a lost character to this pass,
 which needs the whole cleaned document as evidence: ``lost_with_trail(b)``
@@ -31,9 +33,10 @@ from collections import Counter, defaultdict
 LOST_MARK = "〓"  # a character lost before we got the text: shown as missing, never guessed
 _TRAIL_BASE = 0xF0000
 LOST_UNKNOWN = chr(_TRAIL_BASE + 0x100)
-_PLACEHOLDER = re.compile("[\U000F0000-\U000F0100]")
+PLACEHOLDERS = f"{chr(_TRAIL_BASE)}-{LOST_UNKNOWN}"  # as a regular expression's character range
+_PLACEHOLDER = re.compile(f"[{PLACEHOLDERS}]")
 RUN_START, RUN_END = chr(_TRAIL_BASE + 0x101), chr(_TRAIL_BASE + 0x102)  # around a realigned run
-_ANY_MARK = re.compile("[\U000F0000-\U000F0102]")
+_ANY_MARK = re.compile(f"[{chr(_TRAIL_BASE)}-{RUN_END}]")
 
 # The numerals of enumerated headings, by their GBK lead byte (all differ).
 _NUMERALS = "一二三四五六七八九十"
@@ -72,8 +75,13 @@ def _take_runs(text: str) -> tuple[str, list[bool]]:
     return "".join(out), inside
 
 
+def _cjk(ch: str) -> bool:
+    return "\u3400" <= ch <= "\u9fff"
+
+
 def _gbk(ch: str) -> bytes | None:
-    if not ("\u3400" <= ch <= "\u9fff" or ch in "（）"):
+    """A Chinese character's two GBK bytes (None for anything else)."""
+    if not _cjk(ch):
         return None
     try:
         b = ch.encode("gbk")
@@ -82,13 +90,9 @@ def _gbk(ch: str) -> bytes | None:
     return b if len(b) == 2 else None
 
 
-def _cjk(ch: str) -> bool:
-    return "\u3400" <= ch <= "\u9fff"
-
-
 class _Evidence:
-    """The document as evidence: where each character stands, and which of its
-    characters are covered by a dictionary word."""
+    """The document as evidence: its characters' GBK bytes, indexes of where
+    each stands beside which bytes, and the dictionary's words."""
 
     def __init__(self, text: str):
         from search import analysis, segmenter
@@ -122,8 +126,12 @@ class _Evidence:
 
     def in_word(self, i: int) -> bool:
         """Whether the dictionary has a word of 2–4 characters through ``i``."""
-        s = self.simp
-        for size in (2, 3, 4):
+        return self.word_through(self.simp, i, (2, 3, 4))
+
+    def word_through(self, s: str, i: int, sizes) -> bool:
+        """Whether the dictionary has a word of one of ``sizes`` in ``s`` that
+        covers position ``i``."""
+        for size in sizes:
             for start in range(max(0, i - size + 1), min(i, len(s) - size) + 1):
                 if self.freq.get(s[start : start + size]):
                     return True
@@ -169,13 +177,13 @@ class _Evidence:
             right = right[:-1]
         return left, right
 
-    def merged_candidates(self, i: int) -> dict[str, int]:
+    def merged_candidates(self, i: int) -> dict[str, tuple[int, int]]:
         """Strings of 2..MAX_MERGED characters elsewhere in the document that
         begin with the lead byte and end with the trail byte of ``text[i]``,
         with the best context each has."""
         t, codes = self.text, self.codes
         lead, trail = codes[i]
-        found: dict[str, int] = {}
+        found: dict[str, tuple[int, int]] = {}
 
         def consider(start: int, end: int):
             if start <= i < end or start < 0 or end > len(t):
@@ -201,12 +209,12 @@ class _Evidence:
                     consider(q + 1 - size, q + 1)
         return found
 
-    def lost_candidates(self, i: int, trail: int | None) -> dict[str, int]:
+    def lost_candidates(self, i: int, trail: int | None) -> dict[str, tuple[int, int]]:
         """Characters with this trail byte (any character when it is not
         known) that stand elsewhere in the document between the same
         neighbours, with the best context each has."""
         t = self.text
-        found: dict[str, int] = {}
+        found: dict[str, tuple[int, int]] = {}
         starts = []
         if i > 0 and _cjk(t[i - 1]):
             starts += [p + 1 for p in range(len(t) - 1) if t[p] == t[i - 1]]
@@ -235,12 +243,8 @@ class _Evidence:
                 continue
             if not _cjk(ch):
                 continue
-            s = self.simplify(left + ch + right)
-            at = len(left)
-            for size in (3, 4):
-                for start in range(max(0, at - size + 1), min(at, len(s) - size) + 1):
-                    if self.freq.get(s[start : start + size]):
-                        out.add(ch)
+            if self.word_through(self.simplify(left + ch + right), len(left), (3, 4)):
+                out.add(ch)
         return out
 
 

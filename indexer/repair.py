@@ -36,7 +36,7 @@ _ANNOTATED_CHAR = re.compile(rf"([{_CJK}])\(({_PINYIN_BODY})\)")
 _ORPHAN_ANNOTATION = re.compile(rf"\?{_PINYIN_BODY}\)")
 # after an unrepaired mojibake run that ended on an ASCII trail byte (嚓P(guān))
 _TRAIL_ANNOTATION = re.compile(rf"(?<=[{_CJK}][\x40-\x7e])\({_PINYIN_BODY}\)")
-_ANNOTATION_AFTER_RUN = re.compile("\U000F0102" + rf"(\({_PINYIN_BODY}\))")
+_ANNOTATION_AFTER_RUN = re.compile(re.escape(recover.RUN_END) + rf"(\({_PINYIN_BODY}\))")
 _LOST_WITH_PINYIN = re.compile(rf"\?({_PINYIN_BODY})\)")
 
 # Half-width forms a later NFKC pass made of full-width GBK punctuation.
@@ -154,12 +154,16 @@ def _realign(text: str, start: int, report: RepairReport):
     return fixed, encoded[0], dangling, end, how
 
 
+def _at_line_start(text: str, q: int) -> bool:
+    return q == 0 or text[q - 1] == "\n"
+
+
 def _lost_lead(text: str, q: int, dropped: int) -> str:
     """The character whose lead byte became the ``?`` at ``q`` and whose trail
     byte was ``dropped``: at a line's start a trail byte A1 is the ideographic
     space of the indent (whitespace, nothing lost); else a placeholder that
     ``recover`` resolves from evidence or marks lost."""
-    if dropped == 0xA1 and (q == 0 or text[q - 1] == "\n"):
+    if dropped == 0xA1 and _at_line_start(text, q):
         return ""
     return recover.lost_with_trail(dropped)
 
@@ -202,7 +206,7 @@ def repair_mojibake(text: str, report: RepairReport | None = None) -> str:
             if dangling == b"\xa3":
                 fixed += "）"  # the lead byte of its closing bracket
             elif (dangling and fixed.endswith("（") and dangling[0] in recover.NUMERAL_BY_LEAD
-                  and (q == 0 or text[q - 1] == "\n")):
+                  and _at_line_start(text, q)):
                 fixed += recover.NUMERAL_BY_LEAD[dangling[0]] + "）"  # a heading's numeral, by its lead byte
         out.append(recover.RUN_START + fixed + recover.RUN_END)
         i = end
@@ -243,6 +247,8 @@ def _encode_misread(text: str, encoding: str) -> bytes:
                 raise UnicodeEncodeError(encoding, ch, 0, 1, "not a byte")
         out.append(b)
     return bytes(out)
+
+
 _MISREAD_HINT = re.compile(r"[\u0080-\u00ff]{2}|[鍏娣鏀瀵鐨锛銆绋浠闂缁鎴鍙瀛浜鏈璇妯閮鍦]")
 
 
@@ -308,7 +314,7 @@ def strip_annotations(text: str, report: RepairReport | None = None) -> str:
 
 # A ``?`` between a Chinese character and punctuation is a lost character
 # (a question mark ends a sentence; it is not followed by a comma).
-_LOST_QUESTION = re.compile(rf"(?<=[{_CJK}\U000F0000-\U000F0100])\?(?=[,，、;；:：.。])")
+_LOST_QUESTION = re.compile(rf"(?<=[{_CJK}{recover.PLACEHOLDERS}])\?(?=[,，、;；:：.。])")
 
 
 def repair(text: str, report: RepairReport | None = None) -> str:

@@ -246,6 +246,35 @@ def word_sequences(node) -> list[list[str]]:
     raise TypeError(node)
 
 
+# An engine that sorts by a stored number gives a paragraph with neither a
+# date nor a year these keys, so it comes last in both orders.
+NO_DATE_DESC, NO_DATE_ASC = 0, 10 ** 9
+
+
+def date_sort_keys(doc: "DocumentRecord") -> tuple[int, int]:
+    """``date_key`` for each order's sort field: (newest first, oldest first)."""
+    value = date_key(doc.date, doc.year)
+    return (NO_DATE_DESC, NO_DATE_ASC) if value is None else (value, value)
+
+
+def document_fields(doc: "DocumentRecord") -> dict:
+    """What an engine stores of a document beside each of its paragraphs (a
+    hit's document, ``document_from_fields`` reads it back)."""
+    return {"doc_id": doc.doc_id, "source": doc.source, "corpus": doc.corpus, "title": doc.title,
+            "date": doc.date, "year": doc.year, "district": doc.district, "content_hash": doc.content_hash}
+
+
+def document_from_fields(d: dict) -> "DocumentRecord":
+    return DocumentRecord(d["doc_id"], d["source"], d["corpus"], d["title"], d["date"], d["year"], d["district"],
+                          d["content_hash"])
+
+
+def one_character_away(term: str, word: str) -> bool:
+    """Another word of the same length with one character changed (what
+    ``similar_terms`` lists)."""
+    return len(term) == len(word) and term != word and sum(a != b for a, b in zip(term, word)) == 1
+
+
 def date_key(date: str | None, year: int | None) -> int | None:
     """The date sort's key of a document: a known day as YYYYMMDD; a year
     without a day as YYYY0000, so it sorts after that year's dated documents

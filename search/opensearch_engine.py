@@ -53,7 +53,10 @@ from .engine import (
     TITLE_BOOST,
     SearchRequest,
     Term,
-    date_key,
+    date_sort_keys,
+    document_fields,
+    document_from_fields,
+    one_character_away,
     ranking_extras,
     word_sequences,
 )
@@ -71,7 +74,6 @@ FLUSH_AT = BULK_CHUNK * BULK_THREADS * 4  # paragraphs gathered before they are 
 FACET_SIZE = 10_000
 MAX_WINDOW = 1_000_000  # paging deep into a result (OpenSearch stops at 10,000 by default)
 SCORE_SCALE = 1.0 + ranking.K1  # Lucene's BM25 leaves this constant out
-_NO_DATE_DESC, _NO_DATE_ASC = 0, 10 ** 9
 
 
 def configured_url(recorded: str | None = None) -> str:
@@ -163,20 +165,9 @@ def _unpacked(value: str | None):
     return analysis.unpack_tokens(base64.b64decode(value)) if value else None
 
 
-def _date_keys(doc: DocumentRecord) -> tuple[int, int]:
-    value = date_key(doc.date, doc.year)
-    return (_NO_DATE_DESC, _NO_DATE_ASC) if value is None else (value, value)
-
-
-def _document_part(doc: DocumentRecord) -> dict:
-    return {"doc_id": doc.doc_id, "source": doc.source, "corpus": doc.corpus, "title": doc.title,
-            "date": doc.date, "year": doc.year, "district": doc.district, "content_hash": doc.content_hash}
-
-
 def _records(source: dict) -> tuple[DocumentRecord, ChunkRecord]:
-    d, c = source["d"], source["c"]
-    doc = DocumentRecord(d["doc_id"], d["source"], d["corpus"], d["title"], d["date"], d["year"], d["district"],
-                         d["content_hash"])
+    c = source["c"]
+    doc = document_from_fields(source["d"])
     chunk = ChunkRecord(c["chunk_id"], c["paragraph"], c["part"], c["text"], c["section_path"], c["domains"],
                         tokens=_unpacked(source.get("tokens")), section_tokens=_unpacked(source.get("section_tokens")))
     return doc, chunk
@@ -271,8 +262,8 @@ class OpenSearchUpdate:
         analysis.ensure_analysed(doc)
         if not self.new_index:
             self.delete(doc.doc_id)
-        date_desc, date_asc = _date_keys(doc)
-        about = _document_part(doc)
+        date_desc, date_asc = date_sort_keys(doc)
+        about = document_fields(doc)
         title = " ".join(w for w in (doc.title_tokens.words if doc.title_tokens else []) if _clean(w))
         sections: dict[str, str] = {}
         for number, chunk in enumerate(doc.chunks):
@@ -373,14 +364,23 @@ class OpenSearchEngine(storage.FolderEngine):
         self._lock = threading.Lock()
         self._client = None
         self._client_url = None
+        self._meta = None  # (pointer stamp, the live generation's record)
 
     # -- where the index is
     def _recorded(self) -> dict:
+        """The live generation's record, read again only when ``CURRENT`` was
+        switched (every search asks where the index is: one stat, not a
+        pointer and a file read)."""
+        stamp = storage.pointer_stamp(self.root)
+        cached = self._meta
+        if cached is not None and stamp is not None and cached[0] == stamp:
+            return cached[1]
         gen = storage.live_generation(self.root)
         meta = json.loads((gen / storage.GEN_META).read_text(encoding="utf-8"))
         if meta.get("schema") != SCHEMA_VERSION:
             raise IndexDamaged(f"{gen} was written by another version of reform-search (OpenSearch schema "
                                f"{meta.get('schema')}, this one reads {SCHEMA_VERSION})")
+        self._meta = (stamp, meta)
         return meta
 
     def location(self) -> tuple[str, str]:
@@ -566,7 +566,7 @@ class OpenSearchEngine(storage.FolderEngine):
         for entry in r.get("suggest", {}).get("s", []):
             for option in entry.get("options", []):
                 term = option["text"]
-                if len(term) == len(word) and term != word and sum(a != b for a, b in zip(term, word)) == 1:
+                if one_character_away(term, word):
                     found.append((option.get("freq", 0), term))
         found.sort(reverse=True)
         return [t for _, t in found[:limit]]

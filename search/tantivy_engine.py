@@ -40,7 +40,10 @@ from .engine import (
     TITLE_BOOST,
     SearchRequest,
     Term,
-    date_key,
+    date_sort_keys,
+    document_fields,
+    document_from_fields,
+    one_character_away,
     word_sequences,
     ranking_extras,
 )
@@ -51,7 +54,6 @@ WRITER_THREADS = 1
 GC_HEAP_BYTES = 16 * 1024 * 1024  # a writer opened only to collect garbage
 LOW_DISK_BYTES = 64 * 1024 * 1024  # a writer failing with less free than this: the disk is full
 FACET_SIZE = 100_000  # every value of a facet (districts, years, ten domains)
-_NO_DATE_DESC, _NO_DATE_ASC = 0, 10 ** 9  # no year at all: last in both orders
 
 
 def make_schema() -> tantivy.Schema:
@@ -89,14 +91,6 @@ def _pretokenized(text: str, tokens, cache: dict | None = None) -> tantivy.PreTo
     return value
 
 
-def _date_keys(doc: DocumentRecord) -> tuple[int, int]:
-    """``date_key`` for each order's fast field (no date at all: last in both)."""
-    value = date_key(doc.date, doc.year)
-    if value is None:
-        return _NO_DATE_DESC, _NO_DATE_ASC
-    return value, value
-
-
 # ------------------------------------------------------------------ writing
 
 
@@ -119,7 +113,7 @@ class TantivyUpdate:
         analysis.ensure_analysed(doc)
         if not self.new_generation:
             self.delete(doc.doc_id)
-        date_desc, date_asc = _date_keys(doc)
+        date_desc, date_asc = date_sort_keys(doc)
         if len(self.cache) > 4096:
             self.cache.clear()
         cache = self.cache
@@ -208,10 +202,7 @@ class TantivyUpdate:
 
 
 def _document_json(doc: DocumentRecord) -> str:
-    return json.dumps({
-        "doc_id": doc.doc_id, "source": doc.source, "corpus": doc.corpus, "title": doc.title,
-        "date": doc.date, "year": doc.year, "district": doc.district, "content_hash": doc.content_hash,
-    }, ensure_ascii=False, separators=(",", ":"))
+    return json.dumps(document_fields(doc), ensure_ascii=False, separators=(",", ":"))
 
 
 def _record_bytes(document_json: str, chunk: ChunkRecord) -> bytes:
@@ -224,10 +215,8 @@ def _record_bytes(document_json: str, chunk: ChunkRecord) -> bytes:
 
 def _records(stored: tantivy.Document) -> tuple[DocumentRecord, ChunkRecord]:
     r = json.loads(bytes(stored.get_first("record")).decode("utf-8"))
-    d = r["d"]
     chunk_id, paragraph, part, section_path, domains, text = r["c"]
-    doc = DocumentRecord(d["doc_id"], d["source"], d["corpus"], d["title"], d["date"], d["year"], d["district"],
-                         d["content_hash"])
+    doc = document_from_fields(r["d"])
     chunk = ChunkRecord(chunk_id, paragraph, part, text, section_path, domains,
                         tokens=analysis.unpack_tokens(stored.get_first("tokens")),
                         section_tokens=analysis.unpack_tokens(stored.get_first("section_tokens")))
@@ -462,7 +451,7 @@ class TantivyEngine(storage.FolderEngine):
             return []
         found = []
         for term, count in self.searcher().terms_with_prefix("text", word[0]):
-            if len(term) == len(word) and term != word and sum(a != b for a, b in zip(term, word)) == 1:
+            if one_character_away(term, word):
                 found.append((count, term))
         found.sort(reverse=True)
         return [t for _, t in found[:limit]]
