@@ -148,6 +148,10 @@ class SearchRequest:
     sort: str = "relevance"  # or "date" (newest first) or "date-asc"
     facets: bool = True
     time_limit: float | None = None  # seconds for the whole search
+    # also count by document: how many matching paragraphs each document
+    # has, how many documents match, and (with ``facets``) each facet value's
+    # number of documents (the by-document view)
+    documents: bool = False
 
 
 @dataclass
@@ -166,6 +170,14 @@ class EngineResult:
     hits: list[Hit]
     facets: dict[str, dict[str, int]]
     timed_out: list[str] = field(default_factory=list)
+    # with ``SearchRequest.documents``: doc_id → its matching paragraphs (the
+    # ``DOCUMENT_BUCKETS`` documents with most, when more match), the number
+    # of matching documents, and per facet value its matching documents
+    # (``timed_out`` holds "documents" when more documents matched than were
+    # counted, "document_facets" when those counts were given up)
+    documents: dict[str, int] = field(default_factory=dict)
+    document_total: int = 0
+    document_facets: dict[str, dict[str, int]] = field(default_factory=dict)
 
 
 class IndexUpdate(Protocol):
@@ -201,6 +213,9 @@ class Engine(Protocol):
 
 
 # ---- product rules every engine applies the same way
+
+DOCUMENT_BUCKETS = 50_000  # at most this many documents' paragraph counts per search
+
 
 TITLE_BOOST = 0.3  # a query word that is also in the document's title
 SEQUENCE_BOOST = 2.0  # the query's words standing next to each other, in order

@@ -40,6 +40,7 @@ from .engine import (
     AllOf,
     AnyOf,
     ChunkRecord,
+    DOCUMENT_BUCKETS,
     DocumentRecord,
     EngineResult,
     EngineUnavailable,
@@ -594,6 +595,18 @@ class OpenSearchEngine(storage.FolderEngine):
                 terms = {"terms": {"field": facet, "size": FACET_SIZE}}
                 aggs[facet] = {"filter": {"bool": {"filter": others}}, "aggs": {"v": terms}} if others else terms
             body["aggs"] = aggs
+        if request.documents:
+            # paragraphs per document, and each facet value's documents as
+            # doc_id buckets: counted exactly (cardinality is an estimate)
+            docs = {"terms": {"field": "doc_id", "size": DOCUMENT_BUCKETS}}
+            aggs = body.setdefault("aggs", {})
+            aggs["_documents"] = {"filter": {"bool": {"filter": list(filters.values())}}, "aggs": {"v": docs}}
+            if request.facets:
+                for facet in counts:
+                    others = [c for name, c in filters.items() if name != facet]
+                    aggs["_documents_" + facet] = {
+                        "filter": {"bool": {"filter": others}},
+                        "aggs": {"v": {"terms": {"field": facet, "size": FACET_SIZE}, "aggs": {"d": docs}}}}
         params = {}
         if request.time_limit:
             body["timeout"] = f"{max(1, int(request.time_limit * 1000))}ms"
@@ -613,7 +626,19 @@ class OpenSearchEngine(storage.FolderEngine):
                 buckets = agg["v"]["buckets"] if "v" in agg else agg["buckets"]
                 counts[facet] = {b["key"]: b["doc_count"] for b in buckets}
         timed_out = ["ranking"] if r.get("timed_out") else []
-        return EngineResult(total=r["hits"]["total"]["value"], hits=hits, facets=counts, timed_out=timed_out)
+        result = EngineResult(total=r["hits"]["total"]["value"], hits=hits, facets=counts, timed_out=timed_out)
+        if request.documents:
+            agg = r["aggregations"]["_documents"]["v"]
+            result.documents = {b["key"]: b["doc_count"] for b in agg["buckets"]}
+            result.document_total = len(result.documents)
+            if agg.get("sum_other_doc_count"):
+                result.timed_out.append("documents")
+            if request.facets:
+                result.document_facets = {
+                    facet: {b["key"]: len(b["d"]["buckets"])
+                            for b in r["aggregations"]["_documents_" + facet]["v"]["buckets"]}
+                    for facet in counts}
+        return result
 
     def document(self, doc_id: str, first: int = 1, last: int | None = None) -> DocumentRecord | None:
         everything = _term("doc_id", doc_id)

@@ -14,6 +14,7 @@ from .engine import AllOf, AnyOf, Engine, Filters, Phrase, SearchRequest, Term, 
 
 MAX_LIMIT = 100
 EXPORT_MAX_ROWS = 10_000
+WALK_MAX = 10_000  # ranked paragraphs the by-document view reads to order documents
 SORTS = ("relevance", "date", "date-asc")  # date: newest first
 
 
@@ -51,10 +52,7 @@ class SearchService:
         if parsed is None:
             return self._empty(q, opts, notes)
         tree, result = self._execute(tree, filters, notes, opts.page, opts.limit, opts.sort, True)
-        if "facets" in result.timed_out:
-            notes.append("结果太多，分面统计超时，总数和计数可能不完整；请加上更多检索词或筛选条件。")
-        if "ranking" in result.timed_out:
-            notes.append("检索超时，只按已检查的部分段落排序；请加上更多检索词或筛选条件。")
+        self._timeout_notes(result, notes)
         words = highlight.Marks.of(tree)
         path_spans: dict = {}  # a heading path covers many paragraphs: mark it once
         hits = [self._hit_json(h, words, path_spans) for h in result.hits]
@@ -101,14 +99,100 @@ class SearchService:
             notes.append(f"共 {result.total} 段，只导出前 {len(rows)} 段；请加上筛选条件分批导出。")
         return {"query": q, "total": result.total, "rows": rows, "truncated": truncated, "notes": notes}
 
-    def _execute(self, tree, filters, notes, page, limit, sort, facets):
+    def by_document(self, q: str, opts: Options | None = None, snippets: int = 2) -> dict:
+        """The matches as documents: one group per document with its number
+        of matching paragraphs and its best ``snippets`` hits, documents in
+        the order of their best paragraph (``relevance``) or their date, and
+        the facet counts twice — in paragraphs and in documents.
+
+        The order comes from walking the ranked paragraphs until the page's
+        documents (and their snippets) are found; a document whose best
+        paragraph ranks beyond ``WALK_MAX`` follows, by its number of
+        matches, and a note says so."""
+        opts = opts or Options()
+        if not 0 <= opts.limit <= MAX_LIMIT:
+            raise BadRequest(f"limit must be between 0 and {MAX_LIMIT}")
+        tree, filters, notes, parsed = self._plan(q, opts)
+        empty = {"query": q, "total": 0, "documents": 0, "page": opts.page, "limit": opts.limit, "groups": [],
+                 "facets": {"district": {}, "year": {}, "domain": {}},
+                 "document_facets": {"district": {}, "year": {}, "domain": {}}, "notes": notes}
+        if parsed is None:
+            return empty
+        tree, counted = self._execute(tree, filters, notes, 1, 0, opts.sort, True, documents=True)
+        self._timeout_notes(counted, notes)
+        if "documents" in counted.timed_out:
+            notes.append(f"匹配的文档超过 {len(counted.documents)} 篇，只列出匹配段落最多的 {len(counted.documents)} 篇。")
+        if "document_facets" in counted.timed_out:
+            notes.append("匹配的文档太多，按文档的分面计数从略；请加上更多检索词或筛选条件。")
+        answer = {**empty, "total": counted.total, "documents": counted.document_total,
+                  "facets": {k: _sorted_counts(v) for k, v in counted.facets.items()},
+                  "document_facets": {k: _sorted_counts(v) for k, v in counted.document_facets.items()}}
+        if counted.total == 0:
+            notes.extend(self._suggestions(tree, filters, parsed))
+            return answer
+        first, wanted = (opts.page - 1) * opts.limit, opts.page * opts.limit
+        order, best = self._walk(tree, filters, opts.sort, counted, wanted, snippets)
+        unseen = [d for d in sorted(counted.documents, key=lambda d: -counted.documents[d]) if d not in best]
+        if unseen and len(order) < wanted:
+            notes.append(f"有 {len(unseen)} 篇文档的最佳段落排在第 {WALK_MAX} 段之后，按匹配段落数列在最后。")
+            order = order + unseen
+        words = highlight.Marks.of(tree)
+        path_spans: dict = {}
+        groups = []
+        for doc_id in order[first:wanted]:
+            hits = best.get(doc_id, [])
+            if opts.sort != "relevance":  # a document's best paragraphs, not its first
+                hits = sorted(hits, key=lambda h: -h.score)
+            hits = hits[:snippets]
+            if hits:
+                doc = hits[0].doc
+            else:
+                doc = self.engine.document(doc_id, 1, 1)
+            groups.append({"doc_id": doc_id, "title": doc.title, "source": doc.source, "district": doc.district,
+                           "year": doc.year, "date": doc.date, "url": getattr(doc, "url", None),
+                           "matches": counted.documents.get(doc_id, len(hits)),
+                           "score": round(hits[0].score, 3) if hits else None,
+                           "hits": [self._hit_json(h, words, path_spans) for h in hits]})
+        answer["groups"] = groups
+        return answer
+
+    def _walk(self, tree, filters, sort, counted, wanted: int, snippets: int):
+        """(documents in order of first appearance, each one's hits seen) from
+        the ranked paragraphs, fetched in growing batches until the first
+        ``wanted`` documents each have their snippets (or ``WALK_MAX``)."""
+        batch = max(50, wanted * 5)
+        while True:
+            batch = min(batch, WALK_MAX, counted.total)
+            r = self.engine.search(SearchRequest(tree, filters, 1, batch, sort, False, self.time_limit))
+            order: list[str] = []
+            best: dict[str, list] = {}
+            for h in r.hits:
+                seen = best.setdefault(h.doc.doc_id, [])
+                if not seen:
+                    order.append(h.doc.doc_id)
+                seen.append(h)
+            done = len(order) >= wanted and all(
+                len(best[d]) >= min(snippets, counted.documents.get(d, 1)) for d in order[:wanted])
+            if done or batch >= min(WALK_MAX, counted.total):
+                return order, best
+            batch *= 4
+
+    def _timeout_notes(self, result, notes: list[str]) -> None:
+        if "facets" in result.timed_out:
+            notes.append("结果太多，分面统计超时，总数和计数可能不完整；请加上更多检索词或筛选条件。")
+        if "ranking" in result.timed_out:
+            notes.append("检索超时，只按已检查的部分段落排序；请加上更多检索词或筛选条件。")
+
+    def _execute(self, tree, filters, notes, page, limit, sort, facets, documents: bool = False):
         """Run the query; when runs typed without spaces (政府采购) are found
         nowhere as runs, look for their words anywhere instead, and say so."""
-        result = self.engine.search(SearchRequest(tree, filters, page, limit, sort, facets, self.time_limit))
+        result = self.engine.search(SearchRequest(tree, filters, page, limit, sort, facets, self.time_limit,
+                                                  documents))
         runs = querylang.sequences(tree) if tree is not None and result.total == 0 else []
         if runs:
             loose = querylang.loosen(tree)
-            relaxed = self.engine.search(SearchRequest(loose, filters, page, limit, sort, facets, self.time_limit))
+            relaxed = self.engine.search(SearchRequest(loose, filters, page, limit, sort, facets, self.time_limit,
+                                                       documents))
             if relaxed.total:
                 quoted = "、".join(f"“{r}”" for r in runs)
                 notes.append(f"没有段落连续出现{quoted}，改为查找分别包含其中各词的段落。")

@@ -14,6 +14,7 @@ import queue
 import shutil
 import threading
 import time
+from array import array
 from multiprocessing import Queue as MpQueue
 from pathlib import Path
 from typing import Iterator
@@ -34,6 +35,7 @@ from .engine import (
     AllOf,
     AnyOf,
     ChunkRecord,
+    DOCUMENT_BUCKETS,
     DocumentRecord,
     EngineResult,
     Filters,
@@ -631,6 +633,11 @@ class WhooshEngine(storage.FolderEngine):
         while isinstance(match_q, wq.AndMaybe):
             match_q = match_q.a
         n = 0
+        # by document: a paragraph's document from a table built once per
+        # searcher; each facet value's documents as a set
+        doc_of = self._documents_of(s) if request.documents else None
+        per_doc: dict[int, int] = {}
+        doc_sets = {"district": {}, "year": {}, "domain": {}}
         for docnum in s.docs_for_query(match_q):
             n += 1
             if deadline and n % self.DEADLINE_EVERY == 0 and time.monotonic() > deadline:
@@ -643,19 +650,28 @@ class WhooshEngine(storage.FolderEngine):
             ok_d = not want_d or d in want_d
             ok_y = year_ok(y)
             ok_m = not want_m or bool(want_m.intersection(doms))
+            owner = doc_of[1][docnum] if doc_of is not None else None
             if ok_d and ok_y and ok_m:
                 total += 1
                 if filtered:
                     passing.add(docnum)
+                if owner is not None:
+                    per_doc[owner] = per_doc.get(owner, 0) + 1
             if not request.facets:
                 continue
             if ok_y and ok_m and d:
                 counts["district"][d] = counts["district"].get(d, 0) + 1
+                if owner is not None:
+                    doc_sets["district"].setdefault(d, set()).add(owner)
             if ok_d and ok_m and y:
                 counts["year"][y] = counts["year"].get(y, 0) + 1
+                if owner is not None:
+                    doc_sets["year"].setdefault(y, set()).add(owner)
             if ok_d and ok_y:
                 for dom in doms:
                     counts["domain"][dom] = counts["domain"].get(dom, 0) + 1
+                    if owner is not None:
+                        doc_sets["domain"].setdefault(dom, set()).add(owner)
 
         page = max(1, request.page)
         limit = max(0, request.limit)
@@ -688,7 +704,35 @@ class WhooshEngine(storage.FolderEngine):
             for hit in results[(page - 1) * limit:page * limit]:
                 doc, chunk = _records(hit.fields())
                 hits.append(Hit(doc, chunk, _relevance(hit.score)))
-        return EngineResult(total=total, hits=hits, facets=counts, timed_out=timed_out)
+        result = EngineResult(total=total, hits=hits, facets=counts, timed_out=timed_out)
+        if doc_of is not None:
+            names = doc_of[0]
+            most = sorted(per_doc.items(), key=lambda kv: -kv[1])[:DOCUMENT_BUCKETS]
+            result.documents = {names[i]: c for i, c in most}
+            result.document_total = len(result.documents)
+            if len(per_doc) > len(result.documents):
+                result.timed_out.append("documents")
+            if request.facets:
+                result.document_facets = {facet: {v: len(ids) for v, ids in sets.items()}
+                                          for facet, sets in doc_sets.items()}
+        return result
+
+    def _documents_of(self, s) -> tuple[list[str], array]:
+        """(doc ids, each paragraph's index into them): read once per searcher
+        from the doc_id postings, as the paragraph → document table that
+        Whoosh has no column for."""
+        table = getattr(s, "_reform_documents_of", None)
+        if table is None:
+            reader = s.reader()
+            names: list[str] = []
+            owner = array("i", [-1]) * reader.doc_count_all()
+            for i, term in enumerate(reader.lexicon("doc_id")):
+                names.append(_text(term))
+                for docnum in reader.postings("doc_id", term).all_ids():
+                    owner[docnum] = i
+            table = (names, owner)
+            s._reform_documents_of = table
+        return table
 
     def document(self, doc_id: str, first: int = 1, last: int | None = None) -> DocumentRecord | None:
         s = self.searcher()

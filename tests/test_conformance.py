@@ -55,7 +55,8 @@ def _paragraphs(corpus: Path) -> dict[str, dict]:
     for source in find_files(corpus):
         doc = process_file(source)
         for c in doc.chunks:
-            rows[c.chunk_id] = {"words": {w for w in VOCAB if w in c.text}, "district": doc.district,
+            rows[c.chunk_id] = {"doc_id": doc.doc_id, "words": {w for w in VOCAB if w in c.text},
+                                "district": doc.district,
                                 "year": doc.year, "date": doc.date, "domains": set(c.domains)}
     return rows
 
@@ -141,6 +142,46 @@ def test_totals_facets_filters_and_paging_match_an_independent_count(world, q, f
         assert last["facets"] == want_facets
         ids = [h["chunk_id"] for h in hits]
         assert len(ids) == len(set(ids)) and set(ids) == want_hits
+
+
+@pytest.mark.parametrize("q", sorted(QUERIES))
+@pytest.mark.parametrize("filters", FILTERS[:3] + FILTERS[4:], ids=lambda f: ",".join(f"{k}={'|'.join(v)}" for k, v in f.items()) or "none")
+def test_documents_are_counted_and_ordered_by_their_best_paragraph(world, q, filters):
+    """The by-document view: every matching document once across its pages,
+    with its number of matching paragraphs, in the order of its best
+    paragraph; each facet value's count of documents, each facet ignoring
+    its own selection (an independent count from the indexer's paragraphs)."""
+    rows = world["rows"]
+    match = QUERIES[q]
+    want_hits, _ = _expected(rows, match, filters)
+    per_doc = Counter(rows[c]["doc_id"] for c in want_hits)
+    want_facets = {}
+    for facet in ("district", "year", "domain"):
+        docs: dict[str, set] = {}
+        for r in rows.values():
+            if match(r["words"]) and _keep(r, filters, facet):
+                values = r["domains"] if facet == "domain" else [r[facet]] if r[facet] else []
+                for v in values:
+                    docs.setdefault(str(v), set()).add(r["doc_id"])
+        want_facets[facet] = {v: len(ids) for v, ids in docs.items()}
+    service = world["service"]
+    groups, page = [], 1
+    while True:
+        r = service.by_document(q, Options(**filters, page=page, limit=6))
+        if not r["groups"]:
+            break
+        groups.extend(r["groups"])
+        page += 1
+    assert r["total"] == len(want_hits) and r["documents"] == len(per_doc)
+    assert r["document_facets"] == want_facets
+    assert {g["doc_id"]: g["matches"] for g in groups} == dict(per_doc)
+    assert len(groups) == len(per_doc)  # none twice, none lost
+    best = [g["score"] for g in groups]
+    assert best == sorted(best, reverse=True)
+    for g in groups:
+        assert 1 <= len(g["hits"]) <= min(2, g["matches"])
+        assert all(h["doc_id"] == g["doc_id"] and h["chunk_id"] in want_hits for h in g["hits"])
+        assert g["hits"][0]["score"] == g["score"]
 
 
 def test_every_engine_scores_by_the_products_bm25(world):
