@@ -136,7 +136,8 @@ def process_file(source: SourceFile, data: bytes | None = None, notes: FileNotes
     kept_simp = [simp[i] for i in keep]
     sidecar, problems = meta.parse_sidecar(sidecar_raw, source.path.name + ".meta.json")
     notes.warnings.extend((source.rel, p) for p in problems)
-    info = meta.extract(kept, kept_simp, lines, simp, raw.html_title, source.kind, source.rel, sidecar, raw.own_date)
+    info = meta.extract(kept, kept_simp, lines, simp, raw.html_title, source.kind, source.rel, sidecar, raw.own_date,
+                        raw.url)
     chunks = chunking.chunk_lines(kept, source.kind, info.title,
                                   [levels[i] for i in keep] if levels is not None else None, kept_simp)
     if not chunks:
@@ -151,6 +152,7 @@ def process_file(source: SourceFile, data: bytes | None = None, notes: FileNotes
         year=info.year,
         district=info.district,
         content_hash=content_hash(data, sidecar_raw),
+        url=info.url,
     )
     rules = domains.load_rules()
     title_simp = analysis.to_simplified(info.title)

@@ -43,6 +43,22 @@ class DocMeta:
     date: str | None = None
     year: int | None = None
     district: str | None = None
+    url: str | None = None
+
+
+# a line that names the document's address: 原文链接：https://…
+_URL_LINE = re.compile(r"^\s*(?:原文链接|原文地址|原文网址|原文|链接|网址|来源网址|来源链接|来源|URL|url)\s*[:：]\s*(https?://\S+)\s*$")
+
+
+def find_url(raw_lines: list[str]) -> str | None:
+    """The address a text names for itself on a line of its own."""
+    from .read import web_address
+
+    for line in raw_lines:
+        m = _URL_LINE.match(line)
+        if m and web_address(m.group(1)):
+            return m.group(1)
+    return None
 
 
 def _iso(y: str, m: str, d: str) -> str | None:
@@ -248,6 +264,16 @@ def _year(value):
     return None, f"must be a whole year from {YEAR_MIN} to {YEAR_MAX}"
 
 
+def _url(value):
+    from .read import web_address
+
+    if value is None or value == "":
+        return None, None
+    if isinstance(value, str) and web_address(value):
+        return value.strip(), None
+    return None, "must be an http:// or https:// address"
+
+
 def _district(value):
     from search.facets import canonical_district
 
@@ -258,7 +284,7 @@ def _district(value):
     return None, "must be text (a unit's name)"
 
 
-_SIDECAR_FIELDS = {"title": _title, "date": _date, "year": _year, "district": _district}
+_SIDECAR_FIELDS = {"title": _title, "date": _date, "year": _year, "district": _district, "url": _url}
 
 
 def extract(
@@ -271,6 +297,7 @@ def extract(
     rel_path: str = "",
     sidecar: dict | None = None,
     own_date: str | None = None,
+    own_url: str | None = None,
 ) -> DocMeta:
     """``own_date``: the file's metadata date (PDF, DOCX), taken only when the
     text names no date — a file's creation day is often the day it was
@@ -294,4 +321,5 @@ def extract(
     else:
         path_simp = analysis.to_simplified(str(Path(rel_path).parent)) if rel_path else ""
         meta.district = find_district(title_simp, body_simp, path_simp)
+    meta.url = sidecar.get("url") or own_url or find_url(raw_lines)
     return meta

@@ -275,12 +275,20 @@ _BLOCK_TAGS = (
 _INVISIBLE_TAGS = ("script", "style", "noscript", "nav", "iframe", "template", "svg", "form", "button", "select", "header", "footer", "aside")
 
 
-def html_to_text(markup: str) -> tuple[str, str]:
-    """Visible body text with one line per block element, and the page ``<title>``."""
+def html_to_text(markup: str) -> tuple[str, str, str | None]:
+    """Visible body text with one line per block element, the page
+    ``<title>``, and the address the page gives as its own (canonical link,
+    og:url), which a citation names."""
     from bs4 import BeautifulSoup, Comment
 
     soup = BeautifulSoup(markup, "lxml")
     title = soup.title.get_text(" ", strip=True) if soup.title else ""
+    url = None
+    for tag in (soup.find("link", rel="canonical"), soup.find("meta", property="og:url")):
+        value = tag.get("href") or tag.get("content") if tag is not None else None
+        if value and web_address(value):
+            url = web_address(value)
+            break
     for tag in soup(_INVISIBLE_TAGS):
         tag.decompose()
     from .clean import is_page_furniture
@@ -296,7 +304,13 @@ def html_to_text(markup: str) -> tuple[str, str]:
         tag.insert_after("\n")
     text = body.get_text()
     lines = [re.sub(r"[ \t\u00a0\u3000]+", " ", line).strip() for line in text.splitlines()]
-    return "\n".join(line for line in lines if line), title
+    return "\n".join(line for line in lines if line), title, url
+
+
+def web_address(value: str) -> str | None:
+    """``value`` if it is an http(s) address (what a document's URL may be)."""
+    value = (value or "").strip()
+    return value if re.fullmatch(r"https?://[^\s<>\"]{3,2000}", value) else None
 
 
 @dataclass
@@ -310,6 +324,7 @@ class RawDocument:
     lines: list[str] | None = None
     levels: list[int | None] | None = None
     own_date: str | None = None  # the file's own metadata date (PDF, DOCX): used when the text names none
+    url: str | None = None  # the address an HTML page names as its own
 
 
 def read_document(source: SourceFile, data: bytes | None = None) -> RawDocument:
@@ -326,11 +341,11 @@ def read_document(source: SourceFile, data: bytes | None = None) -> RawDocument:
         word = read_docx(data)
         return RawDocument(source, "\n".join(word.lines), "docx", word.title, word.lines, word.levels, word.date)
     text, encoding = decode_bytes(data)
-    html_title = ""
+    html_title, url = "", None
     if source.kind == "html":
-        text, html_title = html_to_text(text)
+        text, html_title, url = html_to_text(text)
         if not text.strip():
             raise SkipFile("HTML page with no visible text")
     if not text.strip():
         raise SkipFile("empty file")
-    return RawDocument(source, text, encoding, html_title)
+    return RawDocument(source, text, encoding, html_title, url=url)

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import sys
 from pathlib import Path
 
@@ -37,6 +38,14 @@ def build_parser() -> OneLineParser:
                    help="relevance (default), date (newest first) or date-asc (oldest first)")
     p.add_argument("--facets", action="store_true",
                    help="the facet values and their paragraph counts (the whole index, or the query's matches)")
+    p.add_argument("--by-document", action="store_true",
+                   help="one entry per document: its matching paragraphs' count and best two excerpts")
+    p.add_argument("--show", metavar="DOC_ID",
+                   help="print the cleaned document with the query's matches marked (through $PAGER on a terminal)")
+    p.add_argument("--export", metavar="FILE",
+                   help="write every matching paragraph (up to 10,000) to FILE.csv, .json or .xlsx; - for CSV on stdout")
+    p.add_argument("--lang", choices=("en", "zh"), default="en",
+                   help="export column names: en (default, what scripts read) or zh (what a person reads)")
     p.add_argument("--json", action="store_true", help="print the JSON contract object")
     p.add_argument("--no-color", action="store_true", help="no colour even on a terminal")
     p.add_argument("--index", type=Path, metavar="DIR", help=f"index folder (default {config.default_index()})")
@@ -105,6 +114,104 @@ def format_human(result: dict, color: bool) -> str:
     return "\n".join(lines)
 
 
+def _marks(color: bool):
+    return ("\x1b[1;31m", "\x1b[0m") if color else PLAIN_MARKS
+
+
+def format_documents(result: dict, color: bool) -> str:
+    """``search --by-document``: a document a block, its matches counted."""
+    hl_on, hl_off = _marks(color)
+    bold, dim, reset = ("\x1b[1m", "\x1b[2m", "\x1b[0m") if color else ("", "", "")
+    first = (result["page"] - 1) * result["limit"] + 1
+    if not result["total"]:
+        lines = ["没有找到匹配的段落。"]
+    elif result["groups"]:
+        lines = [f"共 {result['total']} 段，来自 {result['documents']} 篇文档；第 {first}–{first + len(result['groups']) - 1} 篇："]
+    else:
+        lines = [f"共 {result['total']} 段，来自 {result['documents']} 篇文档。"]
+    for n, g in enumerate(result["groups"], first):
+        lines.append("")
+        lines.append(f"{bold}{n}. {plain(g['title'])}{reset}  {g['matches']} 段匹配")
+        meta = " · ".join(x for x in (g["district"] or "", g["date"] or (str(g["year"]) if g["year"] else "")) if x)
+        lines.append(f"   {plain(meta)}  {dim}{shown(g['source'])} · --show {g['doc_id']}{reset}")
+        for h in g["hits"]:
+            lines.append(f"   §{h['paragraph']} " + present.excerpt(h, open_mark=hl_on, close_mark=hl_off, quote=plain))
+    if any(result["document_facets"].values()):
+        lines.append("")
+        for key in ("district", "year", "domain"):
+            counts = result["document_facets"].get(key) or {}
+            if counts:
+                lines.append(f"{_FACET_LABELS[key]}（篇）：" + "  ".join(f"{plain(k)} {v}" for k, v in counts.items()))
+    for note in result["notes"]:
+        lines.append(f"提示：{plain(note)}")
+    return "\n".join(lines)
+
+
+def format_document(doc: dict, color: bool) -> str:
+    """``search --show``: the cleaned document, headings where they change,
+    every paragraph numbered, the query's matches marked."""
+    hl_on, hl_off = _marks(color)
+    bold, dim, reset = ("\x1b[1m", "\x1b[2m", "\x1b[0m") if color else ("", "", "")
+    meta = " · ".join(x for x in (doc["district"] or "", doc["date"] or (str(doc["year"]) if doc["year"] else "")) if x)
+    lines = [f"{bold}{plain(doc['title'])}{reset}", f"{plain(meta)}  {dim}{shown(doc['source'])}{reset}"]
+    if doc.get("url"):
+        lines.append(f"原文：{plain(doc['url'])}")
+    lines.append(f"引用：{plain(present.citation(doc))}")
+    matched = sum(1 for p in doc["paragraphs"] if p["matches"])
+    lines.append(f"共 {doc['paragraph_count']} 段" + (f"，{matched} 段匹配" if matched else ""))
+    section = None
+    for p in doc["paragraphs"]:
+        path = p["section_path"]
+        if path and path != section:
+            lines.append("")
+            lines.append(f"{bold}〔{present.heading_path(p, open_mark=hl_on, close_mark=hl_off + bold, quote=plain)}〕{reset}")
+        section = path
+        lines.append(f"{dim}§{p['paragraph']}{reset} " +
+                     present.marked(p["text"], p["spans"], open_mark=hl_on, close_mark=hl_off, quote=plain))
+    return "\n".join(lines)
+
+
+def _print_document(doc: dict, args) -> int:
+    """Through the user's pager when stdout is a terminal (``$PAGER``, else
+    ``less -R``, which keeps the colours); straight out when piped."""
+    import pydoc
+
+    color = _use_color(args)
+    text = format_document(doc, color)
+    if sys.stdout.isatty() and os.environ.get("TERM") != "dumb":
+        if color and not os.environ.get("PAGER"):
+            os.environ.setdefault("LESS", "-R")
+        pydoc.pager(text)
+    else:
+        try:
+            print(text)
+            sys.stdout.flush()
+        except BrokenPipeError:
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+    return 0
+
+
+def _write_export(body, target: str, data: dict) -> int:
+    """The file whole or not at all: written beside, then moved into place."""
+    if target == "-":
+        sys.stdout.write(body.lstrip("\ufeff"))  # a BOM helps a spreadsheet, not a pipe
+        sys.stdout.flush()
+    else:
+        path = Path(target)
+        tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+        try:
+            tmp.write_bytes(body if isinstance(body, bytes) else body.encode("utf-8"))
+            os.replace(tmp, path)
+        except OSError as exc:
+            tmp.unlink(missing_ok=True)
+            return fail("search", f"cannot write {path}: {exc.strerror or exc}")
+        print(f"已导出 {len(data['rows'])} 段到 {path}" + ("（结果太多，未全部导出）" if data["truncated"] else ""),
+              file=sys.stderr)
+    for note in data["notes"]:
+        print(f"提示：{plain(note)}", file=sys.stderr)
+    return 0
+
+
 def ensure_index(parser, index_root: Path, corpora: list[Path] | None, explicit: bool) -> None:
     """Build the index first only where there is none at all, and only at the
     default location or from corpus folders the user named: a reading command
@@ -143,15 +250,43 @@ def main(argv: list[str] | None = None) -> int:
     for corpus in args.corpus or []:
         if not corpus.is_dir():
             parser.error(f"corpus folder not found: {corpus}")
-    if args.query is None and not args.facets:  # typed empty ("") is a query, answered with a note
-        parser.error("a query is needed (or --facets for the facet values)")
+    if args.query is None and not (args.facets or args.show):  # typed empty ("") is a query, answered with a note
+        parser.error("a query is needed (or --facets for the facet values, --show DOC_ID for a document)")
+    modes = [name for name, on in (("--facets", args.facets), ("--by-document", args.by_document),
+                                   ("--show", args.show), ("--export", args.export)) if on]
+    if len(modes) > 1:
+        parser.error(f"choose one of {', '.join(modes)}")
+    export_format = None
+    if args.export:
+        export_format = "csv" if args.export == "-" else Path(args.export).suffix.lower().lstrip(".")
+        if export_format not in ("csv", "json", "xlsx"):
+            parser.error(f"argument --export: the file must end in .csv, .json or .xlsx, not {args.export!r}")
+        if args.export != "-" and not Path(args.export).resolve().parent.is_dir():
+            parser.error(f"argument --export: folder not found: {Path(args.export).parent}")
+    if args.show and not re.fullmatch(r"[0-9a-f]{16}", args.show):
+        parser.error(f"argument --show: a document id is 16 hex digits (the doc_id of a hit), not {args.show[:40]!r}")
     args.query = args.query or ""
     index_root = index_folder(parser, args.index)
     try:
         ensure_index(parser, index_root, args.corpus, explicit=is_explicit(args.index))
         service = SearchService(open_engine(index_root))
         opts = Options(args.district, args.year, args.domain, args.page, args.n, args.sort)
-        result = service.overview(args.query, opts) if args.facets else service.search(args.query, opts)
+        if args.show:
+            doc = service.document(args.show, args.query)
+            if doc is None:
+                return fail("search", f"no document {args.show} in {index_root}")
+            return _print_document(doc, args)
+        if args.export:
+            from . import export
+
+            data = service.export(args.query, opts)
+            return _write_export(export.render(data, export_format, args.lang), args.export, data)
+        if args.facets:
+            result = service.overview(args.query, opts)
+        elif args.by_document:
+            result = service.by_document(args.query, opts)
+        else:
+            result = service.search(args.query, opts)
     except BadRequest as exc:
         parser.error(str(exc))
     except KeyboardInterrupt:
@@ -162,10 +297,15 @@ def main(argv: list[str] | None = None) -> int:
         return fail("search", str(exc) or type(exc).__name__)
     try:
         if args.json:
-            json.dump(result if args.facets else present.contract(result), sys.stdout, ensure_ascii=False, indent=2)
+            shown = result if args.facets else present.grouped(result) if args.by_document else present.contract(result)
+            json.dump(shown, sys.stdout, ensure_ascii=False, indent=2)
             sys.stdout.write("\n")
+        elif args.facets:
+            print(format_facets(result))
+        elif args.by_document:
+            print(format_documents(result, _use_color(args)))
         else:
-            print(format_facets(result) if args.facets else format_human(result, _use_color(args)))
+            print(format_human(result, _use_color(args)))
         sys.stdout.flush()
     except BrokenPipeError:
         # `search … | head` closed the pipe: not an error worth a traceback

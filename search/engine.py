@@ -89,6 +89,7 @@ class DocumentRecord:
     chunks: list[ChunkRecord] = field(default_factory=list)
     paragraph_count: int = 0  # in the whole document (``chunks`` may hold a part of it)
     title_tokens: object | None = None  # analysis.Tokens
+    url: str | None = None  # where the document was published, when its source says
 
 
 # ---- the query tree the engine executes (built by search.query) ----
@@ -276,12 +277,13 @@ def document_fields(doc: "DocumentRecord") -> dict:
     """What an engine stores of a document beside each of its paragraphs (a
     hit's document, ``document_from_fields`` reads it back)."""
     return {"doc_id": doc.doc_id, "source": doc.source, "corpus": doc.corpus, "title": doc.title,
-            "date": doc.date, "year": doc.year, "district": doc.district, "content_hash": doc.content_hash}
+            "date": doc.date, "year": doc.year, "district": doc.district, "content_hash": doc.content_hash,
+            "url": doc.url}
 
 
 def document_from_fields(d: dict) -> "DocumentRecord":
     return DocumentRecord(d["doc_id"], d["source"], d["corpus"], d["title"], d["date"], d["year"], d["district"],
-                          d["content_hash"])
+                          d["content_hash"], url=d.get("url"))
 
 
 def one_character_away(term: str, word: str) -> bool:

@@ -11,7 +11,8 @@ from html import escape
 from .engine import SECTION_SEPARATOR
 
 # what the edges render marks from; not part of the JSON contract
-INTERNAL_HIT_KEYS = ("spans", "window", "section_path", "section_spans")
+INTERNAL_HIT_KEYS = ("spans", "window", "section_path", "section_spans", "url")
+INTERNAL_ANSWER_KEYS = ("suggestions",)  # the notes' links, for the page
 
 
 def marked(text: str, spans, lo: int = 0, hi: int | None = None, open_mark: str = "<mark>",
@@ -45,12 +46,33 @@ def heading_path(item: dict, **marks) -> str:
     return marked(SECTION_SEPARATOR.join(item["section_path"]), item["section_spans"], **marks)
 
 
+def citation(item: dict) -> str:
+    """A citation a researcher pastes into a report: title, district, date,
+    paragraph (for a hit), and where it comes from — the original address
+    when the source names one, the file otherwise."""
+    when = item.get("date") or (f"{item['year']}年" if item.get("year") else "日期不详")
+    about = "，".join(x for x in (item.get("district") or "", when) if x)
+    title = item.get("title") or item.get("source") or ""
+    where = f"，第 {item['paragraph']} 段" if item.get("paragraph") else ""
+    origin = f"原文：{item['url']}" if item.get("url") else f"来源文件：{item.get('source', '')}"
+    return f"《{title}》（{about}）{where}。{origin}。"
+
+
+def grouped(answer: dict) -> dict:
+    """The by-document answer as JSON (``search --by-document --json``,
+    ``/api/documents``): each group's hits as the contract's hits."""
+    groups = [{**g, "hits": [_contract_hit(h) for h in g["hits"]]} for g in answer["groups"]]
+    return {k: v for k, v in {**answer, "groups": groups}.items() if k not in INTERNAL_ANSWER_KEYS}
+
+
+def _contract_hit(hit: dict) -> dict:
+    shown = {k: v for k, v in hit.items() if k not in INTERNAL_HIT_KEYS}
+    shown["snippet"] = excerpt(hit)
+    return shown
+
+
 def contract(answer: dict) -> dict:
     """The service's answer as DESIGN.md's JSON: each hit's ``snippet`` is
     the HTML-escaped excerpt with ``<mark>``s; the offsets stay inside."""
-    hits = []
-    for hit in answer["hits"]:
-        shown = {k: v for k, v in hit.items() if k not in INTERNAL_HIT_KEYS}
-        shown["snippet"] = excerpt(hit)
-        hits.append(shown)
-    return {**answer, "hits": hits}
+    hits = [_contract_hit(hit) for hit in answer["hits"]]
+    return {k: v for k, v in {**answer, "hits": hits}.items() if k not in INTERNAL_ANSWER_KEYS}

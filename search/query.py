@@ -23,6 +23,7 @@ YEAR_MIN, YEAR_MAX = 1900, 2100
 _FIELD = re.compile(r"^(district|year|domain|区|年份|年|领域)[:：](.*)$", re.IGNORECASE)
 _FIELD_NAMES = {"区": "district", "年份": "year", "年": "year", "领域": "domain"}
 _YEAR = re.compile(r"^\s*(\d{4})\s*(?:[-–—~至到]\s*(\d{4}))?\s*$")
+_UNSUPPORTED = re.compile(r"[*?？~^()（）\[\]{}\\]")  # wildcard, fuzzy, boost and grouping syntax of other engines
 _TOKEN = re.compile(r'"[^"]*"?|“[^”]*”?|\S+')
 
 
@@ -66,6 +67,7 @@ def parse(text: str) -> ParsedQuery:
     excluded: list = []
     pending_or = False
     literal_note = False
+    unsupported: set[str] = set()
     tokens = _TOKEN.findall(text)
     i = 0
     while i < len(tokens):
@@ -119,6 +121,8 @@ def parse(text: str) -> ParsedQuery:
                 notes.append("引号没有闭合，已按普通词检索。")
                 phrase = False
             raw = inner
+        if not phrase and _UNSUPPORTED.search(raw):
+            unsupported.update(_UNSUPPORTED.findall(raw))
         words = analysis.words(raw)
         if not words:
             if raw.strip():
@@ -140,7 +144,11 @@ def parse(text: str) -> ParsedQuery:
         pending_or = False
     if pending_or:
         literal_note = True
-    if literal_note:
+    if unsupported:
+        shown = " ".join(sorted(unsupported))
+        notes.append(f"不支持 {shown}（通配符、括号等）：已按字面词语检索。支持的写法：空格隔开的词（都要出现）、"
+                     "\"短语\"、OR、-词 或 NOT 词（排除）、district:、year:、domain:；词语本身按整词匹配，不需要通配符。")
+    elif literal_note:
         notes.append("查询中有无法识别的运算符或符号，已按字面词语检索。")
 
     flat_words = [w for node in positive for w in iter_terms(node)]

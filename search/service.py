@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from . import analysis, highlight, query as querylang
+from . import analysis, highlight, query as querylang, segmenter
 from .facets import TAXONOMY, canonical_district, canonical_domain
 from .engine import AllOf, AnyOf, Engine, Filters, Phrase, SearchRequest, Term, iter_terms
 
@@ -56,9 +56,10 @@ class SearchService:
         words = highlight.Marks.of(tree)
         path_spans: dict = {}  # a heading path covers many paragraphs: mark it once
         hits = [self._hit_json(h, words, path_spans) for h in result.hits]
-        if result.total == 0:
-            notes.extend(self._suggestions(tree, filters, parsed))
+        suggestions = self._suggestions(q, tree, filters, parsed) if result.total == 0 else []
+        notes.extend(x["note"] for x in suggestions)
         return {
+            "suggestions": suggestions,
             "query": q,
             "total": result.total,
             "page": opts.page,
@@ -128,7 +129,8 @@ class SearchService:
                   "facets": {k: _sorted_counts(v) for k, v in counted.facets.items()},
                   "document_facets": {k: _sorted_counts(v) for k, v in counted.document_facets.items()}}
         if counted.total == 0:
-            notes.extend(self._suggestions(tree, filters, parsed))
+            answer["suggestions"] = self._suggestions(q, tree, filters, parsed)
+            notes.extend(x["note"] for x in answer["suggestions"])
             return answer
         first, wanted = (opts.page - 1) * opts.limit, opts.page * opts.limit
         order, best = self._walk(tree, filters, opts.sort, counted, wanted, snippets)
@@ -149,12 +151,29 @@ class SearchService:
             else:
                 doc = self.engine.document(doc_id, 1, 1)
             groups.append({"doc_id": doc_id, "title": doc.title, "source": doc.source, "district": doc.district,
-                           "year": doc.year, "date": doc.date, "url": getattr(doc, "url", None),
+                           "year": doc.year, "date": doc.date, "url": doc.url,
                            "matches": counted.documents.get(doc_id, len(hits)),
                            "score": round(hits[0].score, 3) if hits else None,
                            "hits": [self._hit_json(h, words, path_spans) for h in hits]})
         answer["groups"] = groups
         return answer
+
+    def years_by_district(self, q: str, districts: list[str], opts: Options | None = None,
+                          documents: bool = False) -> dict[str, dict[str, int]]:
+        """Each district's matches year by year (paragraphs, or documents),
+        every other filter honoured and the year selection ignored: the
+        comparison chart's rows."""
+        opts = opts or Options()
+        out: dict[str, dict[str, int]] = {}
+        for district in districts:
+            tree, filters, _, parsed = self._plan(q, Options([], [], opts.domain, 1, 0, opts.sort))
+            if parsed is None:
+                return {}
+            filters.district = [district]
+            _, r = self._execute(tree, filters, [], 1, 0, opts.sort, True, documents=documents)
+            counts = r.document_facets if documents else r.facets
+            out[district] = dict(sorted((counts.get("year") or {}).items()))
+        return out
 
     def _walk(self, tree, filters, sort, counted, wanted: int, snippets: int):
         """(documents in order of first appearance, each one's hits seen) from
@@ -312,37 +331,59 @@ class SearchService:
             "domains": list(chunk.domains),
             "score": round(hit.score, 3),
             "text": chunk.text,
+            "url": doc.url,
+            "section_path": list(chunk.section_path),
         }
         if words is not None:
             spans = highlight.match_spans(chunk.text, words, chunk.tokens)
             row["spans"] = [list(s) for s in spans]
             row["window"] = list(highlight.window(chunk.text, spans))
-            row["section_path"] = list(chunk.section_path)
             row["section_spans"] = _path_spans(chunk, words, {} if path_spans is None else path_spans)
         return row
 
-    def _suggestions(self, tree, filters: Filters, parsed) -> list[str]:
+    def _suggestions(self, q: str, tree, filters: Filters, parsed) -> list[dict]:
+        """What to try when nothing matched, each as a note and the queries it
+        names (``links``: label, query, whether without the filters), so a
+        page can make them links. A spelling is suggested only if the index
+        has it and the dictionary knows it as a word: a fragment the
+        segmenter cut out of a longer name (区发改局 → 区发 / 改局) is never
+        offered as a word."""
         out = []
         if not filters.is_empty() and tree is not None:
             unfiltered = self.engine.search(SearchRequest(tree, Filters(), 1, 0, facets=False))
             if unfiltered.total:
-                out.append(f"加上筛选条件后没有结果；去掉筛选条件可找到 {unfiltered.total} 条。")
+                out.append({"note": f"加上筛选条件后没有结果；去掉筛选条件可找到 {unfiltered.total} 条。",
+                            "links": [{"label": "去掉筛选条件", "q": q, "unfiltered": True}]})
         if tree is not None and len(tree.items) > 1:
             for i, item in enumerate(tree.items):
                 rest = AllOf(tree.items[:i] + tree.items[i + 1:], tree.exclude)
                 n = self.engine.search(SearchRequest(rest, filters, 1, 0, facets=False)).total
                 if n:
                     dropped = "".join(iter_terms(item)) if not isinstance(item, Term) else item.text
-                    out.append(f"去掉“{dropped}”可找到 {n} 条。")
+                    out.append({"note": f"去掉“{dropped}”可找到 {n} 条。",
+                                "links": [{"label": f"去掉“{dropped}”", "q": _without(q, dropped),
+                                           "unfiltered": False}]})
                     break
-        known = self.engine.known_terms(parsed.words)
-        for word in parsed.words:
-            if word not in known:
-                similar = self.engine.similar_terms(word)
-                if similar:
-                    out.append(f"索引中没有“{word}”，您是不是要找：{'、'.join(similar)}？")
+        # a run typed as one (营商坏境) is looked up whole first, then each
+        # word the index does not have
+        runs = querylang.sequences(tree) if tree is not None else []
+        known = self.engine.known_terms(list(parsed.words) + runs)
+        offered: set[str] = set()
+        covered: set[str] = set()
+        for typed in runs + [w for w in parsed.words if w not in known]:
+            if typed in known or typed in covered:
+                continue
+            similar = [w for w in self.engine.similar_terms(typed, limit=8)
+                       if segmenter.in_dictionary(w) and w not in offered][:3]
+            if not similar:
+                continue
+            offered.update(similar)
+            if typed in runs:  # its words are answered by the run's suggestion
+                covered.update(w for w in parsed.words if w in typed)
+            out.append({"note": f"索引中没有“{typed}”，您是不是要找：{'、'.join(similar)}？",
+                        "links": [{"label": w, "q": _replaced(q, typed, w), "unfiltered": False} for w in similar]})
         if not out:
-            out.append("没有找到匹配的段落；试试更短或更常见的词。")
+            out.append({"note": "没有找到匹配的段落；试试更短或更常见的词。", "links": []})
         return out
 
     # -------------------------------------------------------------- document
@@ -372,7 +413,8 @@ class SearchService:
                 "section_spans": _path_spans(c, words, path_spans), "domains": c.domains,
                 "text": c.text, "spans": [list(s) for s in spans], "matches": len(spans),
             })
-        return {"doc_id": doc.doc_id, "title": doc.title, "source": doc.source, "district": doc.district,
+        return {"doc_id": doc.doc_id, "title": doc.title, "source": doc.source, "url": doc.url,
+                "district": doc.district,
                 "year": doc.year, "date": doc.date, "paragraphs": paragraphs,
                 "paragraph_count": doc.paragraph_count, "first": first,
                 "last": min(last or doc.paragraph_count, doc.paragraph_count)}
@@ -386,6 +428,27 @@ def _path_spans(chunk, marks, seen: dict) -> list[list[int]]:
         text = chunk.section_text
         seen[key] = [list(s) for s in highlight.match_spans(text, marks, chunk.section_tokens)] if text else []
     return seen[key]
+
+
+def _replaced(q: str, typed: str, word: str) -> str:
+    """The query with what was typed (in either script) replaced by ``word``."""
+    simp = analysis.to_simplified(q)
+    at = simp.find(typed)
+    if at < 0:
+        return word
+    base = q if len(simp) == len(q) else simp
+    return base[:at] + word + base[at + len(typed):]
+
+
+def _without(q: str, dropped: str) -> str:
+    """The query without one of its parts (its quotes too)."""
+    simp = analysis.to_simplified(q)
+    base = q if len(simp) == len(q) else simp
+    for form in (f'"{dropped}"', f"“{dropped}”", dropped):
+        at = simp.find(form)
+        if at >= 0:
+            return " ".join((base[:at] + base[at + len(form):]).split())
+    return q
 
 
 def _sorted_counts(counts: dict[str, int]) -> dict[str, int]:

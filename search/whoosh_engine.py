@@ -53,7 +53,8 @@ from .engine import (
     ranking_extras,
 )
 
-SCHEMA_VERSION = 2  # 2: the ranked fields' one-byte lengths (search.ranking)
+SCHEMA_VERSION = 3  # 2: the ranked fields' one-byte lengths (search.ranking); 3: a document's url
+READABLE_SCHEMAS = (2, 3)  # a schema-2 index reads (without urls) until it is rebuilt
 RANKED_FIELDS = ("text", "section", "title")  # each has a column of its lengths: "<field>_norm"
 
 
@@ -141,6 +142,7 @@ def make_schema() -> fields.Schema:
         source=fields.STORED(),
         corpus=fields.STORED(),
         content_hash=fields.STORED(),
+        url=fields.STORED(),  # schema 3
         title=fields.TEXT(analyzer=ana, stored=True, phrase=False),
         section=fields.TEXT(analyzer=ana, stored=True),
         section_path=fields.STORED(),
@@ -190,8 +192,12 @@ class WhooshUpdate:
         analysis.ensure_analysed(doc)
         if not self.new_generation:
             self.delete(doc.doc_id)
+        older = "url" not in self.ix.schema  # a schema-2 generation, updated in place
         for chunk in doc.chunks:
-            self.writer.add_document(**_chunk_fields(doc, chunk))
+            row = _chunk_fields(doc, chunk)
+            if older:
+                del row["url"]
+            self.writer.add_document(**row)
             self.added += 1
         self.documents.add(doc.doc_id)
 
@@ -370,6 +376,7 @@ def _chunk_fields(doc: DocumentRecord, chunk: ChunkRecord) -> dict:
         "source": doc.source,
         "corpus": doc.corpus,
         "content_hash": doc.content_hash,
+        "url": doc.url,
         "title": AnalysedText(doc.title, doc.title_tokens),
         "_stored_title": doc.title,
         "section": AnalysedText(section, chunk.section_tokens),
@@ -422,7 +429,7 @@ class WhooshEngine(storage.FolderEngine):
     @staticmethod
     def _open(gen: Path):
         schema = storage.generation_schema(gen)
-        if schema is not None and schema != SCHEMA_VERSION:
+        if schema is not None and schema not in READABLE_SCHEMAS:
             raise IndexDamaged(f"{gen} was written by another version of reform-search (whoosh schema {schema}, "
                                f"this one reads {SCHEMA_VERSION})")
         try:
@@ -918,6 +925,7 @@ def _records(stored: dict) -> tuple[DocumentRecord, ChunkRecord]:
         year=int(stored["year"]) if stored["year"] else None,
         district=stored["district"] or None,
         content_hash=stored["content_hash"],
+        url=stored.get("url"),
     )
     chunk = ChunkRecord(stored["chunk_id"], stored["paragraph"], stored.get("part", 1), stored["text"],
                         list(stored.get("section_path") or []), [d for d in stored["domain"].split(",") if d],

@@ -6,31 +6,25 @@ once per process. The app never writes: every route reads.
 """
 from __future__ import annotations
 
-import csv
-import io
-import json
 import math
 import os
 import re
 from pathlib import Path
 
 from flask import Flask, Response, abort, jsonify, render_template, request
-from markupsafe import Markup
+from markupsafe import Markup, escape
 
-from search import present
+from search import export, present
 
 from search.engine import EngineUnavailable, IndexDamaged, IndexMissing
 from search.service import BadRequest, SearchService
 from search.engine import open_engine
 
-from .chart import bar_chart
+from . import chart
 from .state import FACETS, MAX_PAGE, SearchState, chips, facet_records
 
 DOC_ID = re.compile(r"^[0-9a-f]{16}$")
 READ_METHODS = ("GET", "HEAD")
-EXPORT_FORMATS = ("csv", "json")
-EXPORT_COLUMNS = ["doc_id", "chunk_id", "title", "source", "paragraph", "section", "district", "year",
-                  "date", "domains", "score", "text"]
 DOC_PAGE_PARAGRAPHS = 200  # one request renders at most this many paragraphs of a document
 EXAMPLES = ["放管服", "营商环境", "强区放权", "“一网通办”", "城中村 district:龙华区"]
 
@@ -76,12 +70,15 @@ def create_app(service: SearchService | None = None, index: str | Path | None = 
             return render_template("index.html", state=state, errors=errors, result=None,
                                    examples=EXAMPLES, stats=_stats(service)), 400 if errors else 200
         try:
-            result = service.search(state.q, state.options())
+            if state.view == "documents":
+                result = service.by_document(state.q, state.options())
+            else:
+                result = service.search(state.q, state.options())
         except BadRequest as exc:
             errors.append(str(exc))
             return render_template("index.html", state=state, errors=errors, result=None,
                                    examples=EXAMPLES, stats=None), 400
-        view = _results_view(state, result)
+        view = _results_view(state, result, service)
         return render_template("index.html", state=state, errors=errors, result=result, examples=EXAMPLES,
                                stats=None, **view), 400 if errors else 200
 
@@ -99,8 +96,20 @@ def create_app(service: SearchService | None = None, index: str | Path | None = 
         here = f"/doc/{doc_id}"
         block = {"prev": back.url(here, at=doc["first"] - DOC_PAGE_PARAGRAPHS) if doc["first"] > 1 else None,
                  "next": back.url(here, at=doc["last"] + 1) if doc["last"] < doc["paragraph_count"] else None}
-        return render_template("doc.html", doc=doc, q=q, block=block,
-                               back_url=back.url() if not back.is_empty() else "/")
+        for p in doc["paragraphs"]:
+            p["anchor"] = f"p{p['paragraph']}" + (f"-{p['part']}" if p["part"] > 1 else "")
+        matched = [p for p in doc["paragraphs"] if p["matches"]]
+        at_paragraph = next((p for p in doc["paragraphs"] if p["paragraph"] == at), None) \
+            if "at" in request.args else None
+        at_citation = present.citation({**doc, "paragraph": at}) if at_paragraph else None
+        return render_template("doc.html", doc=doc, q=q, block=block, toc=_table_of_contents(doc["paragraphs"]),
+                               matched=matched, at=at, doc_citation=present.citation(doc),
+                               at_citation=at_citation, back_url=back.url() if not back.is_empty() else "/")
+
+    @app.get("/favicon.ico")
+    def favicon():
+        # what a browser asks for before it reads the page's <link rel=icon>
+        return app.send_static_file("favicon.svg")
 
     # ------------------------------------------------------------ API
     @app.get("/api/search")
@@ -117,8 +126,11 @@ def create_app(service: SearchService | None = None, index: str | Path | None = 
     def api_export():
         state, errors = SearchState.from_args(request.args)
         fmt = request.args.get("format", "csv")
-        if fmt not in EXPORT_FORMATS:
-            errors.append(f"format 只能是 {' 或 '.join(EXPORT_FORMATS)}。")
+        lang = request.args.get("lang", "en")
+        if fmt not in export.FORMATS:
+            errors.append(f"format 只能是 {' 或 '.join(export.FORMATS)}。")
+        if lang not in ("en", "zh"):
+            errors.append("lang 只能是 en 或 zh。")
         if errors:
             return _json_error(" ".join(errors))
         try:
@@ -126,20 +138,21 @@ def create_app(service: SearchService | None = None, index: str | Path | None = 
         except BadRequest as exc:
             return _json_error(str(exc))
         name = "reform-search-export"
-        if fmt == "json":
-            body = json.dumps(data, ensure_ascii=False, indent=1)
-            return Response(body, mimetype="application/json",
-                            headers={"Content-Disposition": f'attachment; filename="{name}.json"'})
-        buf = io.StringIO()
-        buf.write("\ufeff")  # a spreadsheet then reads UTF-8, not the locale's code page
-        writer = csv.writer(buf)
-        writer.writerow(EXPORT_COLUMNS)
-        for row in data["rows"]:
-            writer.writerow([_csv_cell("、".join(row[c]) if c == "domains" else row[c]) for c in EXPORT_COLUMNS])
-        return Response(buf.getvalue(), mimetype="text/csv; charset=utf-8",
-                        headers={"Content-Disposition": f'attachment; filename="{name}.csv"',
+        return Response(export.render(data, fmt, lang), mimetype=export.MEDIA_TYPES[fmt],
+                        headers={"Content-Disposition": f'attachment; filename="{name}.{fmt}"',
                                  "X-Total-Count": str(data["total"]),
                                  "X-Truncated": "1" if data["truncated"] else "0"})
+
+    @app.get("/api/documents")
+    def api_documents():
+        """The by-document view as JSON (``search --by-document --json``)."""
+        state, errors = SearchState.from_args(request.args)
+        if errors:
+            return _json_error(" ".join(errors))
+        try:
+            return jsonify(present.grouped(service.by_document(state.q, state.options())))
+        except BadRequest as exc:
+            return _json_error(str(exc))
 
     @app.get("/healthz")
     def healthz():
@@ -193,13 +206,22 @@ def _json_error(message: str, status: int = 400):
     return jsonify({"error": message}), status
 
 
-def _csv_cell(value):
-    """A cell a spreadsheet shows as text, never runs as a formula."""
-    if value is None:
-        return ""
-    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
-        return "'" + value
-    return value
+def _table_of_contents(paragraphs: list[dict]) -> list[dict]:
+    """Each heading where it first heads a paragraph, at its depth in the
+    heading path: the document's outline, linked to the heading's place."""
+    seen: set[tuple] = set()
+    out = []
+    for p in paragraphs:
+        path = tuple(p["section_path"])
+        for depth in range(1, len(path) + 1):
+            if path[:depth] in seen:
+                continue
+            seen.add(path[:depth])
+            # a heading new here means the path changed here: the page shows
+            # the path above this paragraph, with this anchor
+            out.append({"title": path[depth - 1], "level": min(depth, 4),
+                        "anchor": f"s{p['paragraph']}" + (f"-{p['part']}" if p["part"] > 1 else "")})
+    return out
 
 
 def _stats(service: SearchService) -> dict | None:
@@ -209,29 +231,77 @@ def _stats(service: SearchService) -> dict | None:
         return None
 
 
-def _results_view(state: SearchState, result: dict) -> dict:
-    """What the results template needs beyond the contract object: URLs,
-    facet records, chips, charts, pages."""
-    hits = []
-    for h in result["hits"]:
-        doc_state = state.at_page(1)
-        doc_url = doc_state.url(f"/doc/{h['doc_id']}", at=h["paragraph"])
-        hits.append({**h, "doc_url": doc_url + f"#p{h['paragraph']}"})
-    facets = facet_records(state, result["facets"])
-    years = sorted((y, c) for y, c in result["facets"].get("year", {}).items())
-    year_chart = bar_chart([(y, c, state.toggle("year", y).url()) for y, c in years], "每年匹配段落数")
-    districts = list(result["facets"].get("district", {}).items())[:12]
-    district_chart = bar_chart([(d, c, state.toggle("district", d).url()) for d, c in districts], "各地区匹配段落数")
-    pages = min(MAX_PAGE, max(1, math.ceil(result["total"] / state.limit))) if result["total"] else 1
+FACET_SHOWN = 10  # values listed before "更多"
+COMPARED = 5  # districts the comparison chart shows when fewer than two are selected
+
+
+def _results_view(state: SearchState, result: dict, service: SearchService) -> dict:
+    """What the results template needs beyond the answer: URLs, facet
+    records in the view's unit, chips, charts, pages, linked suggestions."""
+    documents = state.view == "documents"
+    unit = "篇" if documents else "段"
+    counts = result["document_facets"] if documents else result["facets"]
+    hits = [_hit_view(state, h) for h in result.get("hits", [])]
+    groups = []
+    for g in result.get("groups", []):
+        doc_url = state.at_page(1).viewed_as("paragraphs").url(f"/doc/{g['doc_id']}")
+        groups.append({**g, "doc_url": doc_url, "hits": [_hit_view(state, h) for h in g["hits"]],
+                       "citation": present.citation(g)})
+    facets = facet_records(state, counts)
+    timeline = chart.timeline(counts.get("year", {}), lambda y: state.toggle("year", str(y)).url(),
+                              f"每年匹配{'文档' if documents else '段落'}数", unit)
+    districts = list(counts.get("district", {}).items())[:12]
+    district_chart = chart.bar_chart([(d, c, state.toggle("district", d).url()) for d, c in districts],
+                                     f"各地区匹配{'文档' if documents else '段落'}数", unit)
+    compared = list(state.district) if len(state.district) >= 2 else \
+        list(dict.fromkeys(list(state.district) + [d for d, _ in districts]))[:COMPARED]
+    comparison = Markup("")
+    if len(compared) >= 2 and result["total"]:
+        per_year = service.years_by_district(state.q, compared, state.options(), documents=documents)
+        comparison = chart.comparison([(d, per_year.get(d, {}), state.toggle("district", d).url())
+                                       for d in compared], "各地区逐年对比", unit)
+    shown_total = result["documents"] if documents else result["total"]
+    pages = min(MAX_PAGE, max(1, math.ceil(shown_total / state.limit))) if shown_total else 1
     window = range(max(1, state.page - 3), min(pages, state.page + 3) + 1)
     paging = {
         "pages": pages,
-        "prev": state.at_page(state.page - 1).url() if state.page > 1 else None,
+        "first": state.at_page(1).url() if state.page > 1 else None,
+        "last": state.at_page(pages).url() if state.page < pages else None,
+        "prev": state.at_page(min(state.page, pages + 1) - 1).url() if state.page > 1 else None,
         "next": state.at_page(state.page + 1).url() if state.page < pages else None,
         "numbers": [(p, state.at_page(p).url(), p == state.page) for p in window],
+        "past_end": bool(shown_total) and state.page > pages,
+        "last_url": state.at_page(pages).url(),
     }
     sorts = [(s, label, state.sorted_by(s).url(), state.sort == s)
              for s, label in (("relevance", "相关度"), ("date", "最新"), ("date-asc", "最早"))]
-    export = {fmt: state.at_page(1).url("/api/export", format=fmt) for fmt in EXPORT_FORMATS}
-    return {"hits": hits, "facets": facets, "chips": chips(state), "year_chart": year_chart,
-            "district_chart": district_chart, "paging": paging, "sorts": sorts, "export": export}
+    views = [(v, label, state.viewed_as(v).url(), state.view == v)
+             for v, label in (("paragraphs", "按段落"), ("documents", "按文档"))]
+    downloads = {fmt: state.at_page(1).viewed_as("paragraphs").url("/api/export", format=fmt, lang="zh")
+                 for fmt in export.FORMATS}
+    notes = _linked_notes(state, result)
+    return {"hits": hits, "groups": groups, "facets": facets, "facet_shown": FACET_SHOWN, "unit": unit,
+            "chips": chips(state), "timeline": timeline, "district_chart": district_chart,
+            "comparison": comparison, "compared": compared if comparison else [], "paging": paging,
+            "sorts": sorts, "views": views, "export": downloads, "notes": notes, "shown_total": shown_total}
+
+
+def _hit_view(state: SearchState, hit: dict) -> dict:
+    doc_url = state.at_page(1).viewed_as("paragraphs").url(f"/doc/{hit['doc_id']}", at=hit["paragraph"])
+    return {**hit, "doc_url": doc_url + f"#p{hit['paragraph']}", "citation": present.citation(hit)}
+
+
+def _linked_notes(state: SearchState, result: dict) -> list[Markup]:
+    """Each note as markup: a suggestion's words are links to the search it
+    suggests (the same filters, or none where it says so)."""
+    links = {x["note"]: x["links"] for x in result.get("suggestions", [])}
+    out = []
+    for note in result["notes"]:
+        html = str(escape(note))
+        for link in links.get(note, []):
+            target = state.unfiltered() if link["unfiltered"] else state
+            url = target.with_query(link["q"]).url()
+            label = str(escape(link["label"]))
+            html = html.replace(label, f'<a class="suggestion" href="{escape(url)}">{label}</a>', 1)
+        out.append(Markup(html))
+    return out

@@ -18,6 +18,7 @@ FACET_LABELS = {"district": "地区", "year": "年份", "domain": "领域"}
 MAX_PAGE = 1000
 MAX_QUERY_CHARS = 1000
 MAX_VALUES = 20  # per facet
+VIEWS = ("paragraphs", "documents")  # one row per matching paragraph, or per document
 
 
 @dataclass(frozen=True)
@@ -29,6 +30,7 @@ class SearchState:
     sort: str = "relevance"
     page: int = 1
     limit: int = 10
+    view: str = "paragraphs"
 
     # ------------------------------------------------------------ reading
     @classmethod
@@ -58,13 +60,17 @@ class SearchState:
         if sort not in SORTS:
             errors.append(f"排序方式“{sort[:20]}”无效，已按相关度排序。")
             sort = "relevance"
+        view = args.get("view") or "paragraphs"
+        if view not in VIEWS:
+            errors.append(f"视图“{view[:20]}”无效，已按段落列出。")
+            view = "paragraphs"
         page = _int(args.get("page"), 1, 1, MAX_PAGE, "页码", errors)
         limit = _int(args.get("limit"), default_limit, 1, MAX_LIMIT, "每页条数", errors)
         # a value as the index holds it (龙华 → 龙华区), so the sidebar shows it
         # selected and its chip removes it; an unknown one stays as typed
         district = tuple(dict.fromkeys(canonical_district(v) or v for v in values("district")))
         domain = tuple(dict.fromkeys(canonical_domain(v) or v for v in values("domain")))
-        return cls(q, district, tuple(years), domain, sort, page, limit), errors
+        return cls(q, district, tuple(years), domain, sort, page, limit, view), errors
 
     # ------------------------------------------------------------ using
     def options(self) -> Options:
@@ -85,6 +91,8 @@ class SearchState:
             out.extend((facet, v) for v in getattr(self, facet))
         if self.sort != "relevance":
             out.append(("sort", self.sort))
+        if self.view != "paragraphs":
+            out.append(("view", self.view))
         if self.page != 1:
             out.append(("page", str(self.page)))
         if include_limit and self.limit != 10:
@@ -111,6 +119,15 @@ class SearchState:
 
     def sorted_by(self, sort: str) -> "SearchState":
         return replace(self, sort=sort, page=1)
+
+    def viewed_as(self, view: str) -> "SearchState":
+        return replace(self, view=view, page=1)
+
+    def with_query(self, q: str) -> "SearchState":
+        return replace(self, q=q, page=1)
+
+    def unfiltered(self) -> "SearchState":
+        return replace(self, district=(), year=(), domain=(), page=1)
 
 
 def _int(raw, default, lo, hi, label, errors) -> int:
