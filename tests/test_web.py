@@ -45,7 +45,7 @@ def test_results_show_hits_marks_facets_and_notes(client):
     assert re.search(r'data-value="龙华区"[^>]*>.*?<span class="count">3</span>', html, re.S)
     assert re.search(r'data-value="光明区"[^>]*>.*?<span class="count">2</span>', html, re.S)
     assert "简政放权" in html  # the alias note
-    assert "<svg class=\"chart\"" in html
+    assert "<svg class=\"chart timeline\"" in html
     assert "000_c07cc74dd9d7fd3d.txt" in html
 
 

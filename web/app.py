@@ -250,9 +250,7 @@ def _results_view(state: SearchState, result: dict, service: SearchService) -> d
     facets = facet_records(state, counts)
     timeline = chart.timeline(counts.get("year", {}), lambda y: state.toggle("year", str(y)).url(),
                               f"每年匹配{'文档' if documents else '段落'}数", unit)
-    districts = list(counts.get("district", {}).items())[:12]
-    district_chart = chart.bar_chart([(d, c, state.toggle("district", d).url()) for d, c in districts],
-                                     f"各地区匹配{'文档' if documents else '段落'}数", unit)
+    districts = list(counts.get("district", {}).items())
     compared = list(state.district) if len(state.district) >= 2 else \
         list(dict.fromkeys(list(state.district) + [d for d, _ in districts]))[:COMPARED]
     comparison = Markup("")
@@ -281,7 +279,7 @@ def _results_view(state: SearchState, result: dict, service: SearchService) -> d
                  for fmt in export.FORMATS}
     notes = _linked_notes(state, result)
     return {"hits": hits, "groups": groups, "facets": facets, "facet_shown": FACET_SHOWN, "unit": unit,
-            "chips": chips(state), "timeline": timeline, "district_chart": district_chart,
+            "chips": chips(state), "timeline": timeline,
             "comparison": comparison, "compared": compared if comparison else [], "paging": paging,
             "sorts": sorts, "views": views, "export": downloads, "notes": notes, "shown_total": shown_total}
 

@@ -12,17 +12,14 @@ from dataclasses import dataclass
 
 from markupsafe import Markup, escape
 
-BAR_W = 26
 GAP = 6
-HEIGHT = 90
-LABEL_H = 34
-
 SLOT = 22  # a year's width on a timeline
-PLOT_H = 150
+PLOT_H = 120
 AXIS_H = 34
 LEFT = 34  # room for the scale
-ROW_H = 54  # one district's strip in the comparison
+ROW_H = 46  # one district's strip in the comparison
 SERIES_LABEL_W = 86
+MIN_WIDTH = 640  # a few years get wide bars, not a stretched thumbnail
 MAX_YEARS = 80  # a timeline never draws more slots than this: the oldest years fold into the first
 PALETTE = ("#c0392b", "#1f6fb2", "#2e8b57", "#8e44ad", "#d35400", "#16a085", "#7f8c8d", "#b7950b")
 
@@ -74,7 +71,8 @@ def timeline(counts: dict, link, title: str, unit: str) -> Markup:
     values = span.folded(counts)
     years = span.years()
     peak = _nice_peak(max(values.values()) or 1)
-    width = LEFT + len(years) * SLOT + GAP
+    slot = max(SLOT, (MIN_WIDTH - LEFT - GAP) // len(years))
+    width = LEFT + len(years) * slot + GAP
     every = _label_every(len(years))
     parts = [f'<svg class="chart timeline" role="img" viewBox="0 0 {width} {PLOT_H + AXIS_H}" '
              f'data-first="{span.first}" data-last="{span.last}" aria-label="{escape(title)}">',
@@ -84,16 +82,17 @@ def timeline(counts: dict, link, title: str, unit: str) -> Markup:
              f'<text class="scale" x="{LEFT - 4}" y="{PLOT_H}">0</text>']
     for i, year in enumerate(years):
         value = values[year]
-        x = LEFT + i * SLOT + 3
+        x = LEFT + i * slot + 3
         h = round((PLOT_H - 16) * value / peak) if value else 0
         y = PLOT_H - h
-        label = f'<text class="label" x="{x + (SLOT - 6) / 2}" y="{PLOT_H + 16}">{year}</text>' \
+        bar_w = min(slot - 6, 48)
+        label = f'<text class="label" x="{x + bar_w / 2}" y="{PLOT_H + 16}">{year}</text>' \
             if i % every == 0 or i == len(years) - 1 else ""
         bar = (f'<g class="bar" data-year="{year}" data-count="{value}">'
                f"<title>{year}年：{value} {escape(unit)}</title>"
-               f'<rect class="hitbox" x="{x - 2}" y="0" width="{SLOT - 2}" height="{PLOT_H}"></rect>'
-               f'<rect class="value-bar" x="{x}" y="{y}" width="{SLOT - 6}" height="{h}"></rect>'
-               + (f'<text class="value" x="{x + (SLOT - 6) / 2}" y="{y - 3}">{value}</text>' if value else "")
+               f'<rect class="hitbox" x="{x - 2}" y="0" width="{slot - 2}" height="{PLOT_H}"></rect>'
+               f'<rect class="value-bar" x="{x}" y="{y}" width="{bar_w}" height="{h}"></rect>'
+               + (f'<text class="value" x="{x + bar_w / 2}" y="{y - 3}">{value}</text>' if value else "")
                + "</g>")
         parts.append((f'<a href="{escape(link(year))}" aria-label="{year}年 {value} {escape(unit)}">{bar}</a>'
                       if value else bar) + label)
@@ -112,7 +111,9 @@ def comparison(series: list[tuple[str, dict, str]], title: str, unit: str) -> Ma
     years = span.years()
     folded = [(name, span.folded(c), url) for name, c, url in series]
     peak = max((max(v.values()) for _, v, _ in folded), default=1) or 1
-    width = SERIES_LABEL_W + len(years) * SLOT + GAP
+    slot = max(SLOT, (MIN_WIDTH - SERIES_LABEL_W - GAP) // len(years))
+    bar_w = min(slot - 6, 48)
+    width = SERIES_LABEL_W + len(years) * slot + GAP
     height = len(folded) * ROW_H + AXIS_H
     every = _label_every(len(years))
     parts = [f'<svg class="chart comparison" role="img" viewBox="0 0 {width} {height}" '
@@ -131,43 +132,16 @@ def comparison(series: list[tuple[str, dict, str]], title: str, unit: str) -> Ma
             value = values[year]
             if not value:
                 continue
-            x = SERIES_LABEL_W + i * SLOT + 3
+            x = SERIES_LABEL_W + i * slot + 3
             h = max(2, round((ROW_H - 22) * value / peak))
             parts.append(f'<g class="bar" data-year="{year}" data-count="{value}">'
                          f"<title>{escape(name)} {year}年：{value} {escape(unit)}</title>"
-                         f'<rect x="{x}" y="{base - h}" width="{SLOT - 6}" height="{h}" fill="{colour}"></rect>'
-                         f'<text class="value" x="{x + (SLOT - 6) / 2}" y="{base - h - 2}">{value}</text></g>')
+                         f'<rect x="{x}" y="{base - h}" width="{bar_w}" height="{h}" fill="{colour}"></rect>'
+                         f'<text class="value" x="{x + bar_w / 2}" y="{base - h - 2}">{value}</text></g>')
         parts.append("</g>")
     axis_y = len(folded) * ROW_H + 14
     for i, year in enumerate(years):
         if i % every == 0 or i == len(years) - 1:
-            parts.append(f'<text class="label" x="{SERIES_LABEL_W + i * SLOT + SLOT / 2}" y="{axis_y}">{year}</text>')
+            parts.append(f'<text class="label" x="{SERIES_LABEL_W + i * slot + 3 + bar_w / 2}" y="{axis_y}">{year}</text>')
     parts.append("</svg>")
     return Markup("".join(parts))
-
-
-def bar_chart(counts: list[tuple[str, int, str]], title: str, unit: str = "段") -> Markup:
-    """Categories (districts): ``counts`` as (label, value, link) in display order."""
-    if not counts:
-        return Markup("")
-    peak = max(v for _, v, _ in counts) or 1
-    width = len(counts) * (BAR_W + GAP) + GAP
-    parts = [f'<svg class="chart" role="img" viewBox="0 0 {width} {HEIGHT + LABEL_H}" '
-             f'width="{width}" height="{HEIGHT + LABEL_H}" aria-label="{escape(title)}">',
-             f"<title>{escape(title)}</title>"]
-    for i, (label, value, link) in enumerate(counts):
-        x = GAP + i * (BAR_W + GAP)
-        h = max(1, round((HEIGHT - 14) * value / peak)) if value else 0
-        y = HEIGHT - h
-        parts.append(f'<a href="{escape(link)}"><g class="bar">'
-                     f"<title>{escape(label)}：{value} {escape(unit)}</title>"
-                     f'<rect x="{x}" y="{y}" width="{BAR_W}" height="{h}"></rect>'
-                     f'<text class="value" x="{x + BAR_W / 2}" y="{y - 3}">{value}</text>'
-                     f'<text class="label" x="{x + BAR_W / 2}" y="{HEIGHT + 14}">{escape(_short(label))}</text>'
-                     "</g></a>")
-    parts.append("</svg>")
-    return Markup("".join(parts))
-
-
-def _short(label: str) -> str:
-    return label if len(label) <= 4 else label[:3] + "…"

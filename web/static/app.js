@@ -35,6 +35,10 @@
       });
     }
 
+    // Phone: the results first; the charts one tap away.
+    var charts = document.getElementById("charts");
+    if (charts && window.matchMedia("(max-width: 760px)").matches) charts.open = false;
+
     // Long facet lists: a box that filters the values (the hidden ones too).
     Array.prototype.forEach.call(document.querySelectorAll(".facet-search"), function (input) {
       input.hidden = false;
