@@ -23,7 +23,9 @@ class Target:
     url: str
     requests: list[tuple[str, str, bytes | None]]  # (method, path, body), one per query
     total_of: object = None  # answer JSON -> match count, for the report
+    html: bool = False  # a page, not JSON: its Server-Timing is kept too
     times: list[float] = field(default_factory=list)
+    server_times: list[float] = field(default_factory=list)
     totals: list[int] = field(default_factory=list)
 
 
@@ -33,6 +35,25 @@ def api_search_requests(queries: list[dict]) -> list[tuple[str, str, None]]:
         params = [("q", spec["q"])] + [(k, spec[k]) for k in ("district", "year", "domain") if spec[k]]
         out.append(("GET", "/api/search?" + urlencode(params + [("limit", "10")]), None))
     return out
+
+
+def page_requests(queries: list[dict], view: str) -> list[tuple[str, str, None]]:
+    """The web page itself (``/``), as a browser asks for it: ``view`` is
+    ``paragraphs`` or ``documents`` (charts, facets, citations included)."""
+    out = []
+    for spec in queries:
+        params = [("q", spec["q"])] + [(k, spec[k]) for k in ("district", "year", "domain") if spec[k]]
+        if view != "paragraphs":
+            params.append(("view", view))
+        out.append(("GET", "/?" + urlencode(params), None))
+    return out
+
+
+def _server_ms(resp) -> float | None:
+    timing = resp.getheader("Server-Timing") or ""
+    if "dur=" in timing:
+        return float(timing.split("dur=", 1)[1].split(";")[0].split(",")[0])
+    return None
 
 
 def _connect(url: str) -> http.client.HTTPConnection:
@@ -54,6 +75,11 @@ def measure_http(targets: list[Target], rounds: int) -> dict:
         elapsed = time.perf_counter() - t0
         if resp.status != 200:
             raise RuntimeError(f"{t.name} answered {resp.status} to {path}: {data[:200]!r}")
+        if t.html:
+            server = _server_ms(resp)
+            if server is not None:
+                t.server_times.append(server / 1000)
+            return elapsed, {}
         return elapsed, json.loads(data)
 
     n = len(targets[0].requests)
@@ -61,12 +87,19 @@ def measure_http(targets: list[Target], rounds: int) -> dict:
         for t in targets:
             _, answer = ask(t, i)
             t.totals.append(t.total_of(answer) if t.total_of else None)
+    for t in targets:
+        t.server_times.clear()  # the warm-up's are not kept
     for _ in range(rounds):
         for i in range(n):
             for t in targets:
                 t.times.append(ask(t, i)[0])
     for c in conns.values():
         c.close()
-    return {t.name: {"p50_ms": percentile(t.times, 50) * 1000, "p95_ms": percentile(t.times, 95) * 1000,
-                     "mean_ms": sum(t.times) / len(t.times) * 1000, "requests": len(t.times), "totals": t.totals}
-            for t in targets}
+    out = {}
+    for t in targets:
+        out[t.name] = {"p50_ms": percentile(t.times, 50) * 1000, "p95_ms": percentile(t.times, 95) * 1000,
+                       "mean_ms": sum(t.times) / len(t.times) * 1000, "requests": len(t.times), "totals": t.totals}
+        if t.server_times:
+            out[t.name].update(server_p50_ms=percentile(t.server_times, 50) * 1000,
+                               server_p95_ms=percentile(t.server_times, 95) * 1000)
+    return out

@@ -204,7 +204,7 @@ def materialize(files, where: Path) -> None:
 
 # ---------------------------------------------------------------- main
 def run_size(label: str, files, work: Path, queries, rounds: int, engines: list[str], peer: bool) -> dict:
-    from http_latency import Target, api_search_requests, measure_http
+    from http_latency import Target, api_search_requests, measure_http, page_requests
     from load import start_server
 
     rows = [r for _, rs in files for r in rs]
@@ -253,6 +253,9 @@ def run_size(label: str, files, work: Path, queries, rounds: int, engines: list[
             proc, url = start_server(work / f"index-{label}-{name}")  # search-web as a user starts it
             servers.append(proc)
             targets.append(Target(name, url, api_search_requests(queries), lambda a: a["total"]))
+            # the pages a researcher reads: paragraphs, and the by-document view
+            targets.append(Target(f"{name}:page", url, page_requests(queries, "paragraphs"), html=True))
+            targets.append(Target(f"{name}:documents", url, page_requests(queries, "documents"), html=True))
         if peer:
             from meili import Meili
 
@@ -276,6 +279,12 @@ def run_size(label: str, files, work: Path, queries, rounds: int, engines: list[
                                   [("POST", f"/indexes/{meili.INDEX}/search", meili.body(s)) for s in queries],
                                   lambda a: a["estimatedTotalHits"]))
         answers = measure_http(targets, rounds)
+        for name in engines:
+            pages = {view: answers.pop(f"{name}:{view}") for view in ("page", "documents")}
+            result["engines"][name]["pages"] = pages
+            print(f"  {name}: page / by-document page, server p50 {pages['page'].get('server_p50_ms', 0):.1f} / "
+                  f"{pages['documents'].get('server_p50_ms', 0):.1f} ms, p95 {pages['page'].get('server_p95_ms', 0):.1f}"
+                  f" / {pages['documents'].get('server_p95_ms', 0):.1f} ms", flush=True)
         for proc, name in zip(servers, engines):
             answers[name]["worker_rss_mb"] = _worker_rss_mb(proc)
             if name == "opensearch":
@@ -413,6 +422,13 @@ def table(results: list[dict]) -> str:
                 f"{e.get('http_p95_vs_peer', 1.0) if 'meilisearch' in r else float('nan'):>6.2f} "
                 f"{e['http']['worker_rss_mb']:>8.0f} "
                 f"{(q['ours_p95_ms'] if q else float('nan')):>11.1f} {(q['bare_p95_ms'] if q else float('nan')):>8.1f}")
+        for name, e in r["engines"].items():
+            if "pages" in e:
+                pg, dc = e["pages"]["page"], e["pages"]["documents"]
+                lines.append(f"{r['label']:>5} {'':>8} {name:<11} pages, server ms p50/p95: results "
+                             f"{pg.get('server_p50_ms', float('nan')):.1f}/{pg.get('server_p95_ms', float('nan')):.1f}, "
+                             f"by document {dc.get('server_p50_ms', float('nan')):.1f}/"
+                             f"{dc.get('server_p95_ms', float('nan')):.1f}")
         w = r["engines"].get("whoosh")
         if w and "floor_jieba_whoosh_s" in w:
             lines.append(f"{'':>5} {'':>8} whoosh vs its floor: indexing {w['ratio_to_floor']:.2f}x jieba + bare Whoosh "

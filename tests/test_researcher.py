@@ -12,7 +12,7 @@ import re
 import subprocess
 import sys
 import zipfile
-from urllib.parse import parse_qs, unquote, urlsplit
+from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
