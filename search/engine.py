@@ -153,6 +153,14 @@ class SearchRequest:
     # has, how many documents match, and (with ``facets``) each facet value's
     # number of documents (the by-document view)
     documents: bool = False
+    # also count district × year over the matches, honouring the domain
+    # filter and ignoring the district and year selections (the comparison
+    # chart: every district's whole timeline); in documents too with
+    # ``documents``
+    pivot: bool = False
+    # hits without their tokens (``ChunkRecord.tokens`` None): a caller that
+    # reads many hits to pick a few, and marks only those
+    light: bool = False
 
 
 @dataclass
@@ -179,6 +187,9 @@ class EngineResult:
     documents: dict[str, int] = field(default_factory=dict)
     document_total: int = 0
     document_facets: dict[str, dict[str, int]] = field(default_factory=dict)
+    # with ``SearchRequest.pivot``: district → year → paragraphs (and documents)
+    pivot: dict[str, dict[str, int]] = field(default_factory=dict)
+    document_pivot: dict[str, dict[str, int]] = field(default_factory=dict)
 
 
 class IndexUpdate(Protocol):

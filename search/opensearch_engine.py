@@ -585,6 +585,8 @@ class OpenSearchEngine(storage.FolderEngine):
         }
         if filters:
             body["post_filter"] = {"bool": {"filter": list(filters.values())}}
+        if request.light:
+            body["_source"] = {"excludes": ["tokens", "section_tokens"]}
         if request.sort in ("date", "date-asc"):
             body["sort"] = [{"date_desc": "desc"} if request.sort == "date" else {"date_asc": "asc"}, "_score"]
             body["track_scores"] = True
@@ -607,6 +609,13 @@ class OpenSearchEngine(storage.FolderEngine):
                     aggs["_documents_" + facet] = {
                         "filter": {"bool": {"filter": others}},
                         "aggs": {"v": {"terms": {"field": facet, "size": FACET_SIZE}, "aggs": {"d": docs}}}}
+        if request.pivot:
+            years: dict = {"terms": {"field": "year", "size": FACET_SIZE}}
+            if request.documents:
+                years["aggs"] = {"d": {"terms": {"field": "doc_id", "size": DOCUMENT_BUCKETS}}}
+            body.setdefault("aggs", {})["_pivot"] = {
+                "filter": {"bool": {"filter": [c for name, c in filters.items() if name == "domain"]}},
+                "aggs": {"v": {"terms": {"field": "district", "size": FACET_SIZE}, "aggs": {"y": years}}}}
         params = {}
         if request.time_limit:
             body["timeout"] = f"{max(1, int(request.time_limit * 1000))}ms"
@@ -638,6 +647,13 @@ class OpenSearchEngine(storage.FolderEngine):
                     facet: {b["key"]: len(b["d"]["buckets"])
                             for b in r["aggregations"]["_documents_" + facet]["v"]["buckets"]}
                     for facet in counts}
+        if request.pivot:
+            for b in r["aggregations"]["_pivot"]["v"]["buckets"]:
+                if not b["y"]["buckets"]:  # its matches have no year
+                    continue
+                result.pivot[b["key"]] = {y["key"]: y["doc_count"] for y in b["y"]["buckets"]}
+                if request.documents:
+                    result.document_pivot[b["key"]] = {y["key"]: len(y["d"]["buckets"]) for y in b["y"]["buckets"]}
         return result
 
     def document(self, doc_id: str, first: int = 1, last: int | None = None) -> DocumentRecord | None:

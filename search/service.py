@@ -40,18 +40,21 @@ class SearchService:
         self.time_limit = time_limit
 
     # ---------------------------------------------------------------- search
-    def search(self, q: str, opts: Options | None = None) -> dict:
+    def search(self, q: str, opts: Options | None = None, pivot: bool = False) -> dict:
         """The answer: the contract object, with offsets where the contract
         has marks (each hit's ``spans`` in its text, the excerpt's
         ``window``, its ``section_path`` and the ``section_spans`` in it);
-        ``search.present`` renders them at the edges."""
+        ``search.present`` renders them at the edges. ``pivot``: also
+        ``district_years``, each district's matches year by year (every
+        other filter honoured, district and year selections ignored), for
+        the comparison chart, counted in the same search."""
         opts = opts or Options()
         if not 0 <= opts.limit <= MAX_LIMIT:
             raise BadRequest(f"limit must be between 0 and {MAX_LIMIT}")
         tree, filters, notes, parsed = self._plan(q, opts)
         if parsed is None:
             return self._empty(q, opts, notes)
-        tree, result = self._execute(tree, filters, notes, opts.page, opts.limit, opts.sort, True)
+        tree, result = self._execute(tree, filters, notes, opts.page, opts.limit, opts.sort, True, pivot=pivot)
         self._timeout_notes(result, notes)
         words = highlight.Marks.of(tree)
         path_spans: dict = {}  # a heading path covers many paragraphs: mark it once
@@ -60,6 +63,7 @@ class SearchService:
         notes.extend(x["note"] for x in suggestions)
         return {
             "suggestions": suggestions,
+            "district_years": result.pivot,
             "query": q,
             "total": result.total,
             "page": opts.page,
@@ -100,7 +104,7 @@ class SearchService:
             notes.append(f"共 {result.total} 段，只导出前 {len(rows)} 段；请加上筛选条件分批导出。")
         return {"query": q, "total": result.total, "rows": rows, "truncated": truncated, "notes": notes}
 
-    def by_document(self, q: str, opts: Options | None = None, snippets: int = 2) -> dict:
+    def by_document(self, q: str, opts: Options | None = None, snippets: int = 2, pivot: bool = False) -> dict:
         """The matches as documents: one group per document with its number
         of matching paragraphs and its best ``snippets`` hits, documents in
         the order of their best paragraph (``relevance``) or their date, and
@@ -109,7 +113,8 @@ class SearchService:
         The order comes from walking the ranked paragraphs until the page's
         documents (and their snippets) are found; a document whose best
         paragraph ranks beyond ``WALK_MAX`` follows, by its number of
-        matches, and a note says so."""
+        matches, and a note says so. ``pivot``: ``district_years`` in
+        documents (see ``search``)."""
         opts = opts or Options()
         if not 0 <= opts.limit <= MAX_LIMIT:
             raise BadRequest(f"limit must be between 0 and {MAX_LIMIT}")
@@ -119,7 +124,7 @@ class SearchService:
                  "document_facets": {"district": {}, "year": {}, "domain": {}}, "notes": notes}
         if parsed is None:
             return empty
-        tree, counted = self._execute(tree, filters, notes, 1, 0, opts.sort, True, documents=True)
+        tree, counted = self._execute(tree, filters, notes, 1, 0, opts.sort, True, documents=True, pivot=pivot)
         self._timeout_notes(counted, notes)
         if "documents" in counted.timed_out:
             notes.append(f"匹配的文档超过 {len(counted.documents)} 篇，只列出匹配段落最多的 {len(counted.documents)} 篇。")
@@ -127,7 +132,8 @@ class SearchService:
             notes.append("匹配的文档太多，按文档的分面计数从略；请加上更多检索词或筛选条件。")
         answer = {**empty, "total": counted.total, "documents": counted.document_total,
                   "facets": {k: _sorted_counts(v) for k, v in counted.facets.items()},
-                  "document_facets": {k: _sorted_counts(v) for k, v in counted.document_facets.items()}}
+                  "document_facets": {k: _sorted_counts(v) for k, v in counted.document_facets.items()},
+                  "district_years": counted.document_pivot}
         if counted.total == 0:
             answer["suggestions"] = self._suggestions(q, tree, filters, parsed)
             notes.extend(x["note"] for x in answer["suggestions"])
@@ -158,31 +164,18 @@ class SearchService:
         answer["groups"] = groups
         return answer
 
-    def years_by_district(self, q: str, districts: list[str], opts: Options | None = None,
-                          documents: bool = False) -> dict[str, dict[str, int]]:
-        """Each district's matches year by year (paragraphs, or documents),
-        every other filter honoured and the year selection ignored: the
-        comparison chart's rows."""
-        opts = opts or Options()
-        out: dict[str, dict[str, int]] = {}
-        for district in districts:
-            tree, filters, _, parsed = self._plan(q, Options([], [], opts.domain, 1, 0, opts.sort))
-            if parsed is None:
-                return {}
-            filters.district = [district]
-            _, r = self._execute(tree, filters, [], 1, 0, opts.sort, True, documents=documents)
-            counts = r.document_facets if documents else r.facets
-            out[district] = dict(sorted((counts.get("year") or {}).items()))
-        return out
-
     def _walk(self, tree, filters, sort, counted, wanted: int, snippets: int):
         """(documents in order of first appearance, each one's hits seen) from
         the ranked paragraphs, fetched in growing batches until the first
-        ``wanted`` documents each have their snippets (or ``WALK_MAX``)."""
+        ``wanted`` documents each have their snippets (or ``WALK_MAX``).
+        The hits come without their tokens (thousands may be read to show
+        twenty): the few shown are marked by analysing their text again,
+        with the analyzer that made the index's tokens."""
         batch = max(50, wanted * 5)
-        while True:
+        enough = None  # the batch that held the wanted documents: their second excerpts are looked for
+        while True:  # in at most four times as many paragraphs (a document's second-best may rank far down)
             batch = min(batch, WALK_MAX, counted.total)
-            r = self.engine.search(SearchRequest(tree, filters, 1, batch, sort, False, self.time_limit))
+            r = self.engine.search(SearchRequest(tree, filters, 1, batch, sort, False, self.time_limit, light=True))
             order: list[str] = []
             best: dict[str, list] = {}
             for h in r.hits:
@@ -190,8 +183,10 @@ class SearchService:
                 if not seen:
                     order.append(h.doc.doc_id)
                 seen.append(h)
-            done = len(order) >= wanted and all(
-                len(best[d]) >= min(snippets, counted.documents.get(d, 1)) for d in order[:wanted])
+            if len(order) >= wanted and enough is None:
+                enough = batch
+            done = len(order) >= wanted and (batch >= enough * 4 or all(
+                len(best[d]) >= min(snippets, counted.documents.get(d, 1)) for d in order[:wanted]))
             if done or batch >= min(WALK_MAX, counted.total):
                 return order, best
             batch *= 4
@@ -202,16 +197,17 @@ class SearchService:
         if "ranking" in result.timed_out:
             notes.append("检索超时，只按已检查的部分段落排序；请加上更多检索词或筛选条件。")
 
-    def _execute(self, tree, filters, notes, page, limit, sort, facets, documents: bool = False):
+    def _execute(self, tree, filters, notes, page, limit, sort, facets, documents: bool = False,
+                 pivot: bool = False):
         """Run the query; when runs typed without spaces (政府采购) are found
         nowhere as runs, look for their words anywhere instead, and say so."""
         result = self.engine.search(SearchRequest(tree, filters, page, limit, sort, facets, self.time_limit,
-                                                  documents))
+                                                  documents, pivot))
         runs = querylang.sequences(tree) if tree is not None and result.total == 0 else []
         if runs:
             loose = querylang.loosen(tree)
             relaxed = self.engine.search(SearchRequest(loose, filters, page, limit, sort, facets, self.time_limit,
-                                                       documents))
+                                                       documents, pivot))
             if relaxed.total:
                 quoted = "、".join(f"“{r}”" for r in runs)
                 notes.append(f"没有段落连续出现{quoted}，改为查找分别包含其中各词的段落。")

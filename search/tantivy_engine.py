@@ -214,13 +214,14 @@ def _record_bytes(document_json: str, chunk: ChunkRecord) -> bytes:
     return f'{{"d":{document_json},"c":{part}}}'.encode("utf-8")
 
 
-def _records(stored: tantivy.Document) -> tuple[DocumentRecord, ChunkRecord]:
+def _records(stored: tantivy.Document, tokens: bool = True) -> tuple[DocumentRecord, ChunkRecord]:
     r = json.loads(bytes(stored.get_first("record")).decode("utf-8"))
     chunk_id, paragraph, part, section_path, domains, text = r["c"]
     doc = document_from_fields(r["d"])
-    chunk = ChunkRecord(chunk_id, paragraph, part, text, section_path, domains,
-                        tokens=analysis.unpack_tokens(stored.get_first("tokens")),
-                        section_tokens=analysis.unpack_tokens(stored.get_first("section_tokens")))
+    chunk = ChunkRecord(chunk_id, paragraph, part, text, section_path, domains)
+    if tokens:
+        chunk.tokens = analysis.unpack_tokens(stored.get_first("tokens"))
+        chunk.section_tokens = analysis.unpack_tokens(stored.get_first("section_tokens"))
     return doc, chunk
 
 
@@ -479,12 +480,12 @@ class TantivyEngine(storage.FolderEngine):
                 newest = request.sort == "date"
                 field, order = ("date_desc", tantivy.Order.Desc) if newest else ("date_asc", tantivy.Order.Asc)
                 found = s.search(ranked, limit, count=True, order_by_field=field, offset=offset, order=order)
-                records = [_records(s.doc(address)) for _, address in found.hits]
+                records = [_records(s.doc(address), not request.light) for _, address in found.hits]
                 scores = self._scores(s, ranked, [chunk.chunk_id for _, chunk in records])
                 rows = [(scores.get(chunk.chunk_id, 0.0), (doc, chunk)) for doc, chunk in records]
             else:
                 found = s.search(ranked, limit, count=True, offset=offset)
-                rows = [(float(score), _records(s.doc(address))) for score, address in found.hits]
+                rows = [(float(score), _records(s.doc(address), not request.light)) for score, address in found.hits]
             total = found.count
         else:
             total = s.search(filtered, 1).count
@@ -512,7 +513,29 @@ class TantivyEngine(storage.FolderEngine):
         result = EngineResult(total=total, hits=hits, facets=counts, timed_out=timed_out)
         if request.documents and total:
             self._count_documents(s, match, f, request.facets and not timed_out, result)
+        if request.pivot:  # whatever the district and year selections let through
+            self._pivot(s, match, f, request.documents, result)
         return result
+
+    @staticmethod
+    def _pivot(s, match, f: Filters, documents: bool, result: EngineResult) -> None:
+        """district × year in one aggregation (documents as doc_id buckets)."""
+        years = {"terms": {"field": "year", "size": FACET_SIZE}}
+        if documents:
+            years["aggs"] = {"docs": {"terms": {"field": "doc_id", "size": DOCUMENT_BUCKETS}}}
+        aggs = {"d": {"terms": {"field": "district", "size": FACET_SIZE}, "aggs": {"y": years}}}
+        scope = _with_filters(match, Filters(domain=list(f.domain)))
+        try:
+            found = s.aggregate(scope, aggs)
+        except ValueError:  # more buckets than one aggregation may make
+            result.timed_out.append("pivot")
+            return
+        for b in found["d"]["buckets"]:
+            if not b["y"]["buckets"]:  # its matches have no year
+                continue
+            result.pivot[b["key"]] = {y["key"]: y["doc_count"] for y in b["y"]["buckets"]}
+            if documents:
+                result.document_pivot[b["key"]] = {y["key"]: len(y["docs"]["buckets"]) for y in b["y"]["buckets"]}
 
     @staticmethod
     def _count_documents(s, match, f: Filters, facets: bool, result: EngineResult) -> None:

@@ -645,6 +645,8 @@ class WhooshEngine(storage.FolderEngine):
         doc_of = self._documents_of(s) if request.documents else None
         per_doc: dict[int, int] = {}
         doc_sets = {"district": {}, "year": {}, "domain": {}}
+        pivot: dict[str, dict[str, int]] = {}
+        pivot_docs: dict[tuple[str, str], set] = {}
         for docnum in s.docs_for_query(match_q):
             n += 1
             if deadline and n % self.DEADLINE_EVERY == 0 and time.monotonic() > deadline:
@@ -664,6 +666,11 @@ class WhooshEngine(storage.FolderEngine):
                     passing.add(docnum)
                 if owner is not None:
                     per_doc[owner] = per_doc.get(owner, 0) + 1
+            if request.pivot and ok_m and d and y:
+                row = pivot.setdefault(d, {})
+                row[y] = row.get(y, 0) + 1
+                if owner is not None:
+                    pivot_docs.setdefault((d, y), set()).add(owner)
             if not request.facets:
                 continue
             if ok_y and ok_m and d:
@@ -709,9 +716,12 @@ class WhooshEngine(storage.FolderEngine):
                 timed_out.append("ranking")
             results = collector.results()
             for hit in results[(page - 1) * limit:page * limit]:
-                doc, chunk = _records(hit.fields())
+                doc, chunk = _records(hit.fields(), not request.light)
                 hits.append(Hit(doc, chunk, _relevance(hit.score)))
-        result = EngineResult(total=total, hits=hits, facets=counts, timed_out=timed_out)
+        result = EngineResult(total=total, hits=hits, facets=counts, timed_out=timed_out, pivot=pivot)
+        if doc_of is not None and request.pivot:
+            for (d, y), ids in pivot_docs.items():
+                result.document_pivot.setdefault(d, {})[y] = len(ids)
         if doc_of is not None:
             names = doc_of[0]
             most = sorted(per_doc.items(), key=lambda kv: -kv[1])[:DOCUMENT_BUCKETS]
@@ -913,7 +923,7 @@ def _date_key(reader, newest_first: bool):
     return key
 
 
-def _records(stored: dict) -> tuple[DocumentRecord, ChunkRecord]:
+def _records(stored: dict, tokens: bool = True) -> tuple[DocumentRecord, ChunkRecord]:
     """A stored chunk as the contract's records: the one place that knows how
     ``_chunk_fields`` wrote them (comma-joined domains, years as text)."""
     doc = DocumentRecord(
@@ -929,8 +939,8 @@ def _records(stored: dict) -> tuple[DocumentRecord, ChunkRecord]:
     )
     chunk = ChunkRecord(stored["chunk_id"], stored["paragraph"], stored.get("part", 1), stored["text"],
                         list(stored.get("section_path") or []), [d for d in stored["domain"].split(",") if d],
-                        tokens=analysis.unpack_tokens(stored.get("tokens")),
-                        section_tokens=analysis.unpack_tokens(stored.get("section_tokens")))
+                        tokens=analysis.unpack_tokens(stored.get("tokens")) if tokens else None,
+                        section_tokens=analysis.unpack_tokens(stored.get("section_tokens")) if tokens else None)
     return doc, chunk
 
 

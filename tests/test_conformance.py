@@ -184,6 +184,31 @@ def test_documents_are_counted_and_ordered_by_their_best_paragraph(world, q, fil
         assert g["hits"][0]["score"] == g["score"]
 
 
+@pytest.mark.parametrize("q", sorted(QUERIES))
+@pytest.mark.parametrize("filters", FILTERS, ids=lambda f: ",".join(f"{k}={'|'.join(v)}" for k, v in f.items()) or "none")
+def test_district_by_year_counts_for_the_comparison(world, q, filters):
+    """Each district's matches year by year, in paragraphs and in documents:
+    the domain filter honoured, the district and year selections ignored
+    (the comparison shows each district's whole timeline)."""
+    rows, match = world["rows"], QUERIES[q]
+    paragraphs: dict = {}
+    documents: dict = {}
+    for r in rows.values():
+        if match(r["words"]) and r["district"] and r["year"] and _keep({**r}, {"domain": filters.get("domain", [])}):
+            key = (r["district"], str(r["year"]))
+            paragraphs[key] = paragraphs.get(key, 0) + 1
+            documents.setdefault(key, set()).add(r["doc_id"])
+    want = {}
+    for (d, y), n in paragraphs.items():
+        want.setdefault(d, {})[y] = n
+    want_docs = {}
+    for (d, y), ids in documents.items():
+        want_docs.setdefault(d, {})[y] = len(ids)
+    service = world["service"]
+    assert service.search(q, Options(**filters), pivot=True)["district_years"] == want
+    assert service.by_document(q, Options(**filters), pivot=True)["district_years"] == want_docs
+
+
 def test_every_engine_scores_by_the_products_bm25(world):
     """The score of a one-word query is ``search.ranking``'s BM25 of the
     word in the paragraph, computed here from the indexer's tokens: N, the

@@ -296,3 +296,38 @@ def test_show_on_a_terminal_goes_through_the_users_pager(seed_index, service, tm
     os.close(leader)
     paged = seen.read_text(encoding="utf-8")
     assert hit["title"] in paged and "強區放權" in paged and "\x1b[1;31m" in paged  # coloured, via the pager
+
+
+def test_a_whoosh_index_from_before_urls_still_reads_and_updates(tmp_path, monkeypatch):
+    """Schema 2 (no url field): searched, shown and updated in place as
+    before; only a rebuild adds URLs."""
+    from indexer.build import build_index
+    from search import whoosh_engine
+    from search.engine import open_engine
+    from search.service import SearchService
+
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    (corpus / "a.txt").write_text("龙华区推进放管服改革。\n", encoding="utf-8")
+    plain = whoosh_engine.make_schema
+
+    def schema_2():
+        s = plain()
+        s.remove("url")
+        return s
+
+    with monkeypatch.context() as m:
+        m.setattr(whoosh_engine, "make_schema", schema_2)
+        m.setattr(whoosh_engine, "SCHEMA_VERSION", 2)
+        build_index([corpus], tmp_path / "index", progress=False, engine_name="whoosh")
+    (corpus / "b.txt").write_text("光明区深化放管服改革。\n", encoding="utf-8")
+    (corpus / "b.txt.meta.json").write_text('{"url": "https://www.szgm.gov.cn/b.html"}', encoding="utf-8")
+    report = build_index([corpus], tmp_path / "index", progress=False)  # incremental, into the old schema
+    assert report.added == 1, report.summary()
+    service = SearchService(open_engine(tmp_path / "index"))
+    rows = service.export("放管服")["rows"]
+    assert len(rows) == 2 and all(r["url"] is None for r in rows)
+    build_index([corpus], tmp_path / "index", rebuild=True, progress=False)
+    service = SearchService(open_engine(tmp_path / "index"))
+    assert {r["source"]: r["url"] for r in service.export("放管服")["rows"]} == {
+        "a.txt": None, "b.txt": "https://www.szgm.gov.cn/b.html"}

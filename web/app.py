@@ -78,14 +78,14 @@ def create_app(service: SearchService | None = None, index: str | Path | None = 
                                    examples=EXAMPLES, stats=_stats(service)), 400 if errors else 200
         try:
             if state.view == "documents":
-                result = service.by_document(state.q, state.options())
+                result = service.by_document(state.q, state.options(), pivot=True)
             else:
-                result = service.search(state.q, state.options())
+                result = service.search(state.q, state.options(), pivot=True)
         except BadRequest as exc:
             errors.append(str(exc))
             return render_template("index.html", state=state, errors=errors, result=None,
                                    examples=EXAMPLES, stats=None), 400
-        view = _results_view(state, result, service)
+        view = _results_view(state, result)
         return render_template("index.html", state=state, errors=errors, result=result, examples=EXAMPLES,
                                stats=None, **view), 400 if errors else 200
 
@@ -242,7 +242,7 @@ FACET_SHOWN = 10  # values listed before "更多"
 COMPARED = 5  # districts the comparison chart shows when fewer than two are selected
 
 
-def _results_view(state: SearchState, result: dict, service: SearchService) -> dict:
+def _results_view(state: SearchState, result: dict) -> dict:
     """What the results template needs beyond the answer: URLs, facet
     records in the view's unit, chips, charts, pages, linked suggestions."""
     documents = state.view == "documents"
@@ -250,10 +250,10 @@ def _results_view(state: SearchState, result: dict, service: SearchService) -> d
     counts = result["document_facets"] if documents else result["facets"]
     hits = [_hit_view(state, h) for h in result.get("hits", [])]
     groups = []
-    for g in result.get("groups", []):
-        doc_url = state.at_page(1).viewed_as("paragraphs").url(f"/doc/{g['doc_id']}")
-        groups.append({**g, "doc_url": doc_url, "hits": [_hit_view(state, h) for h in g["hits"]],
-                       "citation": present.citation(g)})
+    for group in result.get("groups", []):
+        doc_url = state.at_page(1).viewed_as("paragraphs").url(f"/doc/{group['doc_id']}")
+        groups.append({**group, "doc_url": doc_url, "hits": [_hit_view(state, h) for h in group["hits"]],
+                       "citation": present.citation(group)})
     facets = facet_records(state, counts)
     timeline = chart.timeline(counts.get("year", {}), lambda y: state.toggle("year", str(y)).url(),
                               f"每年匹配{'文档' if documents else '段落'}数", unit)
@@ -262,7 +262,7 @@ def _results_view(state: SearchState, result: dict, service: SearchService) -> d
         list(dict.fromkeys(list(state.district) + [d for d, _ in districts]))[:COMPARED]
     comparison = Markup("")
     if len(compared) >= 2 and result["total"]:
-        per_year = service.years_by_district(state.q, compared, state.options(), documents=documents)
+        per_year = result.get("district_years") or {}
         comparison = chart.comparison([(d, per_year.get(d, {}), state.toggle("district", d).url())
                                        for d in compared], "各地区逐年对比", unit)
     shown_total = result["documents"] if documents else result["total"]

@@ -3,7 +3,9 @@
 A year chart has a continuous axis: every year from the first to the last
 match is a slot, an empty year is a visible zero, so a gap in the record looks
 like a gap and not like two neighbouring years. Each bar is a link (drill
-down); each has a ``<title>`` a screen reader and a hover read. Labels are
+down); each has a ``<title>`` a screen reader and a hover read (the SVG is a
+``group``, not an ``img``: an image's links would be hidden from a screen
+reader). Labels are
 escaped here because the templates insert the SVG as markup.
 """
 from __future__ import annotations
@@ -74,7 +76,7 @@ def timeline(counts: dict, link, title: str, unit: str) -> Markup:
     slot = max(SLOT, (MIN_WIDTH - LEFT - GAP) // len(years))
     width = LEFT + len(years) * slot + GAP
     every = _label_every(len(years))
-    parts = [f'<svg class="chart timeline" role="img" viewBox="0 0 {width} {PLOT_H + AXIS_H}" '
+    parts = [f'<svg class="chart timeline" role="group" viewBox="0 0 {width} {PLOT_H + AXIS_H}" '
              f'data-first="{span.first}" data-last="{span.last}" aria-label="{escape(title)}">',
              f"<title>{escape(title)}</title>",
              f'<line class="axis" x1="{LEFT}" y1="{PLOT_H}" x2="{width - GAP}" y2="{PLOT_H}"></line>',
@@ -116,7 +118,7 @@ def comparison(series: list[tuple[str, dict, str]], title: str, unit: str) -> Ma
     width = SERIES_LABEL_W + len(years) * slot + GAP
     height = len(folded) * ROW_H + AXIS_H
     every = _label_every(len(years))
-    parts = [f'<svg class="chart comparison" role="img" viewBox="0 0 {width} {height}" '
+    parts = [f'<svg class="chart comparison" role="group" viewBox="0 0 {width} {height}" '
              f'data-first="{span.first}" data-last="{span.last}" aria-label="{escape(title)}">',
              f"<title>{escape(title)}</title>"]
     for row, (name, values, url) in enumerate(folded):

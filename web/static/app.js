@@ -37,7 +37,10 @@
 
     // Phone: the results first; the charts one tap away.
     var charts = document.getElementById("charts");
-    if (charts && window.matchMedia("(max-width: 760px)").matches) charts.open = false;
+    var narrow = window.matchMedia("(max-width: 760px)").matches;
+    if (charts && narrow) charts.open = false;
+    var toc = document.getElementById("toc");  // a document's outline: one tap away, above the text
+    if (toc && narrow) toc.open = false;
 
     // Long facet lists: a box that filters the values (the hidden ones too).
     Array.prototype.forEach.call(document.querySelectorAll(".facet-search"), function (input) {
