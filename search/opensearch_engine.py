@@ -620,7 +620,28 @@ class OpenSearchEngine(storage.FolderEngine):
         if request.time_limit:
             body["timeout"] = f"{max(1, int(request.time_limit * 1000))}ms"
             params["request_timeout"] = max(REQUEST_TIMEOUT, request.time_limit * 4)
-        r = self._search(body, **params)
+        given_up: list[str] = []
+        while True:
+            try:
+                r = self._search(body, **params)
+                break
+            except TooManyBuckets:
+                # more buckets than the cluster allows one search
+                # (search.max_buckets): give up the counts that make most,
+                # documents per facet value first, then the comparison's
+                aggs = body.get("aggs", {})
+                doc_facets = [k for k in aggs if k.startswith("_documents_")]
+                if doc_facets or ("_pivot" in aggs and request.documents and "document_facets" not in given_up):
+                    for k in doc_facets:
+                        del aggs[k]
+                    if "_pivot" in aggs:
+                        aggs["_pivot"]["aggs"]["v"]["aggs"]["y"].pop("aggs", None)
+                    given_up.append("document_facets")
+                elif "_pivot" in aggs:
+                    del aggs["_pivot"]
+                    given_up.append("pivot")
+                else:
+                    raise
         shards = r.get("_shards") or {}
         if shards.get("failed"):  # a part of the index did not answer: no answer rather than a wrong one
             raise EngineUnavailable(f"the OpenSearch index answered from {shards.get('successful')} of "
@@ -634,7 +655,7 @@ class OpenSearchEngine(storage.FolderEngine):
                 agg = r["aggregations"][facet]
                 buckets = agg["v"]["buckets"] if "v" in agg else agg["buckets"]
                 counts[facet] = {b["key"]: b["doc_count"] for b in buckets}
-        timed_out = ["ranking"] if r.get("timed_out") else []
+        timed_out = (["ranking"] if r.get("timed_out") else []) + given_up
         result = EngineResult(total=r["hits"]["total"]["value"], hits=hits, facets=counts, timed_out=timed_out)
         if request.documents:
             agg = r["aggregations"]["_documents"]["v"]
@@ -642,17 +663,17 @@ class OpenSearchEngine(storage.FolderEngine):
             result.document_total = len(result.documents)
             if agg.get("sum_other_doc_count"):
                 result.timed_out.append("documents")
-            if request.facets:
+            if request.facets and "document_facets" not in given_up:
                 result.document_facets = {
                     facet: {b["key"]: len(b["d"]["buckets"])
                             for b in r["aggregations"]["_documents_" + facet]["v"]["buckets"]}
                     for facet in counts}
-        if request.pivot:
+        if request.pivot and "pivot" not in given_up:
             for b in r["aggregations"]["_pivot"]["v"]["buckets"]:
                 if not b["y"]["buckets"]:  # its matches have no year
                     continue
                 result.pivot[b["key"]] = {y["key"]: y["doc_count"] for y in b["y"]["buckets"]}
-                if request.documents:
+                if request.documents and "document_facets" not in given_up:
                     result.document_pivot[b["key"]] = {y["key"]: len(y["d"]["buckets"]) for y in b["y"]["buckets"]}
         return result
 
@@ -673,6 +694,11 @@ class OpenSearchEngine(storage.FolderEngine):
         doc.paragraph_count = count
         doc.chunks = [chunk for _, chunk in rows] if n else []
         return doc
+
+
+class TooManyBuckets(EngineUnavailable):
+    """One search asked the cluster for more aggregation buckets than
+    ``search.max_buckets`` allows."""
 
 
 class _Failures:
@@ -698,6 +724,9 @@ class _Failures:
         if isinstance(exc, ex.NotFoundError):
             raise EngineUnavailable(f"the OpenSearch cluster at {url} has no index {alias}; "
                                     f"run search-index --rebuild") from None
+        if isinstance(exc, ex.TransportError) and "too_many_buckets_exception" in json.dumps(getattr(exc, "info", "")):
+            raise TooManyBuckets(f"the OpenSearch cluster at {url} refused to count so many buckets "
+                                 f"(search.max_buckets)") from None
         if isinstance(exc, ex.TransportError) and exc.status_code == 503 and self.engine.is_red(alias):
             raise EngineUnavailable(f"the OpenSearch index {alias} is red: a shard has no copy on a live node") from None
         if isinstance(exc, ex.TransportError):

@@ -196,6 +196,8 @@ class SearchService:
             notes.append("结果太多，分面统计超时，总数和计数可能不完整；请加上更多检索词或筛选条件。")
         if "ranking" in result.timed_out:
             notes.append("检索超时，只按已检查的部分段落排序；请加上更多检索词或筛选条件。")
+        if "pivot" in result.timed_out:
+            notes.append("匹配太多，地区逐年对比从略；请加上更多检索词或筛选条件。")
 
     def _execute(self, tree, filters, notes, page, limit, sort, facets, documents: bool = False,
                  pivot: bool = False):

@@ -199,3 +199,32 @@ def test_the_scripts_status_says_what_runs():
     done = subprocess.run([sys.executable, str(SCRIPT), "status"], capture_output=True, text=True, timeout=60)
     assert done.returncode == 0, done.stderr
     assert "node-1: pid" in done.stdout and ("green" in done.stdout or "yellow" in done.stdout)
+
+
+def test_a_cluster_that_allows_fewer_buckets_gives_up_counts_not_the_answer(seed_cluster_index):
+    """search.max_buckets caps the buckets of one search: past it, the
+    by-document view drops its per-value document counts, then the
+    comparison's, each with a note; the documents, their order and the
+    paragraph facets stay."""
+    from search.engine import open_engine
+    from search.service import SearchService
+
+    index, _ = seed_cluster_index
+    service = SearchService(open_engine(index))
+    full = service.by_document("改革", pivot=True)
+    page = service.search("改革", pivot=True)
+    settings = client().cluster
+    try:
+        settings.put_settings(body={"transient": {"search.max_buckets": 40}})
+        tight = service.by_document("改革", pivot=True)
+        assert tight["documents"] == full["documents"] == 5
+        assert [g["doc_id"] for g in tight["groups"]] == [g["doc_id"] for g in full["groups"]]
+        assert tight["facets"] == full["facets"]
+        assert tight["document_facets"] == {} and any("按文档的分面计数从略" in n for n in tight["notes"])
+        settings.put_settings(body={"transient": {"search.max_buckets": 20}})
+        tighter = service.search("改革", pivot=True)
+        assert tighter["total"] == page["total"] and tighter["facets"] == page["facets"]
+        assert tighter["district_years"] == {} and any("地区逐年对比从略" in n for n in tighter["notes"])
+    finally:
+        settings.put_settings(body={"transient": {"search.max_buckets": None}})
+    assert service.by_document("改革", pivot=True)["document_facets"] == full["document_facets"]
