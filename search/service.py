@@ -171,7 +171,9 @@ class SearchService:
         The hits come without their tokens (thousands may be read to show
         twenty): the few shown are marked by analysing their text again,
         with the analyzer that made the index's tokens."""
-        batch = max(50, wanted * 5)
+        # one batch is usually enough: Whoosh scores every match whatever the
+        # batch, tantivy reads only the batch's records (without tokens)
+        batch = max(200, wanted * 20)
         enough = None  # the batch that held the wanted documents: their second excerpts are looked for
         while True:  # in at most four times as many paragraphs (a document's second-best may rank far down)
             batch = min(batch, WALK_MAX, counted.total)
@@ -189,7 +191,7 @@ class SearchService:
                 len(best[d]) >= min(snippets, counted.documents.get(d, 1)) for d in order[:wanted]))
             if done or batch >= min(WALK_MAX, counted.total):
                 return order, best
-            batch *= 4
+            batch *= 5
 
     def _timeout_notes(self, result, notes: list[str]) -> None:
         if "facets" in result.timed_out:
