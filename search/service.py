@@ -152,10 +152,9 @@ class SearchService:
             if opts.sort != "relevance":  # a document's best paragraphs, not its first
                 hits = sorted(hits, key=lambda h: -h.score)
             hits = hits[:snippets]
-            if hits:
-                doc = hits[0].doc
-            else:
-                doc = self.engine.document(doc_id, 1, 1)
+            doc = hits[0].doc if hits else self.engine.document(doc_id, 1, 1)
+            if doc is None:  # gone since it was counted (an update went live)
+                continue
             groups.append({"doc_id": doc_id, "title": doc.title, "source": doc.source, "district": doc.district,
                            "year": doc.year, "date": doc.date, "url": doc.url,
                            "matches": counted.documents.get(doc_id, len(hits)),
