@@ -73,6 +73,7 @@ BULK_CHUNK = 500
 BULK_THREADS = 2  # bulk requests in flight: the cluster indexes one while the next is sent
 FLUSH_AT = BULK_CHUNK * BULK_THREADS * 4  # paragraphs gathered before they are sent
 FACET_SIZE = 10_000
+_DOC_TERMS = {"terms": {"field": "doc_id", "size": DOCUMENT_BUCKETS}}  # documents, each with its paragraphs
 MAX_WINDOW = 1_000_000  # paging deep into a result (OpenSearch stops at 10,000 by default)
 SCORE_SCALE = 1.0 + ranking.K1  # Lucene's BM25 leaves this constant out
 
@@ -590,58 +591,53 @@ class OpenSearchEngine(storage.FolderEngine):
         if request.sort in ("date", "date-asc"):
             body["sort"] = [{"date_desc": "desc"} if request.sort == "date" else {"date_asc": "asc"}, "_score"]
             body["track_scores"] = True
+        aggs: dict = {}
+        # the terms aggregations that also count documents (doc_id buckets
+        # under each value: exact, where cardinality is an estimate)
+        counting_documents: list[dict] = []
         if request.facets:
-            aggs = {}
             for facet in counts:
                 others = [c for name, c in filters.items() if name != facet]
                 terms = {"terms": {"field": facet, "size": FACET_SIZE}}
+                if request.documents:
+                    terms["aggs"] = {"d": _DOC_TERMS}
+                    counting_documents.append(terms)
                 aggs[facet] = {"filter": {"bool": {"filter": others}}, "aggs": {"v": terms}} if others else terms
-            body["aggs"] = aggs
-        if request.documents:
-            # paragraphs per document, and each facet value's documents as
-            # doc_id buckets: counted exactly (cardinality is an estimate)
-            docs = {"terms": {"field": "doc_id", "size": DOCUMENT_BUCKETS}}
-            aggs = body.setdefault("aggs", {})
-            aggs["_documents"] = {"filter": {"bool": {"filter": list(filters.values())}}, "aggs": {"v": docs}}
-            if request.facets:
-                for facet in counts:
-                    others = [c for name, c in filters.items() if name != facet]
-                    aggs["_documents_" + facet] = {
-                        "filter": {"bool": {"filter": others}},
-                        "aggs": {"v": {"terms": {"field": facet, "size": FACET_SIZE}, "aggs": {"d": docs}}}}
+        if request.documents:  # paragraphs per document
+            aggs["_documents"] = {"filter": {"bool": {"filter": list(filters.values())}}, "aggs": {"v": _DOC_TERMS}}
         if request.pivot:
             years: dict = {"terms": {"field": "year", "size": FACET_SIZE}}
             if request.documents:
-                years["aggs"] = {"d": {"terms": {"field": "doc_id", "size": DOCUMENT_BUCKETS}}}
-            body.setdefault("aggs", {})["_pivot"] = {
+                years["aggs"] = {"d": _DOC_TERMS}
+                counting_documents.append(years)
+            aggs["_pivot"] = {
                 "filter": {"bool": {"filter": [c for name, c in filters.items() if name == "domain"]}},
                 "aggs": {"v": {"terms": {"field": "district", "size": FACET_SIZE}, "aggs": {"y": years}}}}
+        if aggs:
+            body["aggs"] = aggs
         params = {}
         if request.time_limit:
             body["timeout"] = f"{max(1, int(request.time_limit * 1000))}ms"
             params["request_timeout"] = max(REQUEST_TIMEOUT, request.time_limit * 4)
+        # past the cluster's search.max_buckets, give up the counts that make
+        # most buckets: documents per value first, then the comparison's
+        to_give_up = (["document_facets"] if counting_documents else []) + (["pivot"] if request.pivot else [])
         given_up: list[str] = []
         while True:
             try:
                 r = self._search(body, **params)
                 break
             except TooManyBuckets:
-                # more buckets than the cluster allows one search
-                # (search.max_buckets): give up the counts that make most,
-                # documents per facet value first, then the comparison's
-                aggs = body.get("aggs", {})
-                doc_facets = [k for k in aggs if k.startswith("_documents_")]
-                if doc_facets or ("_pivot" in aggs and request.documents and "document_facets" not in given_up):
-                    for k in doc_facets:
-                        del aggs[k]
-                    if "_pivot" in aggs:
-                        aggs["_pivot"]["aggs"]["v"]["aggs"]["y"].pop("aggs", None)
-                    given_up.append("document_facets")
-                elif "_pivot" in aggs:
-                    del aggs["_pivot"]
-                    given_up.append("pivot")
-                else:
+                if not to_give_up:
                     raise
+                step = to_give_up.pop(0)
+                if step == "document_facets":
+                    for terms in counting_documents:
+                        del terms["aggs"]
+                else:
+                    del aggs["_pivot"]
+                given_up.append(step)
+        documents = request.documents and "document_facets" not in given_up
         shards = r.get("_shards") or {}
         if shards.get("failed"):  # a part of the index did not answer: no answer rather than a wrong one
             raise EngineUnavailable(f"the OpenSearch index answered from {shards.get('successful')} of "
@@ -650,30 +646,27 @@ class OpenSearchEngine(storage.FolderEngine):
         for h in r["hits"]["hits"]:
             doc, chunk = _records(h["_source"])
             hits.append(Hit(doc, chunk, float(h.get("_score") or 0.0) * SCORE_SCALE))
+        timed_out = (["ranking"] if r.get("timed_out") else []) + given_up
+        result = EngineResult(total=r["hits"]["total"]["value"], hits=hits, facets=counts, timed_out=timed_out)
         if request.facets:
             for facet in counts:
                 agg = r["aggregations"][facet]
                 buckets = agg["v"]["buckets"] if "v" in agg else agg["buckets"]
                 counts[facet] = {b["key"]: b["doc_count"] for b in buckets}
-        timed_out = (["ranking"] if r.get("timed_out") else []) + given_up
-        result = EngineResult(total=r["hits"]["total"]["value"], hits=hits, facets=counts, timed_out=timed_out)
+                if documents:
+                    result.document_facets[facet] = {b["key"]: len(b["d"]["buckets"]) for b in buckets}
         if request.documents:
             agg = r["aggregations"]["_documents"]["v"]
             result.documents = {b["key"]: b["doc_count"] for b in agg["buckets"]}
             result.document_total = len(result.documents)
             if agg.get("sum_other_doc_count"):
                 result.timed_out.append("documents")
-            if request.facets and "document_facets" not in given_up:
-                result.document_facets = {
-                    facet: {b["key"]: len(b["d"]["buckets"])
-                            for b in r["aggregations"]["_documents_" + facet]["v"]["buckets"]}
-                    for facet in counts}
         if request.pivot and "pivot" not in given_up:
             for b in r["aggregations"]["_pivot"]["v"]["buckets"]:
                 if not b["y"]["buckets"]:  # its matches have no year
                     continue
                 result.pivot[b["key"]] = {y["key"]: y["doc_count"] for y in b["y"]["buckets"]}
-                if request.documents and "document_facets" not in given_up:
+                if documents:
                     result.document_pivot[b["key"]] = {y["key"]: len(y["d"]["buckets"]) for y in b["y"]["buckets"]}
         return result
 

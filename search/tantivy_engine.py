@@ -55,6 +55,7 @@ WRITER_THREADS = 1
 GC_HEAP_BYTES = 16 * 1024 * 1024  # a writer opened only to collect garbage
 LOW_DISK_BYTES = 64 * 1024 * 1024  # a writer failing with less free than this: the disk is full
 FACET_SIZE = 100_000  # every value of a facet (districts, years, ten domains)
+_DOC_TERMS = {"terms": {"field": "doc_id", "size": DOCUMENT_BUCKETS}}  # documents, each with its paragraphs
 
 
 def make_schema() -> tantivy.Schema:
@@ -489,40 +490,68 @@ class TantivyEngine(storage.FolderEngine):
             total = found.count
         else:
             total = s.search(filtered, 1).count
+        document_facets = None
         if request.facets and deadline and time.monotonic() > deadline:
             # tantivy cannot be stopped inside a call: the limit is looked at
             # between them, and facet counting is what gives way (the total
             # and the page stay exact)
             timed_out.append("facets")
         elif request.facets:
-            # each facet's counts ignore its own selection; facets without
-            # one share the filtered query, and one aggregation
-            plain = [facet for facet in counts if not getattr(f, facet)]
-            if plain and total:
-                aggs = {facet: {"terms": {"field": facet, "size": FACET_SIZE}} for facet in plain}
-                result = s.aggregate(filtered, aggs)
-                for facet in plain:
-                    counts[facet] = {b["key"]: b["doc_count"] for b in result[facet]["buckets"]}
-            for facet in counts:
-                if facet in plain:
-                    continue
-                result = s.aggregate(_with_filters(match, f.without(facet)),
-                                     {facet: {"terms": {"field": facet, "size": FACET_SIZE}}})
-                counts[facet] = {b["key"]: b["doc_count"] for b in result[facet]["buckets"]}
+            document_facets = {} if request.documents else None
+            try:
+                self._facets(s, match, filtered, f, total, counts, document_facets)
+            except ValueError:  # the doc_id buckets: more than one aggregation may make
+                if document_facets is None:
+                    raise
+                document_facets = None
+                timed_out.append("document_facets")
+                self._facets(s, match, filtered, f, total, counts, None)
         hits = [Hit(doc, chunk, score) for score, (doc, chunk) in rows]
         result = EngineResult(total=total, hits=hits, facets=counts, timed_out=timed_out)
+        if document_facets is not None:
+            result.document_facets = document_facets
         if request.documents and total:
-            self._count_documents(s, match, f, request.facets and not timed_out, result)
+            self._count_documents(s, match, f, result)
         if request.pivot:  # whatever the district and year selections let through
             self._pivot(s, match, f, request.documents, result)
         return result
+
+    @staticmethod
+    def _facets(s, match, filtered, f: Filters, total: int, counts: dict, documents: dict | None) -> None:
+        """Each facet's paragraph counts, ignoring its own selection; facets
+        without one share the filtered query and one aggregation. With
+        ``documents`` (a dict to fill), each value's documents too: the
+        doc_id buckets under it, counted, not estimated (tantivy's
+        cardinality is off by 1-2% already at 4,000 documents)."""
+        def terms(facet: str) -> dict:
+            agg: dict = {"terms": {"field": facet, "size": FACET_SIZE}}
+            if documents is not None:
+                agg["aggs"] = {"docs": _DOC_TERMS}
+            return agg
+
+        def read(facet: str, buckets: list) -> None:
+            counts[facet] = {b["key"]: b["doc_count"] for b in buckets}
+            if documents is not None:
+                documents[facet] = {b["key"]: len(b["docs"]["buckets"]) for b in buckets}
+
+        if documents is not None:
+            documents.update({facet: {} for facet in counts})
+        plain = [facet for facet in counts if not getattr(f, facet)]
+        if plain and total:
+            found = s.aggregate(filtered, {facet: terms(facet) for facet in plain})
+            for facet in plain:
+                read(facet, found[facet]["buckets"])
+        for facet in counts:
+            if facet not in plain:
+                found = s.aggregate(_with_filters(match, f.without(facet)), {facet: terms(facet)})
+                read(facet, found[facet]["buckets"])
 
     @staticmethod
     def _pivot(s, match, f: Filters, documents: bool, result: EngineResult) -> None:
         """district × year in one aggregation (documents as doc_id buckets)."""
         years = {"terms": {"field": "year", "size": FACET_SIZE}}
         if documents:
-            years["aggs"] = {"docs": {"terms": {"field": "doc_id", "size": DOCUMENT_BUCKETS}}}
+            years["aggs"] = {"docs": _DOC_TERMS}
         aggs = {"d": {"terms": {"field": "district", "size": FACET_SIZE}, "aggs": {"y": years}}}
         scope = _with_filters(match, Filters(domain=list(f.domain)))
         try:
@@ -538,30 +567,13 @@ class TantivyEngine(storage.FolderEngine):
                 result.document_pivot[b["key"]] = {y["key"]: len(y["docs"]["buckets"]) for y in b["y"]["buckets"]}
 
     @staticmethod
-    def _count_documents(s, match, f: Filters, facets: bool, result: EngineResult) -> None:
-        """Matching paragraphs per document (a terms aggregation on doc_id),
-        and each facet value's documents: the doc_id buckets under each value
-        (each facet ignoring its own selection, as its paragraph counts do).
-        Counted, not estimated: tantivy's cardinality is off by 1-2% already
-        at 4,000 documents."""
-        per_doc = {"docs": {"terms": {"field": "doc_id", "size": DOCUMENT_BUCKETS}}}
-        found = s.aggregate(_with_filters(match, f), per_doc)
+    def _count_documents(s, match, f: Filters, result: EngineResult) -> None:
+        """Matching paragraphs per document: a terms aggregation on doc_id."""
+        found = s.aggregate(_with_filters(match, f), {"docs": _DOC_TERMS})
         result.documents = {b["key"]: b["doc_count"] for b in found["docs"]["buckets"]}
         result.document_total = len(result.documents)
         if found["docs"].get("sum_other_doc_count"):
             result.timed_out.append("documents")  # more documents match than are counted
-        if not facets:
-            return
-        for facet in ("district", "year", "domain"):
-            aggs = {facet: {"terms": {"field": facet, "size": FACET_SIZE},
-                            "aggs": {"docs": {"terms": {"field": "doc_id", "size": DOCUMENT_BUCKETS}}}}}
-            try:
-                found = s.aggregate(_with_filters(match, f.without(facet)), aggs)
-            except ValueError:  # more buckets than one aggregation may make
-                result.document_facets = {}
-                result.timed_out.append("document_facets")
-                return
-            result.document_facets[facet] = {b["key"]: len(b["docs"]["buckets"]) for b in found[facet]["buckets"]}
 
     @staticmethod
     def _scores(s, ranked, chunk_ids: list[str]) -> dict[str, float]:

@@ -54,8 +54,8 @@ from .engine import (
 )
 
 SCHEMA_VERSION = 3  # 2: the ranked fields' one-byte lengths (search.ranking); 3: a document's url
-READABLE_SCHEMAS = (2, 3)
-PASSES_KEPT = 2  # per searcher (one per thread): the last questions' totals and filtered sets  # a schema-2 index reads (without urls) until it is rebuilt
+READABLE_SCHEMAS = (2, 3)  # a schema-2 index reads (without urls) until it is rebuilt
+PASSES_KEPT = 2  # per searcher (one per thread): the last questions' totals and filtered sets
 RANKED_FIELDS = ("text", "section", "title")  # each has a column of its lengths: "<field>_norm"
 
 
