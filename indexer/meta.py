@@ -56,8 +56,9 @@ def find_url(raw_lines: list[str]) -> str | None:
 
     for line in raw_lines:
         m = _URL_LINE.match(line)
-        if m and web_address(m.group(1)):
-            return m.group(1)
+        url = web_address(m.group(1)) if m else None
+        if url:
+            return url
     return None
 
 
@@ -269,9 +270,8 @@ def _url(value):
 
     if value is None or value == "":
         return None, None
-    if isinstance(value, str) and web_address(value):
-        return value.strip(), None
-    return None, "must be an http:// or https:// address"
+    url = web_address(value) if isinstance(value, str) else None
+    return (url, None) if url else (None, "must be an http:// or https:// address")
 
 
 def _district(value):

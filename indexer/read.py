@@ -285,9 +285,8 @@ def html_to_text(markup: str) -> tuple[str, str, str | None]:
     title = soup.title.get_text(" ", strip=True) if soup.title else ""
     url = None
     for tag in (soup.find("link", rel="canonical"), soup.find("meta", property="og:url")):
-        value = tag.get("href") or tag.get("content") if tag is not None else None
-        if value and web_address(value):
-            url = web_address(value)
+        url = web_address(tag.get("href") or tag.get("content") or "") if tag is not None else None
+        if url:
             break
     for tag in soup(_INVISIBLE_TAGS):
         tag.decompose()

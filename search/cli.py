@@ -7,11 +7,10 @@ import re
 import sys
 from pathlib import Path
 
-from . import config, present
+from . import config, export, facets, present
 from .cliutil import OneLineParser, damaged_message, fail, index_folder, is_explicit, plain, shown, add_opensearch_arguments, apply_opensearch_arguments
 from .engine import IndexDamaged
 
-_FACET_LABELS = {"district": "地区", "year": "年份", "domain": "领域"}
 
 
 class QueryParser(OneLineParser):
@@ -44,7 +43,7 @@ def build_parser() -> OneLineParser:
                    help="print the cleaned document with the query's matches marked (through $PAGER on a terminal)")
     p.add_argument("--export", metavar="FILE",
                    help="write every matching paragraph (up to 10,000) to FILE.csv, .json or .xlsx; - for CSV on stdout")
-    p.add_argument("--lang", choices=("en", "zh"), default="en",
+    p.add_argument("--lang", choices=export.LANGS, default="en",
                    help="export column names: en (default, what scripts read) or zh (what a person reads)")
     p.add_argument("--json", action="store_true", help="print the JSON contract object")
     p.add_argument("--no-color", action="store_true", help="no colour even on a terminal")
@@ -70,17 +69,38 @@ def format_facets(result: dict) -> str:
     lines = [f"共 {result['total']} 段" + (f"（{plain(result['query'])}）" if result["query"].strip() else "")]
     for key in ("district", "year", "domain"):
         counts = result["facets"].get(key) or {}
-        lines.append(f"{_FACET_LABELS[key]}（{len(counts)}）：" +
+        lines.append(f"{facets.LABELS[key]}（{len(counts)}）：" +
                      ("  ".join(f"{plain(k)} {v}" for k, v in counts.items()) if counts else "—"))
     for note in result["notes"]:
         lines.append(f"提示：{plain(note)}")
     return "\n".join(lines)
 
 
+def _marks(color: bool) -> tuple[str, str]:
+    return ("\x1b[1;31m", "\x1b[0m") if color else PLAIN_MARKS
+
+
+def _styles(color: bool) -> tuple[str, str, str]:
+    """(bold, dim, reset), or nothing without colour."""
+    return ("\x1b[1m", "\x1b[2m", "\x1b[0m") if color else ("", "", "")
+
+
+def _where_and_when(item: dict) -> str:
+    """A document's district and its date (or year), for a heading line."""
+    when = item["date"] or (str(item["year"]) if item["year"] else "")
+    return plain(" · ".join(x for x in (item["district"] or "", when) if x))
+
+
+def _facet_lines(counts: dict, unit: str = "") -> list[str]:
+    """Below the hits: a line per facet that has values (after a blank line)."""
+    lines = [f"{facets.LABELS[key]}{unit}：" + "  ".join(f"{plain(k)} {v}" for k, v in counts[key].items())
+             for key in ("district", "year", "domain") if counts.get(key)]
+    return [""] + lines if lines else []
+
+
 def format_human(result: dict, color: bool) -> str:
-    hl_on, hl_off = ("\x1b[1;31m", "\x1b[0m") if color else PLAIN_MARKS
-    bold, reset = ("\x1b[1m", "\x1b[0m") if color else ("", "")
-    dim = "\x1b[2m" if color else ""
+    hl_on, hl_off = _marks(color)
+    bold, dim, reset = _styles(color)
     lines = []
     total = result["total"]
     first = (result["page"] - 1) * result["limit"] + 1
@@ -101,27 +121,16 @@ def format_human(result: dict, color: bool) -> str:
             path = present.heading_path(hit, open_mark=hl_on, close_mark=hl_off + dim, quote=plain)
             lines.append(f"   {dim}〔{path}〕{reset}")
         lines.append("   " + present.excerpt(hit, open_mark=hl_on, close_mark=hl_off, quote=plain))
-    facets = result["facets"]
-    if any(facets.values()):
-        lines.append("")
-        for key in ("district", "year", "domain"):
-            counts = facets.get(key) or {}
-            if counts:
-                listed = "  ".join(f"{plain(k)} {v}" for k, v in counts.items())
-                lines.append(f"{_FACET_LABELS[key]}：{listed}")
+    lines.extend(_facet_lines(result["facets"]))
     for note in result["notes"]:
         lines.append(f"提示：{plain(note)}")
     return "\n".join(lines)
 
 
-def _marks(color: bool):
-    return ("\x1b[1;31m", "\x1b[0m") if color else PLAIN_MARKS
-
-
 def format_documents(result: dict, color: bool) -> str:
     """``search --by-document``: a document a block, its matches counted."""
     hl_on, hl_off = _marks(color)
-    bold, dim, reset = ("\x1b[1m", "\x1b[2m", "\x1b[0m") if color else ("", "", "")
+    bold, dim, reset = _styles(color)
     first = (result["page"] - 1) * result["limit"] + 1
     if not result["total"]:
         lines = ["没有找到匹配的段落。"]
@@ -132,16 +141,10 @@ def format_documents(result: dict, color: bool) -> str:
     for n, g in enumerate(result["groups"], first):
         lines.append("")
         lines.append(f"{bold}{n}. {plain(g['title'])}{reset}  {g['matches']} 段匹配")
-        meta = " · ".join(x for x in (g["district"] or "", g["date"] or (str(g["year"]) if g["year"] else "")) if x)
-        lines.append(f"   {plain(meta)}  {dim}{shown(g['source'])} · --show {g['doc_id']}{reset}")
+        lines.append(f"   {_where_and_when(g)}  {dim}{shown(g['source'])} · --show {g['doc_id']}{reset}")
         for h in g["hits"]:
             lines.append(f"   §{h['paragraph']} " + present.excerpt(h, open_mark=hl_on, close_mark=hl_off, quote=plain))
-    if any(result["document_facets"].values()):
-        lines.append("")
-        for key in ("district", "year", "domain"):
-            counts = result["document_facets"].get(key) or {}
-            if counts:
-                lines.append(f"{_FACET_LABELS[key]}（篇）：" + "  ".join(f"{plain(k)} {v}" for k, v in counts.items()))
+    lines.extend(_facet_lines(result["document_facets"], "（篇）"))
     for note in result["notes"]:
         lines.append(f"提示：{plain(note)}")
     return "\n".join(lines)
@@ -151,9 +154,8 @@ def format_document(doc: dict, color: bool) -> str:
     """``search --show``: the cleaned document, headings where they change,
     every paragraph numbered, the query's matches marked."""
     hl_on, hl_off = _marks(color)
-    bold, dim, reset = ("\x1b[1m", "\x1b[2m", "\x1b[0m") if color else ("", "", "")
-    meta = " · ".join(x for x in (doc["district"] or "", doc["date"] or (str(doc["year"]) if doc["year"] else "")) if x)
-    lines = [f"{bold}{plain(doc['title'])}{reset}", f"{plain(meta)}  {dim}{shown(doc['source'])}{reset}"]
+    bold, dim, reset = _styles(color)
+    lines = [f"{bold}{plain(doc['title'])}{reset}", f"{_where_and_when(doc)}  {dim}{shown(doc['source'])}{reset}"]
     if doc.get("url"):
         lines.append(f"原文：{plain(doc['url'])}")
     lines.append(f"引用：{plain(present.citation(doc))}")
@@ -259,7 +261,7 @@ def main(argv: list[str] | None = None) -> int:
     export_format = None
     if args.export:
         export_format = "csv" if args.export == "-" else Path(args.export).suffix.lower().lstrip(".")
-        if export_format not in ("csv", "json", "xlsx"):
+        if export_format not in export.FORMATS:
             parser.error(f"argument --export: the file must end in .csv, .json or .xlsx, not {args.export!r}")
         if args.export != "-" and not Path(args.export).resolve().parent.is_dir():
             parser.error(f"argument --export: folder not found: {Path(args.export).parent}")
@@ -277,8 +279,6 @@ def main(argv: list[str] | None = None) -> int:
                 return fail("search", f"no document {args.show} in {index_root}")
             return _print_document(doc, args)
         if args.export:
-            from . import export
-
             data = service.export(args.query, opts)
             return _write_export(export.render(data, export_format, args.lang), args.export, data)
         if args.facets:

@@ -21,6 +21,7 @@ COLUMNS = {
     "text": "段落原文", "score": "相关度", "source": "来源文件", "url": "原文网址",
 }
 FORMATS = ("csv", "json", "xlsx")
+LANGS = ("en", "zh")  # column names: English keys, or Chinese
 MEDIA_TYPES = {"csv": "text/csv; charset=utf-8", "json": "application/json",
                "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"}
 

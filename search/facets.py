@@ -16,6 +16,7 @@ from pathlib import Path
 
 from . import analysis, config
 
+LABELS = {"district": "地区", "year": "年份", "domain": "领域"}  # each facet's name, as users read it
 TAXONOMY = ("经济", "政府职能", "民主法治", "文化", "社会民生", "基层治理", "生态文明", "党的建设", "纪检监察", "综合")
 LEVEL_RANK = {"district": 0, "city": 1, "province": 2, "national": 3}
 # A filter value is a unit's name typed without its level (光明 for 光明区).

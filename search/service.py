@@ -126,10 +126,6 @@ class SearchService:
             return empty
         tree, counted = self._execute(tree, filters, notes, 1, 0, opts.sort, True, documents=True, pivot=pivot)
         self._timeout_notes(counted, notes)
-        if "documents" in counted.timed_out:
-            notes.append(f"匹配的文档超过 {len(counted.documents)} 篇，只列出匹配段落最多的 {len(counted.documents)} 篇。")
-        if "document_facets" in counted.timed_out:
-            notes.append("匹配的文档太多，按文档的分面计数从略；请加上更多检索词或筛选条件。")
         answer = {**empty, "total": counted.total, "documents": counted.document_total,
                   "facets": {k: _sorted_counts(v) for k, v in counted.facets.items()},
                   "document_facets": {k: _sorted_counts(v) for k, v in counted.document_facets.items()},
@@ -193,12 +189,17 @@ class SearchService:
             batch *= 5
 
     def _timeout_notes(self, result, notes: list[str]) -> None:
+        """What the user reads for each count an engine gave up (``timed_out``)."""
         if "facets" in result.timed_out:
             notes.append("结果太多，分面统计超时，总数和计数可能不完整；请加上更多检索词或筛选条件。")
         if "ranking" in result.timed_out:
             notes.append("检索超时，只按已检查的部分段落排序；请加上更多检索词或筛选条件。")
         if "pivot" in result.timed_out:
             notes.append("匹配太多，地区逐年对比从略；请加上更多检索词或筛选条件。")
+        if "documents" in result.timed_out:
+            notes.append(f"匹配的文档超过 {len(result.documents)} 篇，只列出匹配段落最多的 {len(result.documents)} 篇。")
+        if "document_facets" in result.timed_out:
+            notes.append("匹配的文档太多，按文档的分面计数从略；请加上更多检索词或筛选条件。")
 
     def _execute(self, tree, filters, notes, page, limit, sort, facets, documents: bool = False,
                  pivot: bool = False):

@@ -104,7 +104,7 @@ def create_app(service: SearchService | None = None, index: str | Path | None = 
         block = {"prev": back.url(here, at=doc["first"] - DOC_PAGE_PARAGRAPHS) if doc["first"] > 1 else None,
                  "next": back.url(here, at=doc["last"] + 1) if doc["last"] < doc["paragraph_count"] else None}
         for p in doc["paragraphs"]:
-            p["anchor"] = f"p{p['paragraph']}" + (f"-{p['part']}" if p["part"] > 1 else "")
+            p["anchor"], p["heading_anchor"] = _anchor("p", p), _anchor("s", p)
         matched = [p for p in doc["paragraphs"] if p["matches"]]
         at_paragraph = next((p for p in doc["paragraphs"] if p["paragraph"] == at), None) \
             if "at" in request.args else None
@@ -119,15 +119,19 @@ def create_app(service: SearchService | None = None, index: str | Path | None = 
         return app.send_static_file("favicon.svg")
 
     # ------------------------------------------------------------ API
-    @app.get("/api/search")
-    def api_search():
+    def answer_json(answer):
+        """``answer(state)`` as JSON; a bad parameter is a 400 with its message."""
         state, errors = SearchState.from_args(request.args)
         if errors:
             return _json_error(" ".join(errors))
         try:
-            return jsonify(present.contract(service.search(state.q, state.options())))
+            return jsonify(answer(state))
         except BadRequest as exc:
             return _json_error(str(exc))
+
+    @app.get("/api/search")
+    def api_search():
+        return answer_json(lambda state: present.contract(service.search(state.q, state.options())))
 
     @app.get("/api/export")
     def api_export():
@@ -136,8 +140,8 @@ def create_app(service: SearchService | None = None, index: str | Path | None = 
         lang = request.args.get("lang", "en")
         if fmt not in export.FORMATS:
             errors.append(f"format 只能是 {' 或 '.join(export.FORMATS)}。")
-        if lang not in ("en", "zh"):
-            errors.append("lang 只能是 en 或 zh。")
+        if lang not in export.LANGS:
+            errors.append(f"lang 只能是 {' 或 '.join(export.LANGS)}。")
         if errors:
             return _json_error(" ".join(errors))
         try:
@@ -153,13 +157,7 @@ def create_app(service: SearchService | None = None, index: str | Path | None = 
     @app.get("/api/documents")
     def api_documents():
         """The by-document view as JSON (``search --by-document --json``)."""
-        state, errors = SearchState.from_args(request.args)
-        if errors:
-            return _json_error(" ".join(errors))
-        try:
-            return jsonify(present.grouped(service.by_document(state.q, state.options())))
-        except BadRequest as exc:
-            return _json_error(str(exc))
+        return answer_json(lambda state: present.grouped(service.by_document(state.q, state.options())))
 
     @app.get("/healthz")
     def healthz():
@@ -213,6 +211,12 @@ def _json_error(message: str, status: int = 400):
     return jsonify({"error": message}), status
 
 
+def _anchor(kind: str, paragraph: dict) -> str:
+    """A paragraph's (``p``) or the heading above it's (``s``) id on the
+    document page: its number, and its part when a long one was split."""
+    return f"{kind}{paragraph['paragraph']}" + (f"-{paragraph['part']}" if paragraph["part"] > 1 else "")
+
+
 def _table_of_contents(paragraphs: list[dict]) -> list[dict]:
     """Each heading where it first heads a paragraph, at its depth in the
     heading path: the document's outline, linked to the heading's place."""
@@ -227,7 +231,7 @@ def _table_of_contents(paragraphs: list[dict]) -> list[dict]:
             # a heading new here means the path changed here: the page shows
             # the path above this paragraph, with this anchor
             out.append({"title": path[depth - 1], "level": min(depth, 4),
-                        "anchor": f"s{p['paragraph']}" + (f"-{p['part']}" if p["part"] > 1 else "")})
+                        "anchor": p["heading_anchor"]})
     return out
 
 

@@ -50,7 +50,8 @@ class YearSpan:
         out = {y: 0 for y in self.years()}
         for y, n in counts.items():
             if str(y).isdigit():
-                out[max(int(y), self.first)] = out.get(max(int(y), self.first), 0) + n
+                slot = max(int(y), self.first)
+                out[slot] = out.get(slot, 0) + n
         return out
 
 

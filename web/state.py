@@ -9,12 +9,13 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 from urllib.parse import urlencode
 
+from search import facets
 from search.facets import canonical_district, canonical_domain
 from search.query import parse_year
 from search.service import MAX_LIMIT, SORTS, Options
 
 FACETS = ("district", "year", "domain")
-FACET_LABELS = {"district": "地区", "year": "年份", "domain": "领域"}
+FACET_LABELS = facets.LABELS
 MAX_PAGE = 1000
 MAX_QUERY_CHARS = 1000
 MAX_VALUES = 20  # per facet
