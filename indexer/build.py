@@ -257,11 +257,19 @@ def _build_locked(corpora, index_root, rebuild, progress, engine, procs=None) ->
     if procs is None:
         procs = auto_procs(sum(size for _, size, _ in todo))
     with pool.AnalysisPool(procs) as analysis_pool:
-        _write(todo, gone, analysis_pool, engine.update(rebuild=fresh, procs=procs), report, progress)
+        _write(todo, gone, analysis_pool, engine.update(rebuild=fresh, procs=procs), report, progress, fresh)
     return report
 
 
-def _write(todo, gone, analysis_pool, update, report: BuildReport, progress) -> None:
+def _write(todo, gone, analysis_pool, update, report: BuildReport, progress, fresh: bool) -> None:
+    """Feed the update every analysed file and every deletion, then commit.
+
+    A file the reader cannot use (``skipped``) is the file's fault: a
+    changed file that became unreadable leaves the index, as the folder
+    says. A file that failed by an error of ours (``failed``) keeps the
+    version the index has, and the next run tries it again. Only a fresh
+    index in which every file failed is refused: going live would lose
+    every document the previous generation holds."""
     # the analysis processes read each file again themselves (from the page
     # cache): cheaper than sending its bytes, and the record's hash is of
     # what was indexed, so a file changed meanwhile is seen by the next run
@@ -273,11 +281,11 @@ def _write(todo, gone, analysis_pool, update, report: BuildReport, progress) -> 
             report.merge(outcome.notes)
             doc = outcome.doc
             if doc is None:
+                report.skipped.append((source.rel, outcome.skipped))
                 if outcome.failed is not None:
                     report.failed += 1
                     first_failure = first_failure or outcome.failed
-                report.skipped.append((source.rel, outcome.skipped))
-                if how == "changed":
+                elif how == "changed":
                     update.delete(doc_id_for(source))
                     report.removed += 1
                 bar.update(1)
@@ -288,7 +296,7 @@ def _write(todo, gone, analysis_pool, update, report: BuildReport, progress) -> 
             setattr(report, how, getattr(report, how) + 1)
             bar.update(1)
         bar.close()
-        if report.failed and not (report.added or report.changed):
+        if fresh and report.failed and not report.added:
             raise RunFailed(f"no file could be processed ({report.failed} failed; first: "
                             f"{first_failure}); the index is unchanged")
         for doc_id in gone:

@@ -178,6 +178,7 @@ def chunk_lines(lines: list[str], kind: str = "text", title: str = "",
             for text in head.lines:
                 emit(text, [h.text for h in stack])
 
+    title_lines: list[str] = []  # lines left out because they repeat the title
     previous_shape = None  # shape of the heading on the line before, if any
     for number, line in enumerate(lines):
         if kind == "markdown":
@@ -197,6 +198,7 @@ def chunk_lines(lines: list[str], kind: str = "text", title: str = "",
             heading = (known, "structured") if known else None
             text = line
         if heading is not None and title_key and _norm(text) == title_key and not chunks:
+            title_lines.append(text)
             continue  # the title repeated at the top
         if heading is not None:
             level, shape = heading
@@ -212,6 +214,7 @@ def chunk_lines(lines: list[str], kind: str = "text", title: str = "",
             continue
         previous_shape = None
         if _norm(line) == title_key and number == 0 and len(lines) > 1:
+            title_lines.append(line)
             continue
         if kind == "markdown" and known is None and line.startswith("#"):
             line = _MD_HEADING.match(line).group(2)  # too long for a heading: a paragraph
@@ -222,4 +225,7 @@ def chunk_lines(lines: list[str], kind: str = "text", title: str = "",
         emit(line, path + [lead] if lead else path)
     while stack:
         pop()
+    if not chunks:  # a document that is its title alone (普通文件营商环境): the title is its text
+        for text in title_lines:
+            emit(text, [])
     return chunks

@@ -2,14 +2,15 @@
 from __future__ import annotations
 
 import errno
-import os
 import sys
 import time
 from pathlib import Path
 
 from search import config
-from search.cliutil import OneLineParser, damaged_message, fail, index_folder, add_opensearch_arguments, apply_opensearch_arguments
+from search.cliutil import (OneLineParser, add_opensearch_arguments, apply_opensearch_arguments, damaged_message, fail,
+                            index_folder, write_output)
 from search.engine import DEFAULT_ENGINE, ENGINES
+from search.text import int_argument
 
 
 def build_parser() -> OneLineParser:
@@ -23,7 +24,7 @@ def build_parser() -> OneLineParser:
     p.add_argument("--rebuild", action="store_true", help="build a fresh index instead of updating")
     p.add_argument("--wait", type=float, default=0.0, metavar="SECONDS",
                    help="wait this long for another indexer on the same index to finish (default: do not wait)")
-    p.add_argument("--procs", type=int, default=0, metavar="N",
+    p.add_argument("--procs", type=int_argument, default=0, metavar="N",
                    help="analysis processes, and the engine's writers (default 0: one per core for large runs, "
                         "1 for small ones)")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
@@ -71,13 +72,9 @@ def main(argv: list[str] | None = None) -> int:
         return fail("search-index", f"{exc.strerror or exc}: {exc.filename or index_root}; {unchanged}")
     elapsed = time.perf_counter() - started
     rate = report.characters / elapsed if elapsed > 0 else 0
-    try:
-        print(report.summary())
-        print(f"index: {Path(index_root).resolve()} ({elapsed:.1f} s, {rate:,.0f} characters/s)")
-        sys.stdout.flush()
-    except BrokenPipeError:  # `search-index … | head -1`: the reader has what it wanted
-        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
-    return 0
+    # the index is written either way; only the report may be lost
+    return write_output("search-index", lambda: print(
+        f"{report.summary()}\nindex: {Path(index_root).resolve()} ({elapsed:.1f} s, {rate:,.0f} characters/s)"))
 
 
 if __name__ == "__main__":

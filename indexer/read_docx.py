@@ -18,6 +18,8 @@ import re
 import zipfile
 from dataclasses import dataclass
 
+from search.text import ascii_int
+
 from .read import SkipFile
 
 CELL_SEPARATOR = " | "
@@ -34,15 +36,52 @@ class DocxText:
     date: str | None = None  # the day the document was created, from its properties
 
 
+# What a DOCX may unpack to. The file limit counts compressed bytes, and a
+# package's XML compresses 30:1 in an ordinary file and 1000:1 in a zip bomb
+# (730 KB on disk, 200 MB of document.xml), so the unpacked sizes are
+# bounded too, before a byte is inflated: zipfile stops at the size an entry
+# declares and refuses a lie by its checksum. python-docx reads every part
+# into memory, and one megabyte of document.xml costs about half a second.
+MAX_PART_BYTES = 32 * 1024 * 1024  # one unpacked part (document.xml, styles.xml, an image)
+MAX_UNPACKED_BYTES = 128 * 1024 * 1024  # every part together
+MAX_ENTRIES = 4000
+
+
 def read_docx(data: bytes) -> DocxText:
+    """The document's lines, or ``SkipFile`` naming what is wrong with the
+    package: a DOCX is a zip of XML written by many programs, and anything
+    python-docx cannot make sense of is a damaged file, never a failed run."""
+    _check_package(data)
+    try:
+        return _read(data)
+    except SkipFile:
+        raise
+    except Exception as exc:  # lxml's XMLSyntaxError, a missing part or attribute, a bad value
+        raise SkipFile(f"damaged DOCX ({type(exc).__name__}: {str(exc)[:200]})") from None
+
+
+def _check_package(data: bytes) -> None:
+    try:
+        entries = zipfile.ZipFile(io.BytesIO(data)).infolist()
+    except (zipfile.BadZipFile, ValueError, OSError) as exc:
+        raise SkipFile(f"damaged DOCX (not a zip package: {exc})") from None
+    if len(entries) > MAX_ENTRIES:
+        raise SkipFile(f"DOCX with {len(entries)} parts (the limit is {MAX_ENTRIES}): not a document")
+    biggest = max(entries, key=lambda e: e.file_size, default=None)
+    if biggest is not None and biggest.file_size > MAX_PART_BYTES:
+        raise SkipFile(f"DOCX too large when unpacked ({biggest.filename} is {biggest.file_size / 2**20:.1f} MB; "
+                       f"the limit is {MAX_PART_BYTES // 2**20} MB)")
+    total = sum(e.file_size for e in entries)
+    if total > MAX_UNPACKED_BYTES:
+        raise SkipFile(f"DOCX too large when unpacked ({total / 2**20:.1f} MB; "
+                       f"the limit is {MAX_UNPACKED_BYTES // 2**20} MB)")
+
+
+def _read(data: bytes) -> DocxText:
     import docx
-    from docx.opc.exceptions import PackageNotFoundError
     from docx.table import Table
 
-    try:
-        document = docx.Document(io.BytesIO(data))
-    except (PackageNotFoundError, zipfile.BadZipFile, KeyError, ValueError) as exc:
-        raise SkipFile(f"damaged DOCX ({type(exc).__name__}: {exc})") from None
+    document = docx.Document(io.BytesIO(data))
     lines: list[str] = []
     levels: list[int | None] = []
     style_levels = _style_levels(document)
@@ -109,8 +148,9 @@ def _outline_level(element) -> int | None:
     found = element.find(f"{_W}pPr/{_W}outlineLvl")
     if found is not None:
         value = found.get(f"{_W}val")
-        if value and value.isdigit() and int(value) < 9:  # 9: body text
-            return int(value) + 1
+        level = ascii_int(value)
+        if level is not None and level < 9:  # 9: body text
+            return level + 1
     return None
 
 

@@ -24,11 +24,13 @@ from dataclasses import dataclass
 from .read import SkipFile
 
 MARGIN_SHARE = 0.08  # the top and bottom share of a page where running heads and feet live
+MAX_PAGES = 5000  # a law code runs to a few hundred; past this it is a dump, not a document
 MIN_TEXT_CHARS = 10  # fewer visible characters than this in the whole file: a scan
 _PAGE_NUMBER = re.compile(r"^[-—–\s第]*\d+\s*(?:/\s*\d+|页|頁)?[-—–\s]*(?:共\s*\d+\s*[页頁])?$")
 _LINK_OR_DATE = re.compile(r"(?:https?|file)://|^\d{1,4}[/.-]\d{1,2}[/.-]\d{1,4}")
 _DIGITS = re.compile(r"\d+")
 _PDF_DATE = re.compile(r"^(?:D:)?((?:19|20)\d\d)(0[1-9]|1[0-2])(0[1-9]|[12]\d|3[01])")
+_PARAGRAPH_END = ("。", "！", "？", "：", "；", "!", "?", ":", ";")
 _LINE_END_HYPHEN = "\ufffe"  # PDFium's mark for a hyphen that ends a line
 _LATIN_END = re.compile(r"[A-Za-z0-9]$")
 _LATIN_START = re.compile(r"^[A-Za-z0-9]")
@@ -64,10 +66,14 @@ def read_pdf(data: bytes) -> PdfText:
             raise SkipFile("encrypted PDF (a password is needed)") from None
         raise SkipFile(f"damaged PDF ({exc})") from None
     try:
+        if len(pdf) > MAX_PAGES:
+            raise SkipFile(f"PDF with {len(pdf)} pages (the limit is {MAX_PAGES}): not one document")
         lines = [line for number in range(len(pdf)) for line in _page_lines(pdf[number], number)]
         info = pdf.get_metadata_dict()
         title = (info.get("Title") or "").strip()
         made = _PDF_DATE.match(info.get("CreationDate") or info.get("ModDate") or "")
+    except pdfium.PdfiumError as exc:  # a page that does not load: a page tree that loops, a broken object
+        raise SkipFile(f"damaged PDF ({exc})") from None
     finally:
         pdf.close()
     if sum(len(line.text.replace(" ", "")) for line in lines) < MIN_TEXT_CHARS:
@@ -119,12 +125,8 @@ def _without_running_heads(lines: list[_Line]) -> list[_Line]:
 def _paragraphs(lines: list[_Line]) -> list[str]:
     if not lines:
         return []
-    lefts = Counter(round(line.left) for line in lines)
-    rights = Counter(round(line.right) for line in lines)
-    margin_left = min(x for x, n in lefts.items() if n >= max(2, lefts.most_common(1)[0][1] // 4)) \
-        if len(lines) > 3 else min(lefts)
-    margin_right = max(x for x, n in rights.items() if n >= max(2, rights.most_common(1)[0][1] // 4)) \
-        if len(lines) > 3 else max(rights)
+    margin_left, _ = _margin(Counter(round(line.left) for line in lines), min)
+    margin_right, right_known = _margin(Counter(round(line.right) for line in lines), max)
     heights = sorted(line.top - line.bottom for line in lines)
     size = heights[len(heights) // 2] or 10.0  # about one character's width
     paragraphs: list[str] = []
@@ -134,9 +136,13 @@ def _paragraphs(lines: list[_Line]) -> list[str]:
         starts = previous is None
         if not starts:
             indented = line.left > margin_left + 0.8 * size
-            stopped_short = previous.right < margin_right - 1.5 * size
+            # where no two lines end alike, the margin is unknown: a line that
+            # ends a sentence ends its paragraph
+            stopped_short = previous.right < margin_right - 1.5 * size or (
+                not right_known and previous.text.endswith(_PARAGRAPH_END))
             gap = line.page == previous.page and previous.bottom - line.top > 1.2 * size
-            starts = indented or stopped_short or gap
+            resized = abs(_height(line) - _height(previous)) > 0.25 * size  # a heading in a larger type
+            starts = indented or stopped_short or gap or resized
         if starts:
             if current:
                 paragraphs.append(_hyphen(current))
@@ -153,6 +159,21 @@ def _paragraphs(lines: list[_Line]) -> list[str]:
     if current:
         paragraphs.append(_hyphen(current))
     return paragraphs
+
+
+def _margin(positions: Counter, outermost) -> tuple[float, bool]:
+    """The text block's edge, and whether lines showed it: the outermost
+    position that several lines share (a lone line further out is a heading
+    or a stray mark); where no position repeats — a short page of a heading
+    and a few short paragraphs, whose lines all end in different places —
+    the outermost of all, not known to be the margin."""
+    most = positions.most_common(1)[0][1]
+    shared = [x for x, n in positions.items() if n >= max(2, most // 4)]
+    return outermost(shared or positions), bool(shared)
+
+
+def _height(line: _Line) -> float:
+    return line.top - line.bottom
 
 
 def _hyphen(text: str) -> str:

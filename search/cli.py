@@ -8,8 +8,10 @@ import sys
 from pathlib import Path
 
 from . import config, export, facets, present
-from .cliutil import OneLineParser, damaged_message, fail, index_folder, is_explicit, plain, shown, add_opensearch_arguments, apply_opensearch_arguments
+from .cliutil import (OneLineParser, add_opensearch_arguments, apply_opensearch_arguments, damaged_message, fail,
+                      index_folder, is_explicit, plain, shown, write_output)
 from .engine import IndexDamaged
+from .text import int_argument
 
 
 
@@ -31,8 +33,8 @@ def build_parser() -> OneLineParser:
     p.add_argument("--district", action="append", default=[], metavar="D", help="filter by district (repeatable)")
     p.add_argument("--year", action="append", default=[], metavar="Y", help="2020 or 2018-2021 (repeatable)")
     p.add_argument("--domain", action="append", default=[], metavar="X", help="reform domain (repeatable)")
-    p.add_argument("-n", type=int, default=10, metavar="N", help="hits per page (default 10)")
-    p.add_argument("--page", type=int, default=1, metavar="P", help="page number (default 1)")
+    p.add_argument("-n", type=int_argument, default=10, metavar="N", help="hits per page (default 10)")
+    p.add_argument("--page", type=int_argument, default=1, metavar="P", help="page number (default 1)")
     p.add_argument("--sort", choices=("relevance", "date", "date-asc"), default="relevance",
                    help="relevance (default), date (newest first) or date-asc (oldest first)")
     p.add_argument("--facets", action="store_true",
@@ -184,20 +186,16 @@ def _print_document(doc: dict, args) -> int:
         if color and not os.environ.get("PAGER"):
             os.environ.setdefault("LESS", "-R")
         pydoc.pager(text)
-    else:
-        try:
-            print(text)
-            sys.stdout.flush()
-        except BrokenPipeError:
-            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
-    return 0
+        return 0
+    return write_output("search", lambda: print(text))
 
 
 def _write_export(body, target: str, data: dict) -> int:
     """The file whole or not at all: written beside, then moved into place."""
     if target == "-":
-        sys.stdout.write(body.lstrip("\ufeff"))  # a BOM helps a spreadsheet, not a pipe
-        sys.stdout.flush()
+        code = write_output("search", lambda: sys.stdout.write(body.lstrip("\ufeff")))  # a BOM helps a spreadsheet, not a pipe
+        if code:
+            return code
     else:
         path = Path(target)
         tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
@@ -295,22 +293,16 @@ def main(argv: list[str] | None = None) -> int:
         return fail("search", damaged_message(exc, index_root))
     except Exception as exc:  # one line, never a traceback
         return fail("search", str(exc) or type(exc).__name__)
-    try:
-        if args.json:
-            shown = result if args.facets else present.grouped(result) if args.by_document else present.contract(result)
-            json.dump(shown, sys.stdout, ensure_ascii=False, indent=2)
-            sys.stdout.write("\n")
-        elif args.facets:
-            print(format_facets(result))
-        elif args.by_document:
-            print(format_documents(result, _use_color(args)))
-        else:
-            print(format_human(result, _use_color(args)))
-        sys.stdout.flush()
-    except BrokenPipeError:
-        # `search … | head` closed the pipe: not an error worth a traceback
-        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
-    return 0
+    if args.json:
+        shown = result if args.facets else present.grouped(result) if args.by_document else present.contract(result)
+        text = json.dumps(shown, ensure_ascii=False, indent=2)
+    elif args.facets:
+        text = format_facets(result)
+    elif args.by_document:
+        text = format_documents(result, _use_color(args))
+    else:
+        text = format_human(result, _use_color(args))
+    return write_output("search", lambda: print(text))
 
 
 if __name__ == "__main__":

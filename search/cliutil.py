@@ -16,12 +16,27 @@ _ESCAPE_SEQUENCES = re.compile(r"\x1b\[[0-?]*[ -/]*[@-~]|\x9b[0-?]*[ -/]*[@-~]" 
                                r"|\x1b\][^\x07\x1b\x9c]*(?:\x07|\x1b\\|\x9c)?"  # OSC, to BEL or ST
                                r"|\x1b[@-_]")
 _CONTROLS = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+_UNDECODED = re.compile(r"[\udc80-\udcff]")  # how os.fsdecode hands over a byte that was not UTF-8
 _UNSHOWABLE = re.compile(r"[\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069\ud800-\udfff]")
 
 
 class OneLineParser(argparse.ArgumentParser):
     def error(self, message: str):  # noqa: D401 - argparse's hook
         self.exit(2, f"{self.prog}: {message} (see {self.prog} --help)\n")
+
+    def parse_args(self, args=None, namespace=None):
+        """Also refuse text that is not UTF-8: a byte the terminal's encoding
+        could not decode reaches Python as a surrogate, which no search can
+        match and no output can print. Paths (``Path`` values) may hold such
+        bytes: a file name on Linux is any bytes."""
+        parsed = super().parse_args(args, namespace)
+        names = {a.dest: (a.option_strings or [a.dest])[-1] for a in self._actions}
+        for dest, value in vars(parsed).items():
+            for item in value if isinstance(value, list) else [value]:
+                if isinstance(item, str) and _UNDECODED.search(item):
+                    self.error(f"argument {names.get(dest, dest)}: not valid UTF-8 text "
+                               f"({shown(item)[:60]}); check the terminal's encoding")
+        return parsed
 
 
 def plain(text: str) -> str:
@@ -56,6 +71,30 @@ def fail(prog: str, message: str, code: int = 1) -> int:
     """Print one line on stderr and return the exit code."""
     print(f"{prog}: {message}", file=sys.stderr)
     return code
+
+
+def write_output(prog: str, write) -> int:
+    """Run ``write()`` (printing to stdout) and say in one line if stdout
+    cannot take it: a reader that closed the pipe (``| head``) is no error;
+    a full disk (``> /dev/full``) or a vanished terminal is exit 1, never a
+    traceback. stdout is pointed at /dev/null afterwards, so Python's own
+    flush at exit does not fail a second time."""
+    try:
+        write()
+        sys.stdout.flush()
+    except BrokenPipeError:
+        _silence_stdout()
+        return 0
+    except OSError as exc:
+        _silence_stdout()
+        return fail(prog, f"cannot write the output ({exc.strerror or exc})")
+    return 0
+
+
+def _silence_stdout() -> None:
+    import os
+
+    os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
 
 
 def is_explicit(given: Path | None) -> bool:

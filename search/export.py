@@ -22,7 +22,7 @@ COLUMNS = {
 }
 FORMATS = ("csv", "json", "xlsx")
 LANGS = ("en", "zh")  # column names: English keys, or Chinese
-MEDIA_TYPES = {"csv": "text/csv; charset=utf-8", "json": "application/json",
+MEDIA_TYPES = {"csv": "text/csv; charset=utf-8", "json": "application/json; charset=utf-8",
                "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"}
 
 

@@ -151,6 +151,8 @@ def parse(text: str) -> ParsedQuery:
     elif literal_note:
         notes.append("查询中有无法识别的运算符或符号，已按字面词语检索。")
 
+    positive = list(dict.fromkeys(positive))  # a word typed twice asks for it once
+    excluded = list(dict.fromkeys(excluded))
     flat_words = [w for node in positive for w in iter_terms(node)]
     if len(flat_words) > MAX_WORDS:
         notes.append(f"查询词过多，只使用前 {MAX_WORDS} 个词。")
@@ -184,14 +186,43 @@ def sequences(node) -> list[str]:
 
 
 def _truncate(nodes, budget):
+    """The query's first ``budget`` words, in the shape they were typed: a
+    node that crosses the limit keeps its first words (a pasted sentence
+    stays a shorter run of the same sentence, an OR list its first
+    alternatives), so a long query is never emptier than its beginning."""
     kept = []
     for node in nodes:
-        n = len(list(iter_terms(node)))
-        if n > budget:
+        if budget <= 0:
             break
-        kept.append(node)
-        budget -= n
+        node, used = _first_words(node, budget)
+        if node is not None:
+            kept.append(node)
+        budget -= used
     return kept
+
+
+def _first_words(node, budget):
+    """``(node cut to its first budget words or None, words it keeps)``."""
+    if isinstance(node, Term):
+        return node, 1
+    if isinstance(node, Phrase):
+        words = node.words[:budget]
+        return (Phrase(words) if len(words) > 1 else Term(words[0])), len(words)
+    kept, used = [], 0
+    for item in node.items:
+        if used >= budget:
+            break
+        item, n = _first_words(item, budget - used)
+        if item is not None and (getattr(node, "sequence", False) or item not in kept):
+            kept.append(item)
+        used += n
+    if not kept:
+        return None, used
+    if len(kept) == 1:
+        return kept[0], used
+    if isinstance(node, AnyOf):
+        return AnyOf(tuple(kept)), used
+    return AllOf(tuple(kept), node.exclude, node.sequence), used
 
 
 # ------------------------------------------------------------------ aliases
@@ -243,7 +274,9 @@ def expand_aliases(node, aliases: dict[str, tuple[str, ...]], notes: list[str]):
         alts = aliases.get(key)
         if not alts:
             return node
-        notes.append(f"“{key}” 同时检索其同义词：{'、'.join(alts)}。")
+        note = f"“{key}” 同时检索其同义词：{'、'.join(alts)}。"
+        if note not in notes:
+            notes.append(note)
         items = [node]
         for alt in alts:
             words = analysis.words(alt)

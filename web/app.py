@@ -16,6 +16,7 @@ from flask import Flask, Response, abort, g, jsonify, render_template, request
 from markupsafe import Markup, escape
 
 from search import export, present
+from search.text import ascii_int
 
 from search.engine import EngineUnavailable, IndexDamaged, IndexMissing
 from search.service import BadRequest, SearchService
@@ -94,8 +95,8 @@ def create_app(service: SearchService | None = None, index: str | Path | None = 
         if not DOC_ID.match(doc_id):
             abort(404)
         q = (request.args.get("q") or "")[:1000]
-        at = request.args.get("at", "1")
-        at = int(at) if at.isdigit() and len(at) < 9 else 1
+        at = ascii_int(request.args.get("at", "1"))
+        at = at if at is not None and at < 10 ** 8 else 1
         doc = service.document(doc_id, q, at=at, per_page=DOC_PAGE_PARAGRAPHS)
         if doc is None:
             abort(404)
@@ -149,7 +150,7 @@ def create_app(service: SearchService | None = None, index: str | Path | None = 
         except BadRequest as exc:
             return _json_error(str(exc))
         name = "reform-search-export"
-        return Response(export.render(data, fmt, lang), mimetype=export.MEDIA_TYPES[fmt],
+        return Response(export.render(data, fmt, lang), content_type=export.MEDIA_TYPES[fmt],
                         headers={"Content-Disposition": f'attachment; filename="{name}.{fmt}"',
                                  "X-Total-Count": str(data["total"]),
                                  "X-Truncated": "1" if data["truncated"] else "0"})

@@ -14,6 +14,8 @@ from dataclasses import dataclass
 
 from markupsafe import Markup, escape
 
+from search.text import ascii_int
+
 GAP = 6
 SLOT = 22  # a year's width on a timeline
 PLOT_H = 120
@@ -35,7 +37,7 @@ class YearSpan:
 
     @classmethod
     def of(cls, *counts: dict) -> "YearSpan | None":
-        years = [int(y) for c in counts for y, n in c.items() if str(y).isdigit() and n]
+        years = [int(y) for c in counts for y, n in c.items() if ascii_int(str(y)) is not None and n]
         if not years:
             return None
         first, last = min(years), max(years)
@@ -49,7 +51,7 @@ class YearSpan:
         the span are added to its first year."""
         out = {y: 0 for y in self.years()}
         for y, n in counts.items():
-            if str(y).isdigit():
+            if ascii_int(str(y)) is not None:
                 slot = max(int(y), self.first)
                 out[slot] = out.get(slot, 0) + n
         return out

@@ -13,6 +13,7 @@ from search import facets
 from search.facets import canonical_district, canonical_domain
 from search.query import parse_year
 from search.service import MAX_LIMIT, SORTS, Options
+from search.text import ascii_int
 
 FACETS = ("district", "year", "domain")
 FACET_LABELS = facets.LABELS
@@ -134,9 +135,8 @@ class SearchState:
 def _int(raw, default, lo, hi, label, errors) -> int:
     if raw in (None, ""):
         return default
-    try:
-        value = int(raw)
-    except ValueError:
+    value = ascii_int(raw.strip() if isinstance(raw, str) else raw)
+    if value is None:
         errors.append(f"{label}“{str(raw)[:20]}”不是数字。")
         return default
     if not lo <= value <= hi:
@@ -174,7 +174,7 @@ def facet_records(state: SearchState, counts: dict[str, dict[str, int]], timed_o
         for v in state.selected(name):
             if v not in values and name == "year":
                 lo, hi = parse_year(v)  # a range: the years it covers
-                values[v] = sum(c for y, c in values.items() if y.isdigit() and lo <= int(y) <= hi)
+                values[v] = sum(c for y, c in values.items() if ascii_int(y) is not None and lo <= int(y) <= hi)
             values.setdefault(v, 0)
         items = list(values.items())
         if name == "year":

@@ -2,10 +2,14 @@
 researcher would receive them: a PDF printed by Chromium (running heads and
 feet, page numbers, wrapped and indented lines), a Word file with heading
 styles, a table and a footnote, a scan (an image, no text layer) and old
-Office binaries. Run it by hand (needs chromium and python-docx); the files
-it writes are committed, so the tests need neither.
+Office binaries; and two PDFs whose metadata date is the day they were
+printed (a provincial work report opening with its own date, a one-page
+notice of a heading and three short paragraphs). Run it by hand (needs
+chromium and python-docx); the files it writes are committed, so the tests
+need neither. Name fixtures to make only those:
 
     python tests/data/make_formats.py
+    python tests/data/make_formats.py report_pdf short_pdf
 """
 from __future__ import annotations
 
@@ -45,6 +49,41 @@ def make_pdf() -> None:
     page = (f'<!doctype html><html><head><meta charset="utf-8"><title>{html.escape(title)}</title>'
             f"<style>{PAGE_STYLE}</style></head><body><h1>{html.escape(title)}</h1>\n{body}</body></html>")
     _print_pdf(page, OUT / "000_longhua.pdf")
+
+
+def _page(title: str, paragraphs: list[str], before: str = "") -> str:
+    body = "".join(f"<p>{html.escape(p)}</p>\n" for p in paragraphs)
+    return (f'<!doctype html><html><head><meta charset="utf-8"><title>{html.escape(title)}</title>'
+            f"<style>{PAGE_STYLE}</style></head><body><h1>{html.escape(title)}</h1>\n{before}{body}</body></html>")
+
+
+def make_report_pdf() -> None:
+    """A provincial government work report as people print it from the web:
+    its title names the year, its first line the day it was delivered; the
+    PDF's own creation date is the day of printing."""
+    subtitle = '<p style="text-align:center;text-indent:0">——2025年1月13日在河北省第十四届人民代表大会第三次会议上</p>\n'
+    speaker = '<p style="text-align:center;text-indent:0">河北省省长 王正谱</p>\n'
+    paragraphs = [
+        "各位代表：",
+        "现在，我代表省人民政府，向大会报告工作，请予审议，并请省政协委员和其他列席人员提出意见。",
+        "一、2024年工作回顾",
+        "过去一年，全省上下坚持稳中求进工作总基调，预计全省生产总值增长5.2%，规模以上工业增加值增长7%，"
+        "固定资产投资增长6.5%，主要经济指标增速高于全国平均水平。",
+        "持续优化营商环境，深化“放管服”改革，推行招标投标“双盲”评审，政务服务事项网上可办率进一步提高，"
+        "市场主体活力不断增强。",
+        "二、2025年工作安排",
+        "坚定不移深化改革开放，纵深推进京津冀协同发展，高标准高质量建设雄安新区，加快培育新质生产力。",
+    ]
+    _print_pdf(_page("2025年河北省政府工作报告", paragraphs, subtitle + speaker), OUT / "2025_hebei_work_report.pdf")
+
+
+def make_short_pdf() -> None:
+    """What Chromium prints from a short notice: one page, a heading and
+    three short paragraphs, no line that reaches the right margin twice."""
+    paragraphs = ["各街道办事处、区直各单位：",
+                  "经区委改革办研究，定于本周五召开营商环境改革推进会。",
+                  "请各单位主要负责同志准时参加。"]
+    _print_pdf(_page("关于召开营商环境改革推进会的通知", paragraphs), OUT / "short_notice.pdf")
 
 
 def _png(width: int, height: int) -> bytes:
@@ -127,11 +166,11 @@ def make_binaries() -> None:
 
 
 if __name__ == "__main__":
+    import sys
+
     OUT.mkdir(exist_ok=True)
-    make_pdf()
-    make_scan()
-    make_docx()
-    make_mojibake()
-    make_binaries()
+    makers = {name[len("make_"):]: f for name, f in dict(globals()).items() if name.startswith("make_")}
+    for name in sys.argv[1:] or makers:
+        makers[name]()
     for f in sorted(OUT.iterdir()):
         print(f"{f.name}: {f.stat().st_size} bytes")
