@@ -136,8 +136,9 @@ def process_file(source: SourceFile, data: bytes | None = None, notes: FileNotes
     kept_simp = [simp[i] for i in keep]
     sidecar, problems = meta.parse_sidecar(sidecar_raw, source.path.name + ".meta.json")
     notes.warnings.extend((source.rel, p) for p in problems)
-    info = meta.extract(kept, kept_simp, lines, simp, raw.html_title, source.kind, source.rel, sidecar, raw.own_date,
-                        raw.url)
+    facts = meta.FileFacts(source.kind, source.rel, raw.html_title, raw.own_date, raw.url, _modified(source))
+    info = meta.extract(kept, kept_simp, lines, simp, facts, sidecar)
+    notes.warnings.extend((source.rel, w) for w in info.warnings)
     chunks = chunking.chunk_lines(kept, source.kind, info.title,
                                   [levels[i] for i in keep] if levels is not None else None, kept_simp)
     if not chunks:
@@ -153,6 +154,7 @@ def process_file(source: SourceFile, data: bytes | None = None, notes: FileNotes
         district=info.district,
         content_hash=content_hash(data, sidecar_raw),
         url=info.url,
+        date_source=info.date_source,
     )
     rules = domains.load_rules()
     title_simp = analysis.to_simplified(info.title)
@@ -163,6 +165,13 @@ def process_file(source: SourceFile, data: bytes | None = None, notes: FileNotes
         doms = domains.classify(path_simp, analysis.to_simplified(c.text), rules, heading_domains, title_simp)
         doc.chunks.append(ChunkRecord(f"{doc_id}-{c.paragraph}-{c.part}", c.paragraph, c.part, c.text, c.section_path, doms))
     return doc
+
+
+def _modified(source: SourceFile) -> float | None:
+    try:
+        return source.path.stat().st_mtime
+    except OSError:
+        return None
 
 
 PARALLEL_MIN_BYTES = 500_000  # below this (a few files), one process is as fast

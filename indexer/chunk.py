@@ -14,6 +14,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
+from . import dates
+
 MAX_CHUNK = 600
 HARD_SPLIT = 500
 SHORT_HEADING = 25
@@ -54,6 +56,8 @@ def _heading(line: str, kind: str) -> tuple[int, str] | None:
         m = _MD_HEADING.match(line)
         if m and len(line) <= MAX_MD_HEADING:
             return len(m.group(1)), "structured"
+    if dates.acts(line) or dates.only_a_day(line):
+        return None  # 2020年1月1日 施行, a signature's date: what the document records, never a heading
     size = len(line)
     if _MARKER.match(line):
         return 1, "marker"

@@ -6,25 +6,23 @@ empty one does not. A sidecar ``<file>.meta.json`` overrides detection.
 """
 from __future__ import annotations
 
+import datetime
 import json
 import re
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from search.cliutil import one_line
+
+from . import dates
 from search.facets import LEVEL_RANK as _LEVEL_RANK
 from search.query import YEAR_MAX, YEAR_MIN
 from search.facets import Unit, load_units
 
-_DATE = r"((?:19|20)\d{2})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?"
-_LABELLED_DATE = re.compile(r"(?:发布|成文|印发|公布|发文)?(?:日期|时间)\s*[:：]\s*" + _DATE)
-_LINE_DATE = re.compile(r"^" + _DATE + r"(?:\s+\d{1,2}:\d{2}(?::\d{2})?)?$")
 _TRAILER = re.compile(
     r"^((?:19|20)\d{2})-(\d{2})-(\d{2})\s+(.+?)\s+(?:\d+\s+)*\S*content_\d+\.htm(?:\s+\d+)?\s*(.*?)\s*(?:/?enpproperty-->)?$"
 )
-_COMPACT_DATE = re.compile(r"(?:最新异动日期|异动日期|修正日期|公布日期)\s*[:：]\s*((?:19|20)\d{2})(\d{2})(\d{2})")
-_ADOPTED = re.compile(r"^" + _DATE + r".{0,60}(?:通过|公布|发布|施行|修正|修订|印发)")
 _FILENAME_DATE = re.compile(r"[(（]((?:19|20)\d{2})-(\d{2})-(\d{2})[)）]")
 _YEAR = re.compile(r"((?:19|20)\d{2})\s*年")
 _PLAN = re.compile(r"《[^》]{0,40}?((?:19|20)\d{2})\s*年[^》]{0,20}?(?:改革|工作|计划|要点|方案|报告|规划)[^》]{0,20}》")
@@ -44,6 +42,13 @@ class DocMeta:
     year: int | None = None
     district: str | None = None
     url: str | None = None
+    # where the date (or, without one, the year) came from: "text" (a day the
+    # text states), "title" (a year in the title or the plan's name), "body"
+    # (the year the body names most), "sidecar", "filename", "file" (the
+    # file's own metadata); None when nothing is known
+    date_source: str | None = None
+    dates: dates.TextDates = field(default_factory=dates.TextDates)  # everything the text says
+    warnings: list[str] = field(default_factory=list)  # evidence set aside, for the report
 
 
 # a line that names the document's address: 原文链接：https://…
@@ -62,35 +67,15 @@ def find_url(raw_lines: list[str]) -> str | None:
     return None
 
 
-def _iso(y: str, m: str, d: str) -> str | None:
-    yi, mi, di = int(y), int(m), int(d)
-    if 1 <= mi <= 12 and 1 <= di <= 31:
-        return f"{yi:04d}-{mi:02d}-{di:02d}"
-    return None
-
-
-def find_date(simp_lines: list[str], filename: str = "") -> str | None:
-    head = simp_lines[:12]
-    for line in head:
-        m = _LABELLED_DATE.search(line) or _COMPACT_DATE.search(line)
-        if m and (iso := _iso(*m.groups()[:3])):
-            return iso
-    for line in head:
-        m = _LINE_DATE.match(line)
-        if m and (iso := _iso(*m.groups())):
-            return iso
-    for line in simp_lines[-6:]:
-        m = _TRAILER.match(line)
-        if m and (iso := _iso(*m.groups()[:3])):
-            return iso
-    for line in simp_lines[:6]:
-        m = _ADOPTED.match(line)
-        if m and (iso := _iso(*m.groups()[:3])):
-            return iso
+def filename_date(filename: str) -> str | None:
+    """A day in the file's name: ``优化营商环境条例(2019-10-22).md``."""
     m = _FILENAME_DATE.search(filename)
-    if m:
-        return _iso(*m.groups())
-    return None
+    if not m:
+        return None
+    try:
+        return datetime.date(*map(int, m.groups())).isoformat()
+    except ValueError:
+        return None
 
 
 def _short_title_line(line: str) -> bool:
@@ -145,21 +130,30 @@ def find_title(
 
 
 def find_year(date: str | None, title_simp: str, body_simp: str) -> int | None:
-    if date:
-        return int(date[:4])
+    return date_year(date) if date else text_year(title_simp, body_simp)[0]
+
+
+def date_year(date: str) -> int:
+    return int(date[:4])
+
+
+def text_year(title_simp: str, body_simp: str) -> tuple[int | None, str | None]:
+    """The year a text without a day names: ``(year, "title")`` from its
+    title or its plan's name, ``(year, "body")`` when the body names one
+    year clearly most often, else ``(None, None)``."""
     years = {int(y) for y in _YEAR.findall(title_simp)}
     if len(years) == 1:
-        return years.pop()
+        return years.pop(), "title"
     plan_years = {int(m.group(1)) for m in _PLAN.finditer(body_simp)}
     if len(plan_years) == 1:
-        return plan_years.pop()
+        return plan_years.pop(), "title"
     counts = Counter(int(y) for y in _YEAR.findall(body_simp))
     if counts:
         (top, n), *rest = counts.most_common(2) + [(None, 0)]
         runner = rest[0][1]
         if n >= 3 and n >= 2 * runner:
-            return top
-    return None
+            return top, "body"
+    return None, None
 
 
 def _mentions(text: str, units: tuple[Unit, ...]) -> Counter:
@@ -287,39 +281,69 @@ def _district(value):
 _SIDECAR_FIELDS = {"title": _title, "date": _date, "year": _year, "district": _district, "url": _url}
 
 
-def extract(
-    lines: list[str],
-    simp_lines: list[str],
-    raw_lines: list[str],
-    raw_simp: list[str],
-    html_title: str = "",
-    kind: str = "text",
-    rel_path: str = "",
-    sidecar: dict | None = None,
-    own_date: str | None = None,
-    own_url: str | None = None,
-) -> DocMeta:
-    """``own_date``: the file's metadata date (PDF, DOCX), taken only when the
-    text names no date — a file's creation day is often the day it was
-    converted or printed, while the text's date is the document's own."""
+@dataclass
+class FileFacts:
+    """What the file says about itself beside its text: its format and
+    place, the title, day and address its own metadata give (HTML
+    ``<title>`` and canonical link, PDF and DOCX properties), and when it
+    was last changed."""
+
+    kind: str = "text"
+    rel_path: str = ""
+    title: str = ""
+    day: str | None = None
+    url: str | None = None
+    modified: float | None = None  # seconds since the epoch
+
+
+def extract(lines: list[str], simp_lines: list[str], raw_lines: list[str], raw_simp: list[str],
+            facts: FileFacts | None = None, sidecar: dict | None = None) -> DocMeta:
+    """``lines``/``simp_lines``: the document after boilerplate removal;
+    ``raw_lines``/``raw_simp``: every line (metadata cues live in
+    boilerplate); ``sidecar``: the checked fields of a ``.meta.json``."""
     from search import analysis
 
+    facts = facts or FileFacts()
     sidecar = sidecar or {}
     meta = DocMeta()
-    meta.title = sidecar.get("title") or find_title(lines, simp_lines, raw_lines, raw_simp, html_title, kind)
+    meta.title = sidecar.get("title") or find_title(lines, simp_lines, raw_lines, raw_simp, facts.title, facts.kind)
     if len(meta.title) > MAX_TITLE:  # a title is indexed with every paragraph: never a whole page
         meta.title = meta.title[:MAX_TITLE] + "…"
-    meta.date = sidecar.get("date") or find_date(raw_simp, Path(rel_path).name) or own_date
     title_simp = analysis.to_simplified(meta.title)
     body_simp = "\n".join(simp_lines)
-    if "year" in sidecar:
-        meta.year = sidecar["year"]
-    else:
-        meta.year = find_year(meta.date, title_simp, body_simp)
+    _date(meta, raw_simp, simp_lines, title_simp, body_simp, facts, sidecar)
     if "district" in sidecar:
         meta.district = sidecar["district"] or None
     else:
-        path_simp = analysis.to_simplified(str(Path(rel_path).parent)) if rel_path else ""
+        path_simp = analysis.to_simplified(str(Path(facts.rel_path).parent)) if facts.rel_path else ""
         meta.district = find_district(title_simp, body_simp, path_simp)
-    meta.url = sidecar.get("url") or own_url or find_url(raw_lines)
+    meta.url = sidecar.get("url") or facts.url or find_url(raw_lines)
     return meta
+
+
+def _date(meta: DocMeta, raw_simp, simp_lines, title_simp, body_simp, facts: FileFacts, sidecar: dict) -> None:
+    """The date, the year and where they came from, in the order of trust
+    (``indexer.dates``): the text's day; the sidecar; a day in the file's
+    name; the file's metadata day when plausible; else the year the text
+    names (the sidecar's ``year`` above it). Evidence set aside for better
+    evidence is a warning in the report."""
+    meta.dates = dates.from_text(raw_simp, simp_lines)
+    year, year_from = text_year(title_simp, body_simp)
+    candidates = [(meta.dates.published, "text"), (sidecar.get("date"), "sidecar"),
+                  (filename_date(Path(facts.rel_path).name), "filename")]
+    day, source = next(((d, s) for d, s in candidates if d), (None, None))
+    if source == "text" and sidecar.get("date") not in (None, day):
+        meta.warnings.append(f"sidecar date {sidecar['date']} not used: the text states {day}")
+    if day is None and facts.day:
+        doubt = dates.file_day_doubt(facts.day, facts.modified, year if year_from == "title" else None)
+        if doubt:
+            meta.warnings.append(f"the file's own date {facts.day} not used: {doubt}")
+        else:
+            day, source = facts.day, "file"
+    if day is not None:
+        meta.date, meta.year, meta.date_source = day, date_year(day), source
+    elif "year" in sidecar:
+        meta.year = sidecar["year"]
+        meta.date_source = "sidecar" if meta.year is not None else None
+    else:
+        meta.year, meta.date_source = year, year_from

@@ -160,6 +160,8 @@ def format_document(doc: dict, color: bool) -> str:
     lines = [f"{bold}{plain(doc['title'])}{reset}", f"{_where_and_when(doc)}  {dim}{shown(doc['source'])}{reset}"]
     if doc.get("url"):
         lines.append(f"原文：{plain(doc['url'])}")
+    if present.date_source(doc):
+        lines.append(f"日期来源：{present.date_source(doc)}")
     lines.append(f"引用：{plain(present.citation(doc))}")
     matched = sum(1 for p in doc["paragraphs"] if p["matches"])
     lines.append(f"共 {doc['paragraph_count']} 段" + (f"，{matched} 段匹配" if matched else ""))

@@ -90,6 +90,9 @@ class DocumentRecord:
     paragraph_count: int = 0  # in the whole document (``chunks`` may hold a part of it)
     title_tokens: object | None = None  # analysis.Tokens
     url: str | None = None  # where the document was published, when its source says
+    # where ``date`` (or, without a day, ``year``) came from: "text", "title",
+    # "body", "sidecar", "filename", "file" (indexer.meta.DocMeta); None: unknown
+    date_source: str | None = None
 
 
 # ---- the query tree the engine executes (built by search.query) ----
@@ -284,17 +287,34 @@ def date_sort_keys(doc: "DocumentRecord") -> tuple[int, int]:
     return (NO_DATE_DESC, NO_DATE_ASC) if value is None else (value, value)
 
 
+NO_DATE_ORDER = 99_999_999  # after every date_key, in both orders
+
+
+def reading_order(date: str | None, year: int | str | None, doc_id: str, paragraph: int, part: int,
+                  newest_first: bool) -> str:
+    """A paragraph's place in the date sorts, as one text sorted ascending:
+    its document's date (``date_key``; newest first by its complement, no
+    date last in both orders), then its document, then its place in the
+    document. So documents of one date follow one another, each read top to
+    bottom, and every engine gives the same order: tantivy sorts by this
+    text, Whoosh by this text made from its columns, OpenSearch by the same
+    fields one after another."""
+    value = date_key(date, int(year) if year else None)
+    order = NO_DATE_ORDER if value is None else (NO_DATE_ORDER - value if newest_first else value)
+    return f"{order:08d}{doc_id}{paragraph:07d}{part:05d}"
+
+
 def document_fields(doc: "DocumentRecord") -> dict:
     """What an engine stores of a document beside each of its paragraphs (a
     hit's document, ``document_from_fields`` reads it back)."""
     return {"doc_id": doc.doc_id, "source": doc.source, "corpus": doc.corpus, "title": doc.title,
             "date": doc.date, "year": doc.year, "district": doc.district, "content_hash": doc.content_hash,
-            "url": doc.url}
+            "url": doc.url, "date_source": doc.date_source}
 
 
 def document_from_fields(d: dict) -> "DocumentRecord":
     return DocumentRecord(d["doc_id"], d["source"], d["corpus"], d["title"], d["date"], d["year"], d["district"],
-                          d["content_hash"], url=d.get("url"))
+                          d["content_hash"], url=d.get("url"), date_source=d.get("date_source"))
 
 
 def one_character_away(term: str, word: str) -> bool:

@@ -589,7 +589,9 @@ class OpenSearchEngine(storage.FolderEngine):
         if request.light:
             body["_source"] = {"excludes": ["tokens", "section_tokens"]}
         if request.sort in ("date", "date-asc"):
-            body["sort"] = [{"date_desc": "desc"} if request.sort == "date" else {"date_asc": "asc"}, "_score"]
+            # engine.reading_order, field by field
+            body["sort"] = [{"date_desc": "desc"} if request.sort == "date" else {"date_asc": "asc"},
+                            {"doc_id": "asc"}, {"paragraph": "asc"}, {"part": "asc"}]
             body["track_scores"] = True
         aggs: dict = {}
         # the terms aggregations that also count documents (doc_id buckets

@@ -46,6 +46,22 @@ def heading_path(item: dict, **marks) -> str:
     return marked(SECTION_SEPARATOR.join(item["section_path"]), item["section_spans"], **marks)
 
 
+# where a document's date came from (``DocumentRecord.date_source``), as a reader is told
+DATE_SOURCES = {
+    "text": "正文所载日期",
+    "title": "标题或计划名中的年份",
+    "body": "正文中最常提到的年份",
+    "sidecar": "元数据文件（.meta.json）",
+    "filename": "文件名中的日期",
+    "file": "文件属性中的日期（正文未载明日期）",
+}
+
+
+def date_source(item: dict) -> str:
+    """Where the item's date (or year) came from, in words; "" when unknown."""
+    return DATE_SOURCES.get(item.get("date_source") or "", "")
+
+
 def citation(item: dict) -> str:
     """A citation a researcher pastes into a report: title, district, date,
     paragraph (for a hit), and where it comes from — the original address

@@ -152,7 +152,7 @@ class SearchService:
             if doc is None:  # gone since it was counted (an update went live)
                 continue
             groups.append({"doc_id": doc_id, "title": doc.title, "source": doc.source, "district": doc.district,
-                           "year": doc.year, "date": doc.date, "url": doc.url,
+                           "year": doc.year, "date": doc.date, "date_source": doc.date_source, "url": doc.url,
                            "matches": counted.documents.get(doc_id, len(hits)),
                            "score": round(hits[0].score, 3) if hits else None,
                            "hits": [self._hit_json(h, words, path_spans) for h in hits]})
@@ -330,6 +330,7 @@ class SearchService:
             "date": doc.date,
             "domains": list(chunk.domains),
             "score": round(hit.score, 3),
+            "date_source": doc.date_source,
             "text": chunk.text,
             "url": doc.url,
             "section_path": list(chunk.section_path),
@@ -415,7 +416,7 @@ class SearchService:
             })
         return {"doc_id": doc.doc_id, "title": doc.title, "source": doc.source, "url": doc.url,
                 "district": doc.district,
-                "year": doc.year, "date": doc.date, "paragraphs": paragraphs,
+                "year": doc.year, "date": doc.date, "date_source": doc.date_source, "paragraphs": paragraphs,
                 "paragraph_count": doc.paragraph_count, "first": first,
                 "last": min(last or doc.paragraph_count, doc.paragraph_count)}
 

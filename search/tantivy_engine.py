@@ -41,7 +41,7 @@ from .engine import (
     TITLE_BOOST,
     SearchRequest,
     Term,
-    date_sort_keys,
+    reading_order,
     document_fields,
     document_from_fields,
     one_character_away,
@@ -49,7 +49,7 @@ from .engine import (
     ranking_extras,
 )
 
-SCHEMA_VERSION = 3  # 2: year_n, the token store; 3: the text in the record
+SCHEMA_VERSION = 4  # 2: year_n, the token store; 3: the text in the record; 4: the reading order
 HEAP_BYTES = 1024 * 1024 * 1024
 WRITER_THREADS = 1
 GC_HEAP_BYTES = 16 * 1024 * 1024  # a writer opened only to collect garbage
@@ -75,8 +75,9 @@ def make_schema() -> tantivy.Schema:
         sb.add_text_field(facet, stored=False, fast=True, **raw, index_option="basic")
     sb.add_integer_field("year_n", indexed=True, fast=True)  # year filters as ranges (0: none)
     sb.add_integer_field("paragraph", indexed=True, fast=True)
-    sb.add_integer_field("date_desc", fast=True)
-    sb.add_integer_field("date_asc", fast=True)
+    # engine.reading_order, newest and oldest first: both sorted ascending
+    sb.add_text_field("order_newest", stored=False, fast=True, **raw, index_option="basic")
+    sb.add_text_field("order_oldest", stored=False, fast=True, **raw, index_option="basic")
     sb.add_bytes_field("record", stored=True, indexed=False)  # everything a hit shows, as JSON
     sb.add_bytes_field("tokens", stored=True, indexed=False)  # the text's tokens, for highlighting
     sb.add_bytes_field("section_tokens", stored=True, indexed=False)  # and its heading path's
@@ -115,7 +116,6 @@ class TantivyUpdate:
         analysis.ensure_analysed(doc)
         if not self.new_generation:
             self.delete(doc.doc_id)
-        date_desc, date_asc = date_sort_keys(doc)
         if len(self.cache) > 4096:
             self.cache.clear()
         cache = self.cache
@@ -147,8 +147,10 @@ class TantivyUpdate:
                 for domain in chunk.domains:
                     t.add_text("domain", domain)
                 t.add_integer("paragraph", chunk.paragraph)
-                t.add_integer("date_desc", date_desc)
-                t.add_integer("date_asc", date_asc)
+                t.add_text("order_newest", reading_order(doc.date, doc.year, doc.doc_id, chunk.paragraph, chunk.part,
+                                                         newest_first=True))
+                t.add_text("order_oldest", reading_order(doc.date, doc.year, doc.doc_id, chunk.paragraph, chunk.part,
+                                                         newest_first=False))
                 t.add_bytes("record", _record_bytes(about, chunk))
                 add(t)
                 self.added += 1
@@ -479,8 +481,8 @@ class TantivyEngine(storage.FolderEngine):
             ranked = _with_filters(_ranked(request.query), f)
             if request.sort in ("date", "date-asc"):
                 newest = request.sort == "date"
-                field, order = ("date_desc", tantivy.Order.Desc) if newest else ("date_asc", tantivy.Order.Asc)
-                found = s.search(ranked, limit, count=True, order_by_field=field, offset=offset, order=order)
+                field = "order_newest" if newest else "order_oldest"
+                found = s.search(ranked, limit, count=True, order_by_field=field, offset=offset, order=tantivy.Order.Asc)
                 records = [_records(s.doc(address), not request.light) for _, address in found.hits]
                 scores = self._scores(s, ranked, [chunk.chunk_id for _, chunk in records])
                 rows = [(scores.get(chunk.chunk_id, 0.0), (doc, chunk)) for doc, chunk in records]

@@ -48,13 +48,15 @@ from .engine import (
     TITLE_BOOST,
     SearchRequest,
     Term,
-    date_key,
+    reading_order,
     word_sequences,
     ranking_extras,
 )
 
-SCHEMA_VERSION = 3  # 2: the ranked fields' one-byte lengths (search.ranking); 3: a document's url
-READABLE_SCHEMAS = (2, 3)  # a schema-2 index reads (without urls) until it is rebuilt
+# 2: the ranked fields' one-byte lengths (search.ranking); 3: a document's url;
+# 4: where its date came from, and doc_id and part as columns (the reading order)
+SCHEMA_VERSION = 4
+READABLE_SCHEMAS = (2, 3, 4)  # an older index reads (without what came later) until it is rebuilt
 PASSES_KEPT = 2  # per searcher (one per thread): the last questions' totals and filtered sets
 RANKED_FIELDS = ("text", "section", "title")  # each has a column of its lengths: "<field>_norm"
 
@@ -139,11 +141,12 @@ def make_schema() -> fields.Schema:
     ana = WhooshChineseTokenizer()
     return fields.Schema(
         chunk_id=fields.ID(stored=True, unique=True),
-        doc_id=fields.ID(stored=True),
+        doc_id=fields.ID(stored=True, sortable=True),  # a column from schema 4
         source=fields.STORED(),
         corpus=fields.STORED(),
         content_hash=fields.STORED(),
         url=fields.STORED(),  # schema 3
+        date_source=fields.STORED(),  # schema 4
         title=fields.TEXT(analyzer=ana, stored=True, phrase=False),
         section=fields.TEXT(analyzer=ana, stored=True),
         section_path=fields.STORED(),
@@ -151,7 +154,7 @@ def make_schema() -> fields.Schema:
         tokens=fields.STORED(),  # the text's tokens, for highlighting without the segmenter
         section_tokens=fields.STORED(),  # and its heading path's
         paragraph=fields.NUMERIC(int, stored=True, sortable=True),
-        part=fields.STORED(),
+        part=fields.NUMERIC(int, stored=True, sortable=True),  # a column from schema 4
         district=fields.ID(stored=True, sortable=columns.RefBytesColumn()),
         year=fields.ID(stored=True, sortable=columns.RefBytesColumn()),
         date=fields.ID(stored=True, sortable=columns.RefBytesColumn()),
@@ -193,11 +196,11 @@ class WhooshUpdate:
         analysis.ensure_analysed(doc)
         if not self.new_generation:
             self.delete(doc.doc_id)
-        older = "url" not in self.ix.schema  # a schema-2 generation, updated in place
+        older = [name for name in ("url", "date_source") if name not in self.ix.schema]  # updated in place
         for chunk in doc.chunks:
             row = _chunk_fields(doc, chunk)
-            if older:
-                del row["url"]
+            for name in older:
+                del row[name]
             self.writer.add_document(**row)
             self.added += 1
         self.documents.add(doc.doc_id)
@@ -378,6 +381,7 @@ def _chunk_fields(doc: DocumentRecord, chunk: ChunkRecord) -> dict:
         "corpus": doc.corpus,
         "content_hash": doc.content_hash,
         "url": doc.url,
+        "date_source": doc.date_source,
         "title": AnalysedText(doc.title, doc.title_tokens),
         "_stored_title": doc.title,
         "section": AnalysedText(section, chunk.section_tokens),
@@ -716,7 +720,9 @@ class WhooshEngine(storage.FolderEngine):
                 ranked_q = wq.And([q, wq.ConstantScoreQuery(_filter_query(f), 0.0)])
             sortedby = None
             if request.sort in ("date", "date-asc"):
-                sortedby = [sorting.FunctionFacet(_date_key(reader, newest_first=request.sort == "date")),
+                # the reading order is unique per paragraph: the score facet
+                # after it orders nothing, it carries each hit's score along
+                sortedby = [sorting.FunctionFacet(_reading_order(reader, newest_first=request.sort == "date")),
                             sorting.ScoreFacet()]
             # what is left of the budget, but never less than a moment: a page
             # of the best hits found so far beats none
@@ -917,20 +923,26 @@ class _AllowedWithin(WrappingCollector):
         self._seen = seen
 
 
-def _date_key(reader, newest_first: bool):
-    """The sort key of a paragraph's document date: a known day by its day; a
-    document with a year but no day by its year, after that year's dated
-    documents when newest first (before them oldest first); no year at all
-    last in both orders."""
+def _reading_order(reader, newest_first: bool):
+    """``engine.reading_order`` of a paragraph, from the columns (an index
+    older than schema 4 keeps doc_id and part only as stored fields)."""
     dates = reader.column_reader("date")
     years = reader.column_reader("year")
-    missing = 1 if newest_first else 10 ** 9
+    paragraphs = reader.column_reader("paragraph")
+    if reader.has_column("doc_id") and reader.has_column("part"):
+        doc_ids, parts = reader.column_reader("doc_id"), reader.column_reader("part")
+
+        def place(docnum):
+            return _text(doc_ids[docnum]), parts[docnum]
+    else:
+        def place(docnum):
+            stored = reader.stored_fields(docnum)
+            return stored["doc_id"], stored.get("part", 1)
 
     def key(_searcher, docnum):
-        value = date_key(_text(dates[docnum]), _text(years[docnum]))
-        if value is None:
-            return missing
-        return -value if newest_first else value
+        doc_id, part = place(docnum)
+        return reading_order(_text(dates[docnum]), _text(years[docnum]), doc_id, paragraphs[docnum], part,
+                             newest_first)
 
     return key
 
@@ -948,6 +960,7 @@ def _records(stored: dict, tokens: bool = True) -> tuple[DocumentRecord, ChunkRe
         district=stored["district"] or None,
         content_hash=stored["content_hash"],
         url=stored.get("url"),
+        date_source=stored.get("date_source"),
     )
     chunk = ChunkRecord(stored["chunk_id"], stored["paragraph"], stored.get("part", 1), stored["text"],
                         list(stored.get("section_path") or []), [d for d in stored["domain"].split(",") if d],

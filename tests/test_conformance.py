@@ -56,6 +56,7 @@ def _paragraphs(corpus: Path) -> dict[str, dict]:
         doc = process_file(source)
         for c in doc.chunks:
             rows[c.chunk_id] = {"doc_id": doc.doc_id, "words": {w for w in VOCAB if w in c.text},
+                                "paragraph": c.paragraph, "part": c.part,
                                 "district": doc.district,
                                 "year": doc.year, "date": doc.date, "domains": set(c.domains)}
     return rows
@@ -260,6 +261,32 @@ def test_both_date_orders_hold_across_pages(world, sort):
     assert known == sorted(known, reverse=(sort == "date"))
     assert all(k is None for k in keys[len(known):])  # no year at all: last in both orders
     assert len(hits) == sum(1 for r in rows.values() if {"社区", "教育", "审批"} & r["words"])
+
+
+@pytest.mark.parametrize("sort", ["date", "date-asc"])
+def test_within_one_date_documents_follow_one_another_each_in_reading_order(world, sort):
+    """Documents of one date (here: the many that have only a year) one
+    after another, by doc_id, each from its first paragraph to its last —
+    the same order in every engine, computed here from the indexer alone."""
+    rows = world["rows"]
+    query = "社区 OR 教育 OR 审批 OR 营商环境"
+    _, hits = _all_pages(world["service"], query, {}, sort=sort, limit=9)
+
+    def when(r):  # a day as YYYYMMDD, a year alone as YYYY0000, nothing last
+        if r["date"]:
+            return int(r["date"].replace("-", ""))
+        return r["year"] * 10000 if r["year"] else None
+
+    def expected_key(chunk_id):
+        r = rows[chunk_id]
+        day = when(r)
+        rank = (1, 0) if day is None else (0, -day if sort == "date" else day)
+        return rank, r["doc_id"], r["paragraph"], r["part"]
+
+    matching = [cid for cid, r in rows.items() if {"社区", "教育", "审批", "营商环境"} & r["words"]]
+    assert [h["chunk_id"] for h in hits] == sorted(matching, key=expected_key)
+    ties = {when(rows[c]) for c in matching}
+    assert len(ties) < len({rows[c]["doc_id"] for c in matching})  # several documents do share a date here
 
 
 def test_incremental_add_change_delete(world, tmp_path):

@@ -201,7 +201,7 @@ def test_a_paragraph_found_through_its_heading_shows_the_marked_heading(client):
 
 
 CONTRACT_HIT_KEYS = {"doc_id", "chunk_id", "title", "source", "paragraph", "section", "district", "year", "date",
-                     "domains", "score", "text", "snippet"}
+                     "domains", "score", "date_source", "text", "snippet"}
 
 
 def test_a_search_over_its_time_limit_answers_with_a_note_not_an_error(seed_index):

@@ -201,6 +201,7 @@ def create_app(service: SearchService | None = None, index: str | Path | None = 
         return error(500, "internal error", "出错了", "服务器处理这次检索时出错，请稍后重试。")
 
     app.jinja_env.globals["FACETS"] = FACETS
+    app.jinja_env.globals["date_source"] = present.date_source
     # marks rendered here, from the answer's offsets (HTML-escaped text)
     app.jinja_env.globals["excerpt"] = lambda hit: Markup(present.excerpt(hit))
     app.jinja_env.globals["heading_path"] = lambda item: Markup(present.heading_path(item))
