@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import base64
 import json
+import logging
 import os
 import threading
 import time
@@ -93,7 +94,16 @@ LIVE_SETTINGS = {"index": {"refresh_interval": "1s", "auto_expand_replicas": "0-
 # while a new index fills: no replica (the replica is copied whole at the end,
 # not indexed twice) and no refresh (nothing reads it yet)
 LOADING_SETTINGS = {"auto_expand_replicas": "false", "number_of_replicas": 0, "refresh_interval": "-1"}
-GREEN_WAIT = "120s"  # for the new index's replicas before it goes live
+GREEN_WAIT = 120  # seconds for the new index's replicas before it goes live
+# kept-alive connections per process: search-web's --threads is at most 64,
+# and a pool smaller than the threads using it opens and drops a connection
+# per request (urllib3's "Connection pool is full" warning)
+MAX_CONNECTIONS = 64
+
+# opensearch-py logs every failed request as a warning with its traceback;
+# the engine's callers say what failed in one line (EngineUnavailable)
+logging.getLogger("opensearch").addHandler(logging.NullHandler())
+logging.getLogger("opensearch").propagate = False
 
 
 def index_settings(replicas: str = "0-1") -> dict:
@@ -308,14 +318,16 @@ class OpenSearchUpdate:
         actions, self.actions = self.actions, []
         errors = []
         with self.engine.failures():
+            # the cluster waits for a lost shard at most the request timeout
+            # (its own default is a minute per request), and answers within it
             for ok, item in helpers.parallel_bulk(self.client, actions, thread_count=BULK_THREADS,
                                                   chunk_size=BULK_CHUNK, raise_on_error=False,
-                                                  request_timeout=REQUEST_TIMEOUT * 4):
+                                                  timeout=f"{max(1, int(REQUEST_TIMEOUT))}s",
+                                                  request_timeout=REQUEST_TIMEOUT * 2):
                 if not ok:
                     errors.append(item)
         if errors:
-            raise IndexIncomplete(f"OpenSearch refused {len(errors)} paragraph(s): "
-                                  f"{one_line(json.dumps(errors[0], ensure_ascii=False))[:200]}")
+            raise IndexIncomplete(f"OpenSearch refused {len(errors)} paragraph(s) ({_bulk_reason(errors[0])})")
 
     def commit(self) -> None:
         self._flush()
@@ -336,12 +348,27 @@ class OpenSearchUpdate:
                 self.engine._drop(self.index)
                 storage.discard(self.gen)
                 raise IndexIncomplete(f"the new index holds {there} of the {len(self.documents)} documents written")
-            with self.engine.failures():  # live only once its replicas are there
-                self.client.cluster.health(index=self.index, wait_for_status="green",
-                                           params={"timeout": GREEN_WAIT}, request_timeout=REQUEST_TIMEOUT * 5)
+            self._wait_for_replicas()
             self.engine._point_alias_at(self.index, self.alias)
             storage.switch(self.engine.root, self.gen)
             storage.clean(self.engine.root)
+
+    def _wait_for_replicas(self) -> None:
+        """Live only once the new index is green (its replicas copied). A
+        red one (a node died with a shard that had no copy yet) cannot turn
+        green: that fails at once, not after the whole wait."""
+        deadline = time.monotonic() + GREEN_WAIT
+        while True:
+            with self.engine.failures():
+                status = self.client.cluster.health(index=self.index, request_timeout=REQUEST_TIMEOUT).get("status")
+            if status == "green":
+                return
+            if status == "red" or time.monotonic() > deadline:
+                self.engine._drop(self.index)
+                storage.discard(self.gen)
+                raise IndexIncomplete(f"the new index is {status}: a node holding part of it is gone" if status == "red"
+                                      else f"the new index's replicas were not ready within {GREEN_WAIT} s")
+            time.sleep(1)
 
     def cancel(self) -> None:
         self.actions = []
@@ -399,8 +426,12 @@ class OpenSearchEngine(storage.FolderEngine):
             if self._client is None or self._client_url != url:
                 from opensearchpy import OpenSearch
 
+                # a connection refused is tried again (another attempt is
+                # quick); a timeout is not: the documented timeout is the
+                # whole wait, not one of three
                 self._client = OpenSearch(hosts=[url], timeout=REQUEST_TIMEOUT, max_retries=2,
-                                          retry_on_timeout=True, http_compress=True)
+                                          retry_on_timeout=False, http_compress=True,
+                                          pool_maxsize=MAX_CONNECTIONS)
                 self._client_url = url
             return self._client
 
@@ -730,13 +761,34 @@ class _Failures:
         return False
 
 
+def _bulk_reason(item: dict) -> str:
+    """One refused paragraph's reason: ``503 unavailable_shards_exception:
+    [rs-gen-…][0] primary shard is not active…``, never the raw answer."""
+    outcome = next(iter(item.values()), {}) if isinstance(item, dict) else {}
+    error = outcome.get("error") if isinstance(outcome, dict) else None
+    if isinstance(error, dict):
+        text = f"{outcome.get('status', '')} {error.get('type', '')}: {one_line(str(error.get('reason') or ''))}"
+    else:
+        text = f"{outcome.get('status', '') if isinstance(outcome, dict) else ''} {one_line(str(error or item))}"
+    return _cut(text.strip())
+
+
+def _cut(text: str, most: int = 160) -> str:
+    """At most ``most`` characters, cut at a space where there is one (an
+    OpenSearch reason is English with long names in it), marked as cut."""
+    if len(text) <= most:
+        return text
+    space = text.rfind(" ", most // 2, most)
+    return text[:space if space > 0 else most] + " …"
+
+
 def _reason(exc) -> str:
     info = getattr(exc, "info", None)
     if isinstance(info, dict):
         err = info.get("error")
         if isinstance(err, dict):
-            return one_line(err.get("reason") or err.get("type") or "")[:160]
+            return _cut(one_line(err.get("reason") or err.get("type") or ""))
     text = str(getattr(exc, "error", "") or exc)
     if "Connection refused" in str(exc):
         return "connection refused"
-    return one_line(text)[:160]
+    return _cut(one_line(text))

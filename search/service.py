@@ -6,11 +6,12 @@ word, runs the engine, and builds snippets, facets and notes.
 """
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass, field
 
-from . import analysis, highlight, query as querylang, segmenter
+from . import analysis, highlight, query as querylang, segmenter, storage
 from .facets import TAXONOMY, canonical_district, canonical_domain
-from .engine import AllOf, AnyOf, Engine, Filters, Phrase, SearchRequest, Term, iter_terms
+from .engine import AllOf, AnyOf, Engine, Filters, Phrase, SearchRequest, Term, iter_terms, open_engine
 
 MAX_LIMIT = 100
 EXPORT_MAX_ROWS = 10_000
@@ -36,8 +37,32 @@ class SearchService:
     """Created once per process with an opened engine; thread-safe."""
 
     def __init__(self, engine: Engine, time_limit: float | None = None):
-        self.engine = engine
+        self._engine = engine
+        self._stamp = storage.pointer_stamp(engine.root) if getattr(engine, "root", None) else None
+        self._switching = threading.Lock()
         self.time_limit = time_limit
+
+    @property
+    def engine(self) -> Engine:
+        """The engine of the index's live generation. A rebuild with another
+        engine (``search-index --engine tantivy --rebuild`` under a running
+        ``search-web``) is followed as any generation switch is: when
+        ``CURRENT`` changes and names a generation another engine wrote, that
+        engine is opened; the old one is left to the requests still in it."""
+        engine = self._engine
+        root = getattr(engine, "root", None)
+        if root is None:
+            return engine
+        stamp = storage.pointer_stamp(root)
+        if stamp == self._stamp:
+            return engine
+        with self._switching:
+            if stamp != self._stamp:
+                built_by = storage.live_engine(root)
+                if built_by is not None and built_by != getattr(self._engine, "NAME", built_by):
+                    self._engine = open_engine(root)
+                self._stamp = stamp
+            return self._engine
 
     # ---------------------------------------------------------------- search
     def search(self, q: str, opts: Options | None = None, pivot: bool = False) -> dict:

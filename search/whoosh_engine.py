@@ -8,12 +8,15 @@ fills a new generation that goes live only when complete.
 from __future__ import annotations
 
 import contextlib
+import functools
 import os
 import pickle
 import queue
 import shutil
+import struct
 import threading
 import time
+import zlib
 from array import array
 from multiprocessing import Queue as MpQueue
 from pathlib import Path
@@ -407,6 +410,37 @@ def _chunk_fields(doc: DocumentRecord, chunk: ChunkRecord) -> dict:
 # ------------------------------------------------------------------ reading
 
 
+_DAMAGE = (EOFError, struct.error, pickle.UnpicklingError, zlib.error, UnicodeDecodeError)
+_WHOOSH_PACKAGE = os.path.dirname(index.__file__) + os.sep
+
+
+def _raised_in_whoosh(exc: BaseException) -> bool:
+    tb = exc.__traceback__
+    last = None
+    while tb is not None:
+        last, tb = tb, tb.tb_next
+    return last is not None and last.tb_frame.f_code.co_filename.startswith(_WHOOSH_PACKAGE)
+
+
+def _reading(method):
+    """A read that fails inside Whoosh, or in the unpickling and unpacking it
+    does, is a damaged index — a truncated, zeroed or garbled segment — and
+    says so as a lost table of contents does (``IndexDamaged``: one line and
+    the command that rebuilds, a 503 on the web), never "Ran out of input"."""
+    @functools.wraps(method)
+    def read(self, *args, **kwargs):
+        try:
+            return method(self, *args, **kwargs)
+        except (IndexMissing, IndexDamaged):
+            raise
+        except Exception as exc:
+            if isinstance(exc, _DAMAGE) or _raised_in_whoosh(exc):
+                where = self._gen or self.root
+                raise IndexDamaged(f"{where} cannot be read ({type(exc).__name__}: {one_line(exc)[:200]})") from None
+            raise
+    return read
+
+
 class WhooshEngine(storage.FolderEngine):
     """Opened once per process and shared; searching is thread-safe.
 
@@ -528,6 +562,7 @@ class WhooshEngine(storage.FolderEngine):
         return removed
 
     # -- inventory
+    @_reading
     def indexed_documents(self) -> dict[str, tuple[str, str]]:
         s = self.searcher()
         if not s.doc_count():
@@ -541,11 +576,13 @@ class WhooshEngine(storage.FolderEngine):
                 out[doc_id] = (os.path.join(stored["corpus"], stored["source"]), stored["content_hash"])
         return out
 
+    @_reading
     def stats(self) -> dict:
         s = self.searcher()
         return {"paragraphs": s.doc_count(), "documents": len(list(s.reader().lexicon("doc_id"))),
                 "generation": self._gen.name if self._gen else None}
 
+    @_reading
     def facet_values(self, facet: str) -> list[str]:
         """Every value of a facet in the index (for a note that lists them)."""
         s = self.searcher()
@@ -554,11 +591,13 @@ class WhooshEngine(storage.FolderEngine):
         return sorted(_text(v) for v in s.reader().lexicon(facet) if v)
 
     # -- terms
+    @_reading
     def known_terms(self, words) -> set[str]:
         """The words a paragraph or a heading holds (one searcher for all)."""
         s = self.searcher()
         return {w for w in set(words) if s.doc_frequency("text", w) > 0 or s.doc_frequency("section", w) > 0}
 
+    @_reading
     def similar_terms(self, word: str, limit: int = 3) -> list[str]:
         """Indexed words one character away, keeping the first character: an
         edit automaton over a Chinese term list costs ~100× more without that
@@ -610,6 +649,7 @@ class WhooshEngine(storage.FolderEngine):
             q = wq.AndMaybe(q, extra)
         return q
 
+    @_reading
     def search(self, request: SearchRequest) -> EngineResult:
         s = self.searcher()
         deadline = time.monotonic() + request.time_limit if request.time_limit else None
@@ -769,6 +809,7 @@ class WhooshEngine(storage.FolderEngine):
             s._reform_documents_of = table
         return table
 
+    @_reading
     def document(self, doc_id: str, first: int = 1, last: int | None = None) -> DocumentRecord | None:
         s = self.searcher()
         if not s.doc_count():

@@ -169,7 +169,7 @@ def create_app(service: SearchService | None = None, index: str | Path | None = 
             stats = service.engine.stats()
         except Exception as exc:  # the index went missing or unreadable
             return jsonify({"status": "error", "error": str(exc) or type(exc).__name__, **server}), 503
-        return jsonify({"status": "ok", **stats, **server, "worker": os.getpid()})
+        return jsonify({"status": "ok", **stats, **server, "engine": service.engine.NAME, "worker": os.getpid()})
 
     # ------------------------------------------------------------ errors
     def error(status: int, api_message: str, title: str, message: str):
@@ -182,17 +182,25 @@ def create_app(service: SearchService | None = None, index: str | Path | None = 
     def not_found(_):
         return error(404, "not found", "找不到这个页面", "链接可能有误，或文档已不在索引中。")
 
+    def unavailable(exc: Exception) -> None:
+        """One line in the server's log per request the index could not
+        answer (the page says it to the reader; the log, to the operator)."""
+        app.logger.warning("%s %s -> 503: %s", request.method, request.full_path.rstrip("?")[:200], exc)
+
     @app.errorhandler(IndexMissing)
     def no_index(exc):
+        unavailable(exc)
         return error(503, f"索引不存在：{exc}", "还没有索引", "请先运行 search-index 建立索引，再刷新本页。")
 
     @app.errorhandler(EngineUnavailable)
     def server_unavailable(exc):
+        unavailable(exc)
         return error(503, f"搜索服务器暂时无法回答：{exc}", "搜索服务器暂时无法回答",
                      "索引所在的搜索集群没有回答，请稍后再试；问题持续时请联系管理员。")
 
     @app.errorhandler(IndexDamaged)
     def damaged_index(exc):
+        unavailable(exc)
         return error(503, f"索引已损坏：{exc}；请运行 search-index --rebuild 重建", "索引已损坏",
                      "请运行 search-index --rebuild 重建索引，再刷新本页。")
 

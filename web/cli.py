@@ -4,7 +4,8 @@ waitress runs one process with a thread pool, and Python runs one thread at a
 time, so one process uses one core however many clients wait. ``--workers N``
 binds the socket once and forks N waitress processes that share it (each opens
 its own index readers after the fork; the jieba dictionary is loaded before it,
-so its memory is shared).
+so its memory is shared). The parent only watches them: a worker that dies is
+logged and replaced.
 """
 from __future__ import annotations
 
@@ -12,11 +13,15 @@ import os
 import signal
 import socket
 import sys
+import time
+from collections import deque
 from pathlib import Path
 
 from search import config
 from search.cliutil import OneLineParser, damaged_message, fail, index_folder, is_explicit, add_opensearch_arguments, apply_opensearch_arguments
 from search.engine import IndexDamaged
+from search.lifetime import die_with_parent
+from search.text import int_argument
 
 DEFAULT_TIME_LIMIT = 5.0  # seconds
 
@@ -24,11 +29,11 @@ DEFAULT_TIME_LIMIT = 5.0  # seconds
 def build_parser() -> OneLineParser:
     p = OneLineParser(prog="search-web", description="Serve the reform-search web page.")
     p.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
-    p.add_argument("--port", type=int, default=8000, help="port (default 8000)")
+    p.add_argument("--port", type=int_argument, default=8000, help="port (default 8000)")
     p.add_argument("--index", type=Path, metavar="DIR", help=f"index folder (default {config.default_index()})")
-    p.add_argument("--workers", type=int, default=0,
+    p.add_argument("--workers", type=int_argument, default=0,
                    help="server processes sharing the port (default 0: one per core where fork() exists, else 1)")
-    p.add_argument("--threads", type=int, default=4, help="worker threads per process (default 4)")
+    p.add_argument("--threads", type=int_argument, default=4, help="worker threads per process (default 4)")
     p.add_argument("--time-limit", type=float, default=DEFAULT_TIME_LIMIT, metavar="SECONDS",
                    help=f"cut facet counting and ranking of one search after this long (default {DEFAULT_TIME_LIMIT:g})")
     add_opensearch_arguments(p)
@@ -85,25 +90,49 @@ def _enough_descriptors() -> None:
         pass
 
 
+# A worker that dies (the OOM killer, a crash in native code) is replaced; one
+# that dies again and again (a bad deployment) stops the server instead of
+# forking in a loop: more than this many deaths within a minute.
+RESTARTS_PER_MINUTE = 10
+
+
+def _log(message: str) -> None:
+    print(f"search-web: {time.strftime('%Y-%m-%d %H:%M:%S')} {message}", file=sys.stderr, flush=True)
+
+
 def _prefork(sock: socket.socket, index_root: Path, args) -> int:
+    """Fork ``--workers`` waitress processes on the shared socket and watch
+    them: a worker that dies is logged and replaced, so one killed process
+    never closes the port; SIGTERM or SIGINT stops them all."""
     from search import segmenter
+    from search.lifetime import how_it_ended
 
     segmenter.tokenizer()  # loaded once, shared copy-on-write by every worker
-    children = []
-    for _ in range(args.workers):
+    children: set[int] = set()
+
+    def spawn() -> int:
         pid = os.fork()
         if pid == 0:
             signal.signal(signal.SIGTERM, signal.SIG_DFL)
+            signal.signal(signal.SIGINT, signal.SIG_DFL)
             try:
+                die_with_parent()  # a killed supervisor leaves no orphan holding the port
                 _serve(sock, index_root, args)
             except KeyboardInterrupt:
                 pass
             finally:
                 os._exit(0)
-        children.append(pid)
+        children.add(pid)
+        return pid
+
+    for _ in range(args.workers):
+        spawn()
+    stopping = False
 
     def stop(signum, _frame):
-        for child in children:
+        nonlocal stopping
+        stopping = True
+        for child in list(children):
             try:
                 os.kill(child, signal.SIGTERM)
             except ProcessLookupError:
@@ -111,17 +140,28 @@ def _prefork(sock: socket.socket, index_root: Path, args) -> int:
 
     signal.signal(signal.SIGTERM, stop)
     signal.signal(signal.SIGINT, stop)
-    code = 0
-    try:
-        pid, status = os.wait()  # one worker gone: stop the others, report its end
-        children.remove(pid)
-        code = os.waitstatus_to_exitcode(status)
-        stop(None, None)
-        for child in children:
-            os.waitpid(child, 0)
-    except ChildProcessError:
-        pass
-    return 0 if code in (0, -signal.SIGTERM) else 1
+    deaths: deque[float] = deque()
+    failed = False
+    while children:
+        try:
+            pid, status = os.wait()
+        except ChildProcessError:
+            break
+        children.discard(pid)
+        if stopping:
+            continue
+        how = how_it_ended(os.waitstatus_to_exitcode(status))
+        now = time.monotonic()
+        deaths.append(now)
+        while deaths and deaths[0] < now - 60:
+            deaths.popleft()
+        if len(deaths) > RESTARTS_PER_MINUTE:
+            _log(f"worker {pid} ended ({how}), the {len(deaths)}th within a minute: stopping the server")
+            failed = True
+            stop(None, None)
+            continue
+        _log(f"worker {pid} ended ({how}); worker {spawn()} serves in its place")
+    return 1 if failed else 0
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -151,7 +191,7 @@ def main(argv: list[str] | None = None) -> int:
         sock.setblocking(False)
         print(f"改革检索: http://{args.host}:{args.port}/  (index {index_root.resolve()}, "
               f"{args.workers} × {args.threads} threads)", file=sys.stderr)
-        if args.workers == 1:
+        if not hasattr(os, "fork"):  # one process, unwatched: nothing could restart it
             _serve(sock, index_root, args)
             return 0
         return _prefork(sock, index_root, args)
