@@ -130,6 +130,40 @@ class Meili:
             self._wait(last)
         return time.perf_counter() - t0
 
+    def load_paragraphs(self, rows) -> float:
+        """For the relevance set: ``(key, title, heading path, text, district,
+        year, domains)`` rows, the paragraph's text, heading path and title
+        searchable in that order; every ranking setting Meilisearch's own
+        default (matching strategy, typo tolerance, tokenizer)."""
+        t0 = time.perf_counter()
+        _, task = self._call("POST", "/indexes", {"uid": self.INDEX, "primaryKey": "id"})
+        self._wait(task["taskUid"])
+        _, task = self._call("PATCH", f"/indexes/{self.INDEX}/settings", {
+            "searchableAttributes": ["text", "section", "title"],
+            "filterableAttributes": ["district", "year", "domain"]})
+        self._wait(task["taskUid"])
+        last = None
+        for start in range(0, len(rows), BATCH):
+            lines = [json.dumps({"id": n, "key": key, "title": title, "section": section, "text": text,
+                                 "district": district, "year": year, "domain": domains}, ensure_ascii=False)
+                     for n, (key, title, section, text, district, year, domains) in enumerate(rows[start:start + BATCH],
+                                                                                            start)]
+            status, task = self._call("POST", f"/indexes/{self.INDEX}/documents", "\n".join(lines).encode("utf-8"),
+                                      ndjson=True)
+            if status >= 300:
+                raise RuntimeError(f"meilisearch refused a batch: {task}")
+            last = task["taskUid"]
+        if last is not None:
+            self._wait(last)
+        return time.perf_counter() - t0
+
+    def top(self, q: str, k: int = 10) -> list[dict]:
+        """The first ``k`` paragraphs for ``q`` with Meilisearch's defaults."""
+        _, answer = self._call("POST", f"/indexes/{self.INDEX}/search",
+                               {"q": q, "limit": k, "attributesToRetrieve": ["key", "title", "section", "text"]})
+        return [{"key": h["key"], "title": h["title"], "section": h["section"], "text": h["text"]}
+                for h in answer.get("hits", [])]
+
     def size_bytes(self) -> int:
         return sum(p.stat().st_size for p in (self.db / "data.ms").rglob("*") if p.is_file())
 
