@@ -81,8 +81,13 @@ def iso_day(match: re.Match) -> str | None:
     return day.isoformat() if YEAR_MIN <= day.year <= YEAR_MAX else None
 
 
+# full-width digits and spaces (２０２０年１月１日 施行) read as their ASCII twins;
+# one character for one, so positions in a line stay its own
+_NARROW = str.maketrans("０１２３４５６７８９：", "0123456789:")
+
+
 def _unwrapped(line: str) -> str:
-    return line.strip().strip(_WRAPPING)
+    return line.translate(_NARROW).strip().strip(_WRAPPING)
 
 
 def only_a_day(line: str) -> str | None:
@@ -108,9 +113,9 @@ def acts(line: str) -> list[tuple[str, str]] | None:
         return None
     if text.startswith("自"):
         text = text[1:]
-    days = list(DAY.finditer(text))
-    if not days or days[0].start() != 0:
+    if not DAY.match(text):
         return None
+    days = list(DAY.finditer(text))
     found = []
     for k, m in enumerate(days):
         end = days[k + 1].start() if k + 1 < len(days) else len(text)
@@ -126,6 +131,7 @@ def acts(line: str) -> list[tuple[str, str]] | None:
 
 def _labelled(line: str) -> tuple[str, str] | None:
     """``(day, kind)`` of a ``发布日期：…`` line."""
+    line = line.translate(_NARROW)
     for label in _LABEL.finditer(line):
         m = DAY.match(line, label.end())
         if m and (day := iso_day(m)):

@@ -110,6 +110,7 @@ def test_the_texts_own_date_wins_over_a_sidecar_and_the_report_says_so(tmp_path)
     ("2020年1月1日 施行", [("2020-01-01", "effective")]),
     ("2019年10月8日，国务院常务会议通过《优化营商环境条例》。", None),  # a news sentence
     ("二〇一九年十月二十二日 国务院令第722号公布", [("2019-10-22", "published")]),
+    ("２０２０年１月１日 施行", [("2020-01-01", "effective")]),  # full-width digits, as a 公安部 rule prints them
 ])
 def test_a_line_that_records_acts_is_read_as_days_and_acts(line, expected):
     assert dates.acts(line) == expected
