@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import importlib
 import itertools
+import math
 import os
 from dataclasses import dataclass, field, fields
 from pathlib import Path
@@ -101,14 +102,19 @@ class DocumentRecord:
 @dataclass(frozen=True)
 class Term:
     """One normalized word. A word the index has never seen is replaced by a
-    ``Phrase`` of its known pieces before it reaches the engine."""
+    ``Phrase`` of its known pieces before it reaches the engine. ``weight``
+    scales what the word adds to a paragraph's score (a synonym or a word
+    the query only starts counts less than the word typed); it never
+    changes what matches."""
 
     text: str
+    weight: float = 1.0
 
 
 @dataclass(frozen=True)
 class Phrase:
     words: tuple[str, ...]
+    weight: float = 1.0
 
 
 @dataclass(frozen=True)
@@ -164,6 +170,13 @@ class SearchRequest:
     # hits without their tokens (``ChunkRecord.tokens`` None): a caller that
     # reads many hits to pick a few, and marks only those
     light: bool = False
+    # paragraphs that also match these trees rank above every other match: the
+    # engine adds ``PREFERRED_BONUS`` to their score for each tree they match,
+    # and nothing else (what matches is ``query``'s alone). The service puts
+    # the paragraphs holding every word of a query before those holding only
+    # most of them, and those holding the words as typed before those
+    # holding only a synonym.
+    preferred: tuple = ()
 
 
 @dataclass
@@ -233,6 +246,20 @@ DOCUMENT_BUCKETS = 50_000  # at most this many documents' paragraph counts per s
 
 
 TITLE_BOOST = 0.3  # a query word that is also in the document's title
+# Far above any BM25 score a query of at most 32 words reaches (a word's idf is
+# below 15 at a million paragraphs, its term factor below 2.2), and small
+# enough that a float32 score keeps a thousandth's precision beside it.
+PREFERRED_BONUS = 1000.0
+# A word in a document's title matches the document's first paragraph (a news
+# story's headline names what its body may not), scored as a title match at
+# this weight; one paragraph per document, so counts grow by at most that.
+TITLE_MATCH_WEIGHT = 0.5
+
+
+def shown_score(score: float) -> float:
+    """A hit's relevance as the answer shows it: without the bonuses of the
+    preferred sets (which only order the sets)."""
+    return score - PREFERRED_BONUS * math.floor(score / PREFERRED_BONUS) if score >= PREFERRED_BONUS else score
 SEQUENCE_BOOST = 2.0  # the query's words standing next to each other, in order
 
 

@@ -50,8 +50,10 @@ from .engine import (
     IndexDamaged,
     IndexIncomplete,
     IndexMissing,
+    PREFERRED_BONUS,
     Phrase,
     SEQUENCE_BOOST,
+    TITLE_MATCH_WEIGHT,
     TITLE_BOOST,
     SearchRequest,
     Term,
@@ -216,7 +218,13 @@ def _in_field(node, field: str) -> dict:
 def compile_query(node) -> dict:
     if isinstance(node, (Term, Phrase)) or (isinstance(node, AllOf) and node.sequence and node.items
                                             and not node.exclude):
-        return _any([_in_field(node, "text"), _in_field(node, "section")])
+        fields = [_in_field(node, "text"), _in_field(node, "section")]
+        if isinstance(node, Term):  # the document's title finds its first paragraph
+            fields.append({"bool": {"must": [{"term": {"title": {"value": node.text, "boost": TITLE_MATCH_WEIGHT}}}],
+                                    "filter": [_term("first", 1)]}})
+        q = _any(fields)
+        weight = getattr(node, "weight", 1.0)
+        return q if weight == 1.0 else {"bool": {"should": [q], "boost": weight}}
     if isinstance(node, AnyOf):
         return _any([compile_query(i) for i in node.items])
     if isinstance(node, AllOf):
@@ -227,13 +235,16 @@ def compile_query(node) -> dict:
     raise TypeError(node)
 
 
-def ranked_query(node: AllOf | None) -> dict:
-    """The query plus the extras that reorder, never filter."""
+def ranked_query(node: AllOf | None, preferred: tuple = ()) -> dict:
+    """The query plus the extras that reorder, never filter (the preferred
+    set's bonus on Lucene's scale: scores are multiplied by SCORE_SCALE)."""
     if node is None:
         return {"match_all": {}}
     q = compile_query(node)
     wanted = ranking_extras(node)
     extras = []
+    extras += [{"constant_score": {"filter": compile_query(p), "boost": PREFERRED_BONUS / SCORE_SCALE}}
+               for p in preferred]
     if wanted.title_words:
         extras.append({"bool": {"should": [_term("title", w) for w in wanted.title_words], "boost": TITLE_BOOST}})
     extras += [_phrase("text", list(run), SEQUENCE_BOOST) for run in wanted.sequences]
@@ -611,7 +622,7 @@ class OpenSearchEngine(storage.FolderEngine):
         page, limit = max(1, request.page), max(0, request.limit)
         filters = filter_clauses(f)
         body: dict = {
-            "query": ranked_query(request.query) if limit else (compile_query(request.query)
+            "query": ranked_query(request.query, request.preferred) if limit else (compile_query(request.query)
                                                                if request.query is not None else {"match_all": {}}),
             "from": (page - 1) * limit, "size": limit, "track_total_hits": True,
         }

@@ -36,8 +36,10 @@ from .engine import (
     IndexDamaged,
     IndexIncomplete,
     IndexMissing,
+    PREFERRED_BONUS,
     Phrase,
     SEQUENCE_BOOST,
+    TITLE_MATCH_WEIGHT,
     TITLE_BOOST,
     SearchRequest,
     Term,
@@ -272,7 +274,14 @@ def _in_field(node, field: str):
 def _compile(node):
     if isinstance(node, (Term, Phrase)) or (isinstance(node, AllOf) and node.sequence and node.items
                                             and not node.exclude):
-        return _any([_in_field(node, "text"), _in_field(node, "section")])
+        fields = [_in_field(node, "text"), _in_field(node, "section")]
+        if isinstance(node, Term):  # the document's title finds its first paragraph
+            fields.append(tantivy.Query.boolean_query([
+                (tantivy.Occur.Must, tantivy.Query.boost_query(_term("title", node.text), TITLE_MATCH_WEIGHT)),
+                (tantivy.Occur.Must, tantivy.Query.const_score_query(_term("first", 1), 0.0))]))
+        q = _any(fields)
+        weight = getattr(node, "weight", 1.0)
+        return q if weight == 1.0 else tantivy.Query.boost_query(q, weight)
     if isinstance(node, AnyOf):
         return _any([_compile(i) for i in node.items])
     if isinstance(node, AllOf):
@@ -280,14 +289,16 @@ def _compile(node):
     raise TypeError(node)
 
 
-def _ranked(node: AllOf | None):
+def _ranked(node: AllOf | None, preferred: tuple = ()):
     """The query plus the optional extras that reorder, never filter: the
-    words in a title, and the query's words appearing as one sequence."""
+    words in a title, the query's words appearing as one sequence, and the
+    bonus of the preferred set."""
     if node is None:
         return tantivy.Query.all_query()
     q = _compile(node)
     wanted = ranking_extras(node)
     extras = []
+    extras += [tantivy.Query.const_score_query(_compile(p), PREFERRED_BONUS) for p in preferred]
     if wanted.title_words:
         extras.append(tantivy.Query.boost_query(_any([_term("title", w) for w in wanted.title_words]), TITLE_BOOST))
     extras += [tantivy.Query.boost_query(tantivy.Query.phrase_query(_schema(), "text", list(run)), SEQUENCE_BOOST)
@@ -478,7 +489,7 @@ class TantivyEngine(storage.FolderEngine):
         offset = (page - 1) * limit
         rows: list[tuple[float, tuple[DocumentRecord, ChunkRecord]]] = []
         if limit:
-            ranked = _with_filters(_ranked(request.query), f)
+            ranked = _with_filters(_ranked(request.query, request.preferred), f)
             if request.sort in ("date", "date-asc"):
                 newest = request.sort == "date"
                 field = "order_newest" if newest else "order_oldest"

@@ -26,7 +26,8 @@ from whoosh import columns, fields, index, query as wq, scoring, sorting
 from whoosh.analysis import Token as WToken
 from whoosh.analysis import Tokenizer as WTokenizer
 from whoosh.collectors import WrappingCollector
-from whoosh.matching import WrappingMatcher
+from whoosh import matching
+from whoosh.matching import ReadTooFar, WrappingMatcher
 from whoosh.multiproc import MpWriter, SubWriterTask
 from whoosh.util import random_name
 from whoosh.writing import SegmentWriter
@@ -46,8 +47,10 @@ from .engine import (
     IndexDamaged,
     IndexIncomplete,
     IndexMissing,
+    PREFERRED_BONUS,
     Phrase,
     SEQUENCE_BOOST,
+    TITLE_MATCH_WEIGHT,
     TITLE_BOOST,
     SearchRequest,
     Term,
@@ -618,7 +621,11 @@ class WhooshEngine(storage.FolderEngine):
         if isinstance(node, (Term, Phrase)) or (isinstance(node, AllOf) and node.sequence and node.items
                                                 and not node.exclude):
             # a word, a phrase or a typed run: in the paragraph or in its heading
-            return wq.Or([_in_field(node, "text"), _in_field(node, "section")])
+            fields = [_in_field(node, "text"), _in_field(node, "section")]
+            if isinstance(node, Term):  # the document's title finds its first paragraph
+                fields.append(wq.And([wq.Term("title", node.text, boost=TITLE_MATCH_WEIGHT),
+                                      _Constant(_FIRST_PARAGRAPH, 0.0)]))
+            return wq.Or(fields, boost=getattr(node, "weight", 1.0))
         if isinstance(node, AnyOf):
             return wq.Or([self._compile(i) for i in node.items])
         if isinstance(node, AllOf):
@@ -640,20 +647,21 @@ class WhooshEngine(storage.FolderEngine):
         extras += [_RankedPhrase("text", list(run), boost=SEQUENCE_BOOST) for run in wanted.sequences]
         return extras
 
-    def compile_query(self, node: AllOf | None):
+    def compile_query(self, node: AllOf | None, preferred: tuple = ()):
         if node is None:
             return wq.Every()
         q = self._compile(node)
         extras = self._ranking_boost(node) if isinstance(node, AllOf) else []
+        extras += [_Constant(self._compile(p), PREFERRED_BONUS) for p in preferred]
         for extra in extras:
-            q = wq.AndMaybe(q, extra)
+            q = _AndMaybe(q, extra)
         return q
 
     @_reading
     def search(self, request: SearchRequest) -> EngineResult:
         s = self.searcher()
         deadline = time.monotonic() + request.time_limit if request.time_limit else None
-        q = self.compile_query(request.query)
+        q = self.compile_query(request.query, request.preferred)
         f = request.filters
         timed_out: list[str] = []
         counts = {"district": {}, "year": {}, "domain": {}}
@@ -894,6 +902,80 @@ class _TermScorer(scoring.BaseScorer):
         return ranking.score(self.weight, matcher.block_max_weight(), self.factors[0])
 
 
+class _AndMaybeMatcher(matching.AndMaybeMatcher):
+    """The required part's matches, each with the optional part's score
+    added where it matches too. Whoosh's own AndMaybe lost hits when the
+    required part held a three-way union and the page was short (a page of 7
+    missed hits a page of 100 held: its quality skipping and its
+    replacements misjudge such a union), so this one never skips by quality
+    and never replaces itself: the required part decides, and the optional
+    part is only brought along to the same document."""
+
+    def supports_block_quality(self):
+        return False
+
+    def replace(self, minquality=0):
+        return self
+
+    def _align(self):
+        if self.a.is_active() and self.b.is_active() and self.b.id() < self.a.id():
+            self.b.skip_to(self.a.id())
+
+    def next(self):
+        if not self.a.is_active():
+            raise ReadTooFar
+        changed = self.a.next()
+        self._align()
+        return changed
+
+    def skip_to(self, id):
+        if not self.a.is_active():
+            raise ReadTooFar
+        changed = self.a.skip_to(id)
+        self._align()
+        return changed
+
+
+class _AndMaybe(wq.AndMaybe):
+    matcherclass = _AndMaybeMatcher
+
+
+class _ConstantMatcher(WrappingMatcher):
+    def __init__(self, child, score: float):
+        super().__init__(child)
+        self._score = score
+
+    def _replacement(self, newchild):
+        return self.__class__(newchild, self._score)
+
+    def supports_block_quality(self):
+        return False
+
+    def score(self):
+        return self._score
+
+    def max_quality(self):
+        return self._score
+
+
+class _Constant(wq.WrappingQuery):
+    """The child's matches, each scored ``score``. Whoosh's
+    ConstantScoreQuery hands back the child's own matcher (and its scores)
+    whenever the search context needs the current posting, which put a
+    NumericRange's 1.0 in place of a 0.0."""
+
+    def __init__(self, child, score: float):
+        super().__init__(child)
+        self.score = score
+
+    def _rewrap(self, child):
+        return self.__class__(child, self.score)
+
+    def matcher(self, searcher, context=None):
+        m = self.child.matcher(searcher, context)
+        return m if isinstance(m, matching.NullMatcherClass) else _ConstantMatcher(m, self.score)
+
+
 class _RankedPhrase(wq.Phrase):
     """A phrase scored as tantivy and Lucene score one: a term whose
     frequency is the phrase's and whose idf is its words' sum."""
@@ -1014,6 +1096,11 @@ def _text(value) -> str:
     if value is None:
         return ""
     return value.decode("utf-8") if isinstance(value, bytes) else str(value)
+
+
+# a document's first chunk: paragraph 1, part 1 (part is indexed from schema 4;
+# an older index's split first paragraph matches with every part)
+_FIRST_PARAGRAPH = wq.And([wq.NumericRange("paragraph", 1, 1), wq.NumericRange("part", 1, 1)])
 
 
 def _in_field(node, field: str):
