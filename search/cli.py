@@ -47,6 +47,8 @@ def build_parser() -> OneLineParser:
                    help="write every matching paragraph (up to 10,000) to FILE.csv, .json or .xlsx; - for CSV on stdout")
     p.add_argument("--lang", choices=export.LANGS, default="en",
                    help="export column names: en (default, what scripts read) or zh (what a person reads)")
+    p.add_argument("--no-synonyms", action="store_true",
+                   help="the words as typed only, no synonym from data/aliases.txt (quoted words never have one)")
     p.add_argument("--json", action="store_true", help="print the JSON contract object")
     p.add_argument("--no-color", action="store_true", help="no colour even on a terminal")
     p.add_argument("--index", type=Path, metavar="DIR", help=f"index folder (default {config.default_index()})")
@@ -272,7 +274,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         ensure_index(parser, index_root, args.corpus, explicit=is_explicit(args.index))
         service = SearchService(open_engine(index_root))
-        opts = Options(args.district, args.year, args.domain, args.page, args.n, args.sort)
+        opts = Options(args.district, args.year, args.domain, args.page, args.n, args.sort, not args.no_synonyms)
         if args.show:
             doc = service.document(args.show, args.query)
             if doc is None:

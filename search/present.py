@@ -12,7 +12,7 @@ from .engine import SECTION_SEPARATOR
 
 # what the edges render marks from; not part of the JSON contract
 INTERNAL_HIT_KEYS = ("spans", "window", "section_path", "section_spans", "url")
-INTERNAL_ANSWER_KEYS = ("suggestions", "district_years")  # the notes' links and the comparison, for the page
+INTERNAL_ANSWER_KEYS = ("suggestions", "district_years", "places")  # the notes' links and the comparison, for the page
 
 
 def marked(text: str, spans, lo: int = 0, hi: int | None = None, open_mark: str = "<mark>",

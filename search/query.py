@@ -33,6 +33,12 @@ class ParsedQuery:
     filters: Filters = field(default_factory=Filters)
     notes: list[str] = field(default_factory=list)
     words: list[str] = field(default_factory=list)  # every positive word, normalized
+    # set by the service: the tree as the researcher meant it before parts and
+    # synonyms (fillers set aside, pinyin read, places made filters), which a
+    # thin answer reads again; and the places that became filters
+    typed: AllOf | None = None
+    places: list = field(default_factory=list)
+    synonyms: bool = True
 
 
 def parse_year(text: str) -> tuple[int, int] | None:
@@ -128,7 +134,7 @@ def parse(text: str) -> ParsedQuery:
             if raw.strip():
                 literal_note = True
             continue
-        if phrase and len(words) > 1:
+        if phrase:  # quoted: exactly these words, no synonym, never read as something else
             node = Phrase(tuple(words))
         else:
             node = _group(words)
@@ -266,11 +272,15 @@ def _parse_aliases(path: Path, stamp: int) -> dict[str, tuple[str, ...]]:
     return {k: tuple(v) for k, v in table.items()}
 
 
+SYNONYM_WEIGHT = 0.5  # a paragraph that holds only a synonym ranks below one that holds the word typed
+
+
 def expand_aliases(node, aliases: dict[str, tuple[str, ...]], notes: list[str]):
-    """Each word (or quoted phrase) that has aliases becomes "it OR its aliases";
-    an alias of several words must appear as a sequence."""
-    if isinstance(node, (Term, Phrase)):
-        key = node.text if isinstance(node, Term) else "".join(node.words)
+    """Each word that has aliases becomes "it OR its aliases", the aliases
+    weighed ``SYNONYM_WEIGHT``; an alias of several words must appear as a
+    sequence. A quoted phrase means those words only: no alias."""
+    if isinstance(node, Term):
+        key = node.text
         alts = aliases.get(key)
         if not alts:
             return node
@@ -280,7 +290,7 @@ def expand_aliases(node, aliases: dict[str, tuple[str, ...]], notes: list[str]):
         items = [node]
         for alt in alts:
             words = analysis.words(alt)
-            items.append(Term(words[0]) if len(words) == 1 else Phrase(tuple(words)))
+            items.append(Term(words[0], SYNONYM_WEIGHT) if len(words) == 1 else Phrase(tuple(words), SYNONYM_WEIGHT))
         return AnyOf(tuple(items))
     if isinstance(node, AnyOf):
         return AnyOf(tuple(expand_aliases(i, aliases, notes) for i in node.items))

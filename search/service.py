@@ -9,9 +9,11 @@ from __future__ import annotations
 import threading
 from dataclasses import dataclass, field
 
-from . import analysis, highlight, query as querylang, segmenter, storage
+from . import analysis, highlight, pinyin, query as querylang, reading, storage, understand
 from .facets import TAXONOMY, canonical_district, canonical_domain
-from .engine import AllOf, AnyOf, Engine, Filters, Phrase, SearchRequest, Term, iter_terms, open_engine
+from .engine import (AllOf, AnyOf, Engine, Filters, Phrase, SearchRequest, Term, iter_terms, open_engine,
+                     shown_score)
+from .lexicon import lexicon
 
 MAX_LIMIT = 100
 EXPORT_MAX_ROWS = 10_000
@@ -31,6 +33,7 @@ class Options:
     page: int = 1
     limit: int = 10
     sort: str = "relevance"
+    synonyms: bool = True  # False: the words as typed, no alias of data/aliases.txt
 
 
 class SearchService:
@@ -79,13 +82,15 @@ class SearchService:
         tree, filters, notes, parsed = self._plan(q, opts)
         if parsed is None:
             return self._empty(q, opts, notes)
-        tree, result = self._execute(tree, filters, notes, opts.page, opts.limit, opts.sort, True, pivot=pivot)
+        done = self._execute(tree, filters, notes, opts.page, opts.limit, opts.sort, True, pivot=pivot,
+                             parsed=parsed, q=q)
+        tree, result = done.tree, done.result
         self._timeout_notes(result, notes)
         words = highlight.Marks.of(tree)
         path_spans: dict = {}  # a heading path covers many paragraphs: mark it once
         hits = [self._hit_json(h, words, path_spans) for h in result.hits]
-        suggestions = self._suggestions(q, tree, filters, parsed) if result.total == 0 else []
-        notes.extend(x["note"] for x in suggestions)
+        suggestions = done.links + (self._suggestions(q, tree, filters, parsed) if result.total == 0 else [])
+        notes.extend(x["note"] for x in suggestions if x["note"] not in notes)
         return {
             "suggestions": suggestions,
             "district_years": result.pivot,
@@ -96,6 +101,7 @@ class SearchService:
             "hits": hits,
             "facets": {k: _sorted_counts(v) for k, v in result.facets.items()},
             "notes": notes,
+            "places": parsed.places,
         }
 
     def overview(self, q: str = "", opts: Options | None = None) -> dict:
@@ -120,7 +126,7 @@ class SearchService:
         tree, filters, notes, parsed = self._plan(q, opts)
         if parsed is None:
             return {"query": q, "total": 0, "rows": [], "truncated": False, "notes": notes}
-        tree, result = self._execute(tree, filters, notes, 1, max_rows, opts.sort, False)
+        result = self._execute(tree, filters, notes, 1, max_rows, opts.sort, False, parsed=parsed, q=q).result
         rows = []
         for h in result.hits:
             rows.append(self._hit_json(h))
@@ -149,7 +155,9 @@ class SearchService:
                  "document_facets": {"district": {}, "year": {}, "domain": {}}, "notes": notes}
         if parsed is None:
             return empty
-        tree, counted = self._execute(tree, filters, notes, 1, 0, opts.sort, True, documents=True, pivot=pivot)
+        done = self._execute(tree, filters, notes, 1, 0, opts.sort, True, documents=True, pivot=pivot,
+                             parsed=parsed, q=q)
+        tree, counted = done.tree, done.result
         self._timeout_notes(counted, notes)
         answer = {**empty, "total": counted.total, "documents": counted.document_total,
                   "facets": {k: _sorted_counts(v) for k, v in counted.facets.items()},
@@ -160,7 +168,7 @@ class SearchService:
             notes.extend(x["note"] for x in answer["suggestions"])
             return answer
         first, wanted = (opts.page - 1) * opts.limit, opts.page * opts.limit
-        order, best = self._walk(tree, filters, opts.sort, counted, wanted, snippets)
+        order, best = self._walk(tree, filters, opts.sort, counted, wanted, snippets, done.preferred)
         unseen = [d for d in sorted(counted.documents, key=lambda d: -counted.documents[d]) if d not in best]
         if unseen and len(order) < wanted:
             notes.append(f"有 {len(unseen)} 篇文档的最佳段落排在第 {WALK_MAX} 段之后，按匹配段落数列在最后。")
@@ -179,12 +187,12 @@ class SearchService:
             groups.append({"doc_id": doc_id, "title": doc.title, "source": doc.source, "district": doc.district,
                            "year": doc.year, "date": doc.date, "date_source": doc.date_source, "url": doc.url,
                            "matches": counted.documents.get(doc_id, len(hits)),
-                           "score": round(hits[0].score, 3) if hits else None,
+                           "score": round(shown_score(hits[0].score), 3) if hits else None,
                            "hits": [self._hit_json(h, words, path_spans) for h in hits]})
         answer["groups"] = groups
         return answer
 
-    def _walk(self, tree, filters, sort, counted, wanted: int, snippets: int):
+    def _walk(self, tree, filters, sort, counted, wanted: int, snippets: int, preferred: tuple = ()):
         """(documents in order of first appearance, each one's hits seen) from
         the ranked paragraphs, fetched in growing batches until the first
         ``wanted`` documents each have their snippets (or ``WALK_MAX``).
@@ -197,7 +205,8 @@ class SearchService:
         enough = None  # the batch that held the wanted documents: their second excerpts are looked for
         while True:  # in at most four times as many paragraphs (a document's second-best may rank far down)
             batch = min(batch, WALK_MAX, counted.total)
-            r = self.engine.search(SearchRequest(tree, filters, 1, batch, sort, False, self.time_limit, light=True))
+            r = self.engine.search(SearchRequest(tree, filters, 1, batch, sort, False, self.time_limit, light=True,
+                                                 preferred=preferred))
             order: list[str] = []
             best: dict[str, list] = {}
             for h in r.hits:
@@ -227,21 +236,57 @@ class SearchService:
             notes.append("匹配的文档太多，按文档的分面计数从略；请加上更多检索词或筛选条件。")
 
     def _execute(self, tree, filters, notes, page, limit, sort, facets, documents: bool = False,
-                 pivot: bool = False):
-        """Run the query; when runs typed without spaces (政府采购) are found
-        nowhere as runs, look for their words anywhere instead, and say so."""
-        result = self.engine.search(SearchRequest(tree, filters, page, limit, sort, facets, self.time_limit,
-                                                  documents, pivot))
-        runs = querylang.sequences(tree) if tree is not None and result.total == 0 else []
-        if runs:
+                 pivot: bool = False, parsed=None, q: str = "") -> "Executed":
+        """Run the query; when it finds less than a page (``reading``), read
+        it again: runs typed without spaces (政府采购) found nowhere as runs
+        are looked for word by word; then the starts of words and typos;
+        then paragraphs holding most of the query's weight after those
+        holding all of it. A reading is kept only when it finds more, and a
+        note says which."""
+        literal = self._literal(tree, parsed)  # the words as typed, synonyms aside: ranked first
+
+        def run(t, preferred=()):
+            return self.engine.search(SearchRequest(t, filters, page, limit, sort, facets, self.time_limit,
+                                                    documents, pivot, preferred=preferred + literal))
+
+        result = run(tree)
+        done = Executed(tree, result, preferred=literal)
+        if tree is None or result.total >= reading.RELAX_BELOW:
+            return done
+        runs = querylang.sequences(tree)
+        if runs:  # a run found nowhere (or rarely) as a run: its words anywhere, the runs first
             loose = querylang.loosen(tree)
-            relaxed = self.engine.search(SearchRequest(loose, filters, page, limit, sort, facets, self.time_limit,
-                                                       documents, pivot))
-            if relaxed.total:
+            first = (tree,) if result.total else ()
+            relaxed = run(loose, preferred=first)
+            if relaxed.total > result.total:
                 quoted = "、".join(f"“{r}”" for r in runs)
-                notes.append(f"没有段落连续出现{quoted}，改为查找分别包含其中各词的段落。")
-                return loose, relaxed
-        return tree, result
+                said = (f"没有段落连续出现{quoted}，改为查找分别包含其中各词的段落。" if not result.total else
+                        f"连续出现{quoted}的段落 {result.total} 段；以下 {relaxed.total - result.total} 段分别包含其中各词。")
+                done = Executed(loose, relaxed, preferred=first + literal, notes=[said])
+        counts = reading.Counts(self.engine, filters)
+        typed = getattr(parsed, "typed", None)
+        if done.result.total < reading.RELAX_BELOW and isinstance(typed, AllOf):
+            again = reading.reread(typed, self.engine, counts, q)
+            if again.replaced:
+                scratch: list[str] = []
+                reread_tree = self._resolve(reading.replace_items(typed, again.replaced), scratch,
+                                            getattr(parsed, "synonyms", True))
+                better = run(reread_tree)
+                if better.total > done.result.total or (better.total == done.result.total and not better.total):
+                    done = Executed(reread_tree, better, preferred=literal, links=again.links, notes=again.notes)
+        if done.result.total < reading.RELAX_BELOW and isinstance(done.tree, AllOf):
+            total = self.engine.search(SearchRequest(None, Filters(), 1, 0, facets=False)).total  # for the idf
+            loosened = reading.partial(done.tree, counts, total)
+            if loosened is not None:
+                loose, rarest = loosened
+                wider = run(loose, preferred=(done.tree,))
+                if wider.total > done.result.total:
+                    strict = done.result.total
+                    done = Executed(loose, wider, preferred=(done.tree,) + literal, links=done.links, notes=done.notes + [
+                        f"含全部检索词的段落 {strict} 段；以下 {wider.total - strict} 段只含部分检索词"
+                        f"（都含“{rarest}”，按词的稀有程度放宽），分面计数包括两者。"])
+        notes.extend(done.notes)
+        return done
 
     def _plan(self, q: str, opts: Options):
         """(query tree, filters, notes, parsed query); the parsed query is
@@ -266,8 +311,16 @@ class SearchService:
         filters.domain = self._known("domain", filters.domain, canonical_domain, notes)
 
         tree = parsed.tree
+        parsed.places = []
         if tree is not None:
-            tree = self._resolve(tree, notes)
+            tree, removed = understand.set_aside_fillers(tree)
+            if removed:
+                notes.append(understand.fillers_note(removed))
+            tree = self._pinyin(tree, notes)
+            tree = self._places(tree, filters, notes, parsed)
+            parsed.typed = tree
+            parsed.synonyms = opts.synonyms
+            tree = self._resolve(tree, notes, opts.synonyms)
         if tree is None or (not tree.items and not tree.exclude):
             if filters.is_empty():
                 if not notes:
@@ -297,10 +350,91 @@ class SearchService:
         return {"query": q, "total": 0, "page": opts.page, "limit": opts.limit, "hits": [],
                 "facets": {"district": {}, "year": {}, "domain": {}}, "notes": notes}
 
-    def _resolve(self, tree, notes):
+    def _literal(self, tree, parsed) -> tuple:
+        """``(the query without its synonyms,)`` when synonyms were added,
+        else ``()``: its paragraphs rank above those holding only a synonym."""
+        typed = getattr(parsed, "typed", None)
+        if not isinstance(tree, AllOf) or not isinstance(typed, AllOf) or not getattr(parsed, "synonyms", True):
+            return ()
+        literal = self._resolve(typed, [], synonyms=False)
+        return (literal,) if literal != tree and literal.items else ()
+
+    def _pinyin(self, tree: AllOf, notes: list[str]) -> AllOf:
+        """Pinyin typed for words (fangguanfu, zhengfu caigou, xzfy) read as
+        the Chinese word it spells that the index holds most often; a word
+        the index holds as typed (an English word in a text) stays."""
+        typed = [i for i in tree.items if isinstance(i, Term) and pinyin.looks_like_pinyin(i.text)]
+        if not typed:
+            return tree
+        known = self.engine.known_terms([i.text for i in typed])
+        groups: list[list[Term]] = []  # runs of pinyin words: fang guan fu is one word
+        for item in tree.items:
+            if item in typed and item.text not in known and groups and groups[-1] and groups[-1][-1] is not None \
+                    and tree.items.index(item) == tree.items.index(groups[-1][-1]) + 1:
+                groups[-1].append(item)
+            elif item in typed and item.text not in known:
+                groups.append([item])
+        replaced: dict = {}
+        table = pinyin.table()
+        for group in groups:
+            for parts in ([group] if len(group) == 1 else [group] + [[g] for g in group]):
+                text = "".join(p.text for p in parts)
+                spellings = [table.words(text)] if table.words(text) else \
+                    [table.words(piece) for piece in (table.split(text) or [])]
+                chosen = [self._most_found(options[:6]) for options in spellings]
+                if not chosen or None in chosen:
+                    continue
+                node = querylang.parse(" ".join(chosen)).tree
+                if node is None:
+                    continue
+                replaced[parts[0]] = node.items[0] if len(node.items) == 1 else AllOf(node.items)
+                for p in parts[1:]:
+                    replaced[p] = None
+                notes.append(f"拼音“{' '.join(p.text for p in parts)}”按“{''.join(chosen)}”检索。")
+                break
+        if not replaced:
+            return tree
+        items = tuple(replaced.get(i, i) for i in tree.items if replaced.get(i, i) is not None)
+        return AllOf(items, tree.exclude, tree.sequence)
+
+    def _most_found(self, words: list[str]) -> str | None:
+        """Of a pinyin spelling's words, the one the index holds most often."""
+        known = self.engine.known_terms([w for w in words if len(analysis.words(w)) == 1])
+        counted = [(self.engine.search(SearchRequest(querylang.parse(w).tree, Filters(), 1, 0, facets=False)).total, w)
+                   for w in words if w in known or len(analysis.words(w)) > 1]
+        counted = [(n, w) for n, w in counted if n]
+        return max(counted)[1] if counted else None
+
+    def _places(self, tree: AllOf, filters: Filters, notes: list[str], parsed) -> AllOf:
+        """A district typed among the words (放管服 龙华) filters by that
+        district, when the word as a word finds less than a page and the
+        filter finds more; the page shows it as a chip to remove."""
+        if filters.district or len(tree.items) < 2:
+            return tree
+        for item in tree.items:
+            district = canonical_district(item.text) if isinstance(item, Term) else None
+            if district is None:
+                continue
+            rest = AllOf(tuple(i for i in tree.items if i != item), tree.exclude)
+            scratch: list[str] = []
+            as_word = self.engine.search(SearchRequest(self._resolve(tree, scratch), filters, 1, 0,
+                                                       facets=False)).total
+            if as_word >= reading.RELAX_BELOW:
+                continue
+            narrowed = Filters(filters.district + [district], list(filters.year), list(filters.domain))
+            as_place = self.engine.search(SearchRequest(self._resolve(rest, scratch), narrowed, 1, 0,
+                                                        facets=False)).total
+            if as_place > as_word:
+                filters.district.append(district)
+                parsed.places.append({"word": item.text, "district": district})
+                notes.append(f"“{item.text}”按地区筛选：{district}（去掉“{item.text}”即在全部地区中检索）。")
+                return rest
+        return tree
+
+    def _resolve(self, tree, notes, synonyms: bool = True):
         """Parts only for what the user typed; aliases add whole words only."""
         tree = self._fallback_to_parts(tree, notes)
-        return querylang.expand_aliases(tree, querylang.load_aliases(), notes)
+        return querylang.expand_aliases(tree, querylang.load_aliases(), notes) if synonyms else tree
 
     def _fallback_to_parts(self, node, notes, known: set[str] | None = None):
         if known is None:  # one question to the engine for every word of the query
@@ -354,7 +488,7 @@ class SearchService:
             "year": doc.year,
             "date": doc.date,
             "domains": list(chunk.domains),
-            "score": round(hit.score, 3),
+            "score": round(shown_score(hit.score), 3),
             "date_source": doc.date_source,
             "text": chunk.text,
             "url": doc.url,
@@ -385,22 +519,24 @@ class SearchService:
                 rest = AllOf(tree.items[:i] + tree.items[i + 1:], tree.exclude)
                 n = self.engine.search(SearchRequest(rest, filters, 1, 0, facets=False)).total
                 if n:
-                    dropped = "".join(iter_terms(item)) if not isinstance(item, Term) else item.text
+                    dropped = _typed_label(item)
                     out.append({"note": f"去掉“{dropped}”可找到 {n} 条。",
-                                "links": [{"label": f"去掉“{dropped}”", "q": _without(q, dropped),
+                                "links": [{"label": f"去掉“{dropped}”", "q": without(q, dropped),
                                            "unfiltered": False}]})
                     break
         # a run typed as one (营商坏境) is looked up whole first, then each
         # word the index does not have
         runs = querylang.sequences(tree) if tree is not None else []
+        runs += [r for r in _quoted_runs(tree) if r not in runs]  # a quoted typo ("营商坏境") too
         known = self.engine.known_terms(list(parsed.words) + runs)
         offered: set[str] = set()
         covered: set[str] = set()
         for typed in runs + [w for w in parsed.words if w not in known]:
             if typed in known or typed in covered:
                 continue
-            similar = [w for w in self.engine.similar_terms(typed, limit=8)
-                       if segmenter.in_dictionary(w) and w not in offered][:3]
+            candidates = lexicon().one_character_away(typed)[:12]
+            there = self.engine.known_terms(candidates) if candidates else set()
+            similar = [w for w in candidates if w in there and w not in offered][:3]
             if not similar:
                 continue
             offered.update(similar)
@@ -446,6 +582,19 @@ class SearchService:
                 "last": min(last or doc.paragraph_count, doc.paragraph_count)}
 
 
+@dataclass
+class Executed:
+    """A query as run: the tree that answered (the typed one, or a reading
+    of it), the engine's result, the tree whose paragraphs rank first (a
+    partial answer's strict part) and the links that undo a correction."""
+
+    tree: object
+    result: object
+    preferred: tuple = ()
+    links: list = field(default_factory=list)
+    notes: list = field(default_factory=list)  # what the reading says of itself
+
+
 def _path_spans(chunk, marks, seen: dict) -> list[list[int]]:
     """Where the marks fall in the joined heading path, from the path's kept
     tokens (no token spans the separator, so each heading is marked alone)."""
@@ -466,7 +615,28 @@ def _replaced(q: str, typed: str, word: str) -> str:
     return base[:at] + word + base[at + len(typed):]
 
 
-def _without(q: str, dropped: str) -> str:
+def _quoted_runs(tree) -> list[str]:
+    """The text of each quoted phrase of several words in a tree."""
+    if tree is None:
+        return []
+    return ["".join(i.words) for i in tree.items if isinstance(i, Phrase) and len(i.words) > 1]
+
+
+def _typed_label(node) -> str:
+    """What the user typed for a query node: a word, a run, a quoted phrase,
+    or (an alias group) the word its synonyms were added to."""
+    if isinstance(node, Term):
+        return node.text
+    if isinstance(node, Phrase):
+        return "".join(node.words)
+    if isinstance(node, AnyOf):
+        return _typed_label(node.items[0])
+    if isinstance(node, AllOf) and node.sequence:
+        return "".join(_typed_label(i) for i in node.items)
+    return " ".join(_typed_label(i) for i in node.items)
+
+
+def without(q: str, dropped: str) -> str:
     """The query without one of its parts (its quotes too)."""
     simp = analysis.to_simplified(q)
     base = q if len(simp) == len(q) else simp

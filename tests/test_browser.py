@@ -247,14 +247,22 @@ def test_district_comparison_chart_matches_each_districts_years(page, server):
 
 
 def test_suggestions_are_links_that_search_what_they_say(page, server):
+    # a typo shows the word's results, and a link searches it as typed …
     page.goto(server + "/?q=营商坏境")
+    assert int(page.locator("#total").inner_text()) > 0
+    as_typed = page.locator("a.suggestion", has_text="仍然搜索“营商坏境”")
+    assert as_typed.count() == 1
+    shot(page, "typo-1280")
+    as_typed.click()
+    page.wait_for_url(re.compile(r"q=%22%E8%90%A5%E5%95%86%E5%9D%8F%E5%A2%83%22"))
+    assert page.locator("#q").input_value() == '"营商坏境"'
+    # … which finds nothing, and offers the word
     assert page.locator("#total").inner_text() == "0"
     link = page.locator("a.suggestion", has_text="营商环境")
     assert link.count() == 1
     shot(page, "suggestion-1280")
     link.click()
-    page.wait_for_url(re.compile(r"q=%E8%90%A5%E5%95%86%E7%8E%AF%E5%A2%83"))
-    assert page.locator("#q").input_value() == "营商环境"
+    page.wait_for_url(re.compile(r"q=%22%E8%90%A5%E5%95%86%E7%8E%AF%E5%A2%83%22"))
     assert int(page.locator("#total").inner_text()) > 0
     # "去掉筛选条件": the same words, no filters
     page.goto(server + "/?q=强区放权&district=龙华区")

@@ -19,7 +19,7 @@ from search import export, present
 from search.text import ascii_int
 
 from search.engine import EngineUnavailable, IndexDamaged, IndexMissing
-from search.service import BadRequest, SearchService
+from search.service import BadRequest, SearchService, without
 from search.engine import open_engine
 
 from . import chart
@@ -300,9 +300,16 @@ def _results_view(state: SearchState, result: dict) -> dict:
                  for fmt in export.FORMATS}
     notes = _linked_notes(state, result)
     return {"hits": hits, "groups": groups, "facets": facets, "facet_shown": FACET_SHOWN, "unit": unit,
-            "chips": chips(state), "timeline": timeline,
+            "chips": chips(state) + _place_chips(state, result), "timeline": timeline,
             "comparison": comparison, "compared": compared if comparison else [], "paging": paging,
             "sorts": sorts, "views": views, "export": downloads, "notes": notes, "shown_total": shown_total}
+
+
+def _place_chips(state: SearchState, result: dict) -> list[dict]:
+    """A district typed among the words (放管服 龙华) became a filter: its chip
+    removes the word from the query, and with it the filter."""
+    return [{"facet": "地区", "value": p["district"], "remove_url": state.with_query(without(state.q, p["word"])).url()}
+            for p in result.get("places", [])]
 
 
 def _hit_view(state: SearchState, hit: dict) -> dict:

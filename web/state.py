@@ -33,6 +33,7 @@ class SearchState:
     page: int = 1
     limit: int = 10
     view: str = "paragraphs"
+    synonyms: bool = True  # synonyms=0: the words as typed only
 
     # ------------------------------------------------------------ reading
     @classmethod
@@ -72,11 +73,13 @@ class SearchState:
         # selected and its chip removes it; an unknown one stays as typed
         district = tuple(dict.fromkeys(canonical_district(v) or v for v in values("district")))
         domain = tuple(dict.fromkeys(canonical_domain(v) or v for v in values("domain")))
-        return cls(q, district, tuple(years), domain, sort, page, limit, view), errors
+        synonyms = args.get("synonyms", "1") not in ("0", "off", "false", "no")
+        return cls(q, district, tuple(years), domain, sort, page, limit, view, synonyms), errors
 
     # ------------------------------------------------------------ using
     def options(self) -> Options:
-        return Options(list(self.district), list(self.year), list(self.domain), self.page, self.limit, self.sort)
+        return Options(list(self.district), list(self.year), list(self.domain), self.page, self.limit, self.sort,
+                       self.synonyms)
 
     def is_empty(self) -> bool:
         return not (self.q or self.district or self.year or self.domain)
@@ -95,6 +98,8 @@ class SearchState:
             out.append(("sort", self.sort))
         if self.view != "paragraphs":
             out.append(("view", self.view))
+        if not self.synonyms:
+            out.append(("synonyms", "0"))
         if self.page != 1:
             out.append(("page", str(self.page)))
         if include_limit and self.limit != 10:
