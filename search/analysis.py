@@ -14,6 +14,7 @@ be found on its own.
 """
 from __future__ import annotations
 
+import re
 import struct
 import sys
 import threading
@@ -191,6 +192,61 @@ def words(text: str) -> list[str]:
     return [t.text for t in query_analyzer()(text)]
 
 
+# ---- exact characters (a quoted fragment, a pasted run)
+
+_CHAR = re.compile(r"[^\W_]")  # a letter or a digit of any script
+_NOT_CHAR = re.compile(r"[\W_]+")
+
+
+def exact_chars(text: str) -> str:
+    """The letters and digits of ``text``, normalized like a word, with
+    nothing between them: what a quoted fragment must find as it stands
+    (北大法宝's 精确检索). Every engine indexes a paragraph's exact
+    characters one per position, so a fragment that cuts words at either
+    end — 化营商环境 out of 优化营商环境 — is found, and punctuation or
+    spaces in a copy (a full-width comma for a half-width one) do not
+    matter."""
+    return _NOT_CHAR.sub("", _lowered(normalize(text)[0]))
+
+
+def _lowered(norm: str) -> str:
+    """Lower case beyond ASCII (normalize folds only A-Z), unless that
+    changes the length (İ): offsets must stay one to one."""
+    lowered = norm.lower()
+    return lowered if len(lowered) == len(norm) else norm
+
+
+def char_string(chars: str) -> str:
+    """Exact characters as an engine takes them: one token per character,
+    split at spaces by its own whitespace tokenizer (no engine tokenizer
+    agrees on what a "character" is; this way all of them index ours)."""
+    return " ".join(chars)
+
+
+def exact_spans(text: str, fragments) -> list[tuple[int, int]]:
+    """Where each fragment's exact characters stand in ``text`` (offsets
+    into the original, whatever its script), skipping what is not a letter
+    or digit between them: marks for what a quote matched."""
+    fragments = [f for f in fragments if f]
+    if not fragments or not text:
+        return []
+    norm, offsets = normalize(text)
+    lowered = _lowered(norm)
+    kept = [m.start() for m in _CHAR.finditer(lowered)]
+    letters = "".join(lowered[i] for i in kept)
+    spans = []
+    for fragment in fragments:
+        at = letters.find(fragment)
+        while at >= 0:
+            first, last = kept[at], kept[at + len(fragment) - 1]
+            if offsets is None:
+                spans.append((first, last + 1))
+            else:
+                spans.append((offsets[first], max(offsets[last] + 1, offsets[last + 1])))
+            at = letters.find(fragment, at + 1)
+    return spans
+
+
 # A token as every engine receives it and as the index keeps it for
 # highlighting: (text, position, start, end), offsets into the original text.
 TokenTuple = tuple[str, int, int, int]
@@ -313,6 +369,7 @@ def analyse_document(doc) -> None:
     doc.title_tokens = once(doc.title) if doc.title else index_tokens("")
     for chunk in doc.chunks:
         chunk.tokens = index_tokens(chunk.text)
+        chunk.chars = exact_chars(chunk.text)
         chunk.section_tokens = once(chunk.section_text) if chunk.section_path else index_tokens("")
 
 
@@ -360,5 +417,5 @@ def unpack_tokens(data: bytes | None) -> Tokens | None:
 def ensure_analysed(doc) -> None:
     """For a caller of an engine that did not analyse (the indexer always
     has, in its worker processes)."""
-    if doc.title_tokens is None or any(c.tokens is None for c in doc.chunks):
+    if doc.title_tokens is None or any(c.tokens is None or c.chars is None for c in doc.chunks):
         analyse_document(doc)

@@ -56,6 +56,9 @@ class ChunkRecord:
     # engine then analyses it itself).
     tokens: object | None = None
     section_tokens: object | None = None  # of section_text
+    # analysis.exact_chars(text): the letters and digits every engine
+    # indexes one per position, for quotes. None: not analysed.
+    chars: str | None = None
 
     @property
     def section(self) -> str:
@@ -118,6 +121,17 @@ class Phrase:
 
 
 @dataclass(frozen=True)
+class Exact(Phrase):
+    """Quoted text: ``chars`` (``analysis.exact_chars``), exactly, in the
+    paragraph — a fragment that cuts words at either end is found — or
+    its words as a phrase in the paragraph's headings. No synonym, no
+    title. Its words (``Phrase.words``, what the analyser reads in it) give
+    its score; it matches by its characters."""
+
+    chars: str = ""
+
+
+@dataclass(frozen=True)
 class AnyOf:
     items: tuple  # of Term/Phrase/AllOf/AnyOf
 
@@ -132,6 +146,11 @@ class AllOf:
     items: tuple
     exclude: tuple = ()
     sequence: bool = False
+    # a run's exact characters as typed (``analysis.exact_chars``), question
+    # words and all: a run also matches where these stand as they are, so a
+    # sentence pasted without quotes is found even where the segmenter cut
+    # it differently from the paragraph
+    chars: str = ""
 
 
 @dataclass
@@ -284,6 +303,23 @@ def ranking_extras(node: AllOf | None) -> RankingExtras:
 
 
 MAX_SEQUENCES = 64  # a typed run whose words have aliases: at most this many word sequences
+
+
+def exact_chars_of(node) -> str:
+    """The characters a quote or a typed run also matches by, exactly
+    (empty: it matches by its words only). Every engine adds, beside the
+    node's word phrases, a match on its ``chars`` field that scores
+    nothing itself plus the node's words, which score as words do."""
+    if isinstance(node, Exact):
+        return node.chars
+    if isinstance(node, AllOf) and node.sequence and not node.exclude:
+        return node.chars
+    return ""
+
+
+def scoring_words(node) -> list[str]:
+    """The distinct words a match by exact characters is scored by."""
+    return list(dict.fromkeys(iter_terms(node)))
 
 
 def word_sequences(node) -> list[list[str]]:

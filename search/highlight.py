@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from . import analysis
-from .engine import AllOf, AnyOf, Phrase, Term
+from .engine import AllOf, AnyOf, Exact, Phrase, Term, exact_chars_of
 
 SNIPPET_CHARS = 160
 
@@ -26,9 +26,12 @@ class Marks:
 
     words: set[str] = field(default_factory=set)
     phrases: set[tuple[str, ...]] = field(default_factory=set)
+    # exact characters (a quote, a run found as typed): marked wherever they
+    # stand, whatever the segmenter made of them, punctuation between them included
+    exact: set[str] = field(default_factory=set)
 
     def __bool__(self) -> bool:
-        return bool(self.words or self.phrases)
+        return bool(self.words or self.phrases or self.exact)
 
     @classmethod
     def of(cls, tree) -> "Marks":
@@ -42,6 +45,8 @@ class Marks:
     def _add(self, node) -> None:
         if isinstance(node, Term):
             self.words.add(node.text)
+        elif isinstance(node, Exact):
+            self.exact.add(node.chars)
         elif isinstance(node, Phrase):
             if len(node.words) == 1:
                 self.words.add(node.words[0])
@@ -49,6 +54,8 @@ class Marks:
                 self.phrases.add(tuple(node.words))
         elif isinstance(node, AllOf) and node.sequence and all(isinstance(i, Term) for i in node.items):
             self.phrases.add(tuple(i.text for i in node.items))
+            if exact_chars_of(node):
+                self.exact.add(node.chars)
         elif isinstance(node, (AnyOf, AllOf)):
             for item in node.items:
                 self._add(item)
@@ -61,15 +68,16 @@ def match_spans(text: str, marks: Marks | set[str], tokens=None) -> list[tuple[i
         marks = Marks(set(marks))
     if not marks or not text:
         return []
-    if tokens is None:
+    spans = analysis.exact_spans(text, marks.exact)
+    if tokens is None and (marks.words or marks.phrases):
         # A token can only match where its characters occur: skip the
         # segmenter for paragraphs that cannot match (most of a long document's).
         norm = analysis.normalize_word(text)
-        if not any(w in norm for w in marks.words) and not any(p[0] in norm for p in marks.phrases):
-            return []
-        tokens = analysis.index_tokens(text)
+        if any(w in norm for w in marks.words) or any(p[0] in norm for p in marks.phrases):
+            tokens = analysis.index_tokens(text)
+    tokens = tokens or ()
     words = marks.words
-    spans = [(start, end) for word, _, start, end in tokens if word in words]
+    spans += [(start, end) for word, _, start, end in tokens if word in words]
     if marks.phrases:
         at: dict[tuple[int, str], tuple] = {}
         for t in tokens:

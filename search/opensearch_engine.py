@@ -60,12 +60,14 @@ from .engine import (
     date_sort_keys,
     document_fields,
     document_from_fields,
+    exact_chars_of,
+    scoring_words,
     one_character_away,
     ranking_extras,
     word_sequences,
 )
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2  # 2: chars, the text's exact characters
 URL_ENV = OPENSEARCH_URL_ENV
 INDEX_ENV = OPENSEARCH_INDEX_ENV
 DEFAULT_URL = "http://127.0.0.1:9200"
@@ -127,9 +129,11 @@ def index_settings(replicas: str = "0-1") -> dict:
         },
         "mappings": {
             "dynamic": "strict",
-            "_source": {"excludes": ["text", "section", "title"]},
+            "_source": {"excludes": ["text", "section", "title", "chars"]},
             "properties": {
                 "text": tokens,
+                # analysis.char_string: one character per position (quotes), never scored
+                "chars": {"type": "text", "analyzer": "whitespace", "norms": False, "index_options": "positions"},
                 "section": tokens,
                 "title": {"type": "text", "analyzer": "whitespace", "similarity": "bm25", "index_options": "freqs"},
                 "chunk_id": {"type": "keyword"},
@@ -222,6 +226,10 @@ def compile_query(node) -> dict:
         if isinstance(node, Term):  # the document's title finds its first paragraph
             fields.append({"bool": {"must": [{"term": {"title": {"value": node.text, "boost": TITLE_MATCH_WEIGHT}}}],
                                     "filter": [_term("first", 1)]}})
+        chars = exact_chars_of(node)
+        if chars:  # where the exact characters stand (scoring nothing), scored by their words
+            where = _phrase("chars", list(chars)) if len(chars) > 1 else _term("chars", chars)
+            fields.append({"bool": {"filter": [where], "should": [_term("text", w) for w in scoring_words(node)]}})
         q = _any(fields)
         weight = getattr(node, "weight", 1.0)
         return q if weight == 1.0 else {"bool": {"should": [q], "boost": weight}}
@@ -292,7 +300,7 @@ class OpenSearchUpdate:
         for number, chunk in enumerate(doc.chunks):
             body = {
                 "chunk_id": chunk.chunk_id, "doc_id": doc.doc_id, "first": 1 if number == 0 else 0,
-                "text": token_string(chunk.tokens), "title": title,
+                "text": token_string(chunk.tokens), "title": title, "chars": analysis.char_string(chunk.chars),
                 "district": doc.district, "year": str(doc.year) if doc.year else None, "year_n": doc.year or 0,
                 "domain": list(chunk.domains), "paragraph": chunk.paragraph, "part": chunk.part,
                 "date_desc": date_desc, "date_asc": date_asc, "d": about,

@@ -15,7 +15,7 @@ from functools import lru_cache
 from pathlib import Path
 
 from . import analysis, config
-from .engine import AllOf, AnyOf, Filters, Phrase, Term, iter_terms
+from .engine import AllOf, AnyOf, Exact, Filters, Phrase, Term, iter_terms
 
 MAX_QUERY_CHARS = 1000
 MAX_WORDS = 32
@@ -134,8 +134,8 @@ def parse(text: str) -> ParsedQuery:
             if raw.strip():
                 literal_note = True
             continue
-        if phrase:  # quoted: exactly these words, no synonym, never read as something else
-            node = Phrase(tuple(words))
+        if phrase:  # quoted: exactly these characters, no synonym, never read as something else
+            node = Exact(tuple(words), chars=analysis.exact_chars(raw))
         else:
             node = _group(words)
         if negate:
@@ -166,6 +166,26 @@ def parse(text: str) -> ParsedQuery:
         flat_words = flat_words[:MAX_WORDS]
     tree = AllOf(tuple(positive), tuple(excluded)) if (positive or excluded) else None
     return ParsedQuery(tree, filters, notes, flat_words)
+
+
+def exact_runs(node):
+    """The same tree with every run typed without spaces also matching by
+    its exact characters (``AllOf.chars``): a sentence pasted without
+    quotes is found where the segmenter cut the query and the paragraph
+    differently, or where the paragraph has punctuation the paste lost. Its
+    characters are the words as typed (an alias group's first, the word
+    typed)."""
+    if isinstance(node, AllOf):
+        items = tuple(exact_runs(i) for i in node.items)
+        chars = ""
+        if node.sequence and not node.exclude:
+            typed = [i.items[0] if isinstance(i, AnyOf) else i for i in node.items]
+            if all(isinstance(i, Term) for i in typed):
+                chars = analysis.exact_chars("".join(i.text for i in typed))
+        return AllOf(items, node.exclude, node.sequence, chars)
+    if isinstance(node, AnyOf):
+        return AnyOf(tuple(exact_runs(i) for i in node.items))
+    return node
 
 
 def loosen(node):
@@ -212,7 +232,11 @@ def _first_words(node, budget):
     if isinstance(node, Term):
         return node, 1
     if isinstance(node, Phrase):
+        if len(node.words) <= budget:
+            return node, len(node.words)
         words = node.words[:budget]
+        if isinstance(node, Exact):  # a quote cut short: the characters of its first words
+            return Exact(words, chars=analysis.exact_chars("".join(words))), len(words)
         return (Phrase(words) if len(words) > 1 else Term(words[0])), len(words)
     kept, used = [], 0
     for item in node.items:
@@ -295,5 +319,6 @@ def expand_aliases(node, aliases: dict[str, tuple[str, ...]], notes: list[str]):
     if isinstance(node, AnyOf):
         return AnyOf(tuple(expand_aliases(i, aliases, notes) for i in node.items))
     if isinstance(node, AllOf):
-        return AllOf(tuple(expand_aliases(i, aliases, notes) for i in node.items), node.exclude, node.sequence)
+        return AllOf(tuple(expand_aliases(i, aliases, notes) for i in node.items), node.exclude, node.sequence,
+                     node.chars)
     return node

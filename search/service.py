@@ -254,7 +254,14 @@ class SearchService:
         if tree is None or result.total >= reading.RELAX_BELOW:
             return done
         runs = querylang.sequences(tree)
-        if runs:  # a run found nowhere (or rarely) as a run: its words anywhere, the runs first
+        if runs:  # a run found rarely as its words: also where its characters stand as typed
+            exact = querylang.exact_runs(tree)
+            literal = tuple(querylang.exact_runs(t) for t in literal)
+            found = run(exact)
+            if found.total > result.total:
+                tree, result = exact, found
+                done = Executed(tree, result, preferred=literal)
+        if runs and result.total < reading.RELAX_BELOW:  # its words anywhere, the runs first
             loose = querylang.loosen(tree)
             first = (tree,) if result.total else ()
             relaxed = run(loose, preferred=first)

@@ -46,12 +46,14 @@ from .engine import (
     reading_order,
     document_fields,
     document_from_fields,
+    exact_chars_of,
+    scoring_words,
     one_character_away,
     word_sequences,
     ranking_extras,
 )
 
-SCHEMA_VERSION = 4  # 2: year_n, the token store; 3: the text in the record; 4: the reading order
+SCHEMA_VERSION = 5  # 2: year_n, the token store; 3: the text in the record; 4: the reading order; 5: chars
 HEAP_BYTES = 1024 * 1024 * 1024
 WRITER_THREADS = 1
 GC_HEAP_BYTES = 16 * 1024 * 1024  # a writer opened only to collect garbage
@@ -70,6 +72,9 @@ def make_schema() -> tantivy.Schema:
     # again, as JSON): the text is in the record
     sb.add_text_field("text", stored=False, **raw)
     sb.add_text_field("section", stored=False, **raw)
+    # the text's exact characters, one per position (quotes): split natively
+    # at the spaces analysis.char_string puts between them; never scored
+    sb.add_text_field("chars", stored=False, tokenizer_name="whitespace", index_option="position")
     # the title only ranks (no phrases): our tokens joined by spaces, split
     # again natively — the same terms and counts, one string to hand over
     sb.add_text_field("title", stored=False, tokenizer_name="whitespace", index_option="freq")
@@ -134,6 +139,7 @@ class TantivyUpdate:
                 t.add_integer("first", 1 if number == 0 else 0)
                 t.add_pre_tokenized_text("text", _pretokenized(chunk.text, chunk.tokens))
                 t.add_bytes("tokens", analysis.pack_tokens(chunk.tokens))
+                t.add_text("chars", analysis.char_string(chunk.chars))
                 if chunk.section_path:
                     section = chunk.section_text
                     t.add_pre_tokenized_text("section", _pretokenized(section, chunk.section_tokens, cache))
@@ -279,6 +285,9 @@ def _compile(node):
             fields.append(tantivy.Query.boolean_query([
                 (tantivy.Occur.Must, tantivy.Query.boost_query(_term("title", node.text), TITLE_MATCH_WEIGHT)),
                 (tantivy.Occur.Must, tantivy.Query.const_score_query(_term("first", 1), 0.0))]))
+        chars = exact_chars_of(node)
+        if chars:
+            fields.append(_by_chars(chars, scoring_words(node)))
         q = _any(fields)
         weight = getattr(node, "weight", 1.0)
         return q if weight == 1.0 else tantivy.Query.boost_query(q, weight)
@@ -287,6 +296,15 @@ def _compile(node):
     if isinstance(node, AllOf):
         return _all([_compile(i) for i in node.items], [_compile(i) for i in node.exclude])
     raise TypeError(node)
+
+
+def _by_chars(chars: str, words: list[str]):
+    """Where the exact characters stand (matching, scoring nothing), scored
+    by the words they hold."""
+    exact = (tantivy.Query.phrase_query(_schema(), "chars", list(chars)) if len(chars) > 1
+             else _term("chars", chars))
+    return tantivy.Query.boolean_query([(tantivy.Occur.Must, tantivy.Query.const_score_query(exact, 0.0))]
+                                       + [(tantivy.Occur.Should, _term("text", w)) for w in words])
 
 
 def _ranked(node: AllOf | None, preferred: tuple = ()):

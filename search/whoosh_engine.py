@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Iterator
 
 from whoosh import columns, fields, index, query as wq, scoring, sorting
+from whoosh.analysis import SpaceSeparatedTokenizer
 from whoosh.analysis import Token as WToken
 from whoosh.analysis import Tokenizer as WTokenizer
 from whoosh.collectors import WrappingCollector
@@ -57,12 +58,15 @@ from .engine import (
     reading_order,
     word_sequences,
     ranking_extras,
+    exact_chars_of,
+    scoring_words,
 )
 
 # 2: the ranked fields' one-byte lengths (search.ranking); 3: a document's url;
-# 4: where its date came from, and doc_id and part as columns (the reading order)
-SCHEMA_VERSION = 4
-READABLE_SCHEMAS = (2, 3, 4)  # an older index reads (without what came later) until it is rebuilt
+# 4: where its date came from, and doc_id and part as columns (the reading order);
+# 5: the text's exact characters (quotes; an older index matches a quote by its words)
+SCHEMA_VERSION = 5
+READABLE_SCHEMAS = (2, 3, 4, 5)  # an older index reads (without what came later) until it is rebuilt
 PASSES_KEPT = 2  # per searcher (one per thread): the last questions' totals and filtered sets
 RANKED_FIELDS = ("text", "section", "title")  # each has a column of its lengths: "<field>_norm"
 
@@ -157,6 +161,8 @@ def make_schema() -> fields.Schema:
         section=fields.TEXT(analyzer=ana, stored=True),
         section_path=fields.STORED(),
         text=fields.TEXT(analyzer=ana, stored=True),
+        # analysis.char_string: one character per position, never scored
+        chars=fields.TEXT(analyzer=SpaceSeparatedTokenizer(), stored=False),
         tokens=fields.STORED(),  # the text's tokens, for highlighting without the segmenter
         section_tokens=fields.STORED(),  # and its heading path's
         paragraph=fields.NUMERIC(int, stored=True, sortable=True),
@@ -202,7 +208,7 @@ class WhooshUpdate:
         analysis.ensure_analysed(doc)
         if not self.new_generation:
             self.delete(doc.doc_id)
-        older = [name for name in ("url", "date_source") if name not in self.ix.schema]  # updated in place
+        older = [name for name in ("url", "date_source", "chars") if name not in self.ix.schema]  # updated in place
         for chunk in doc.chunks:
             row = _chunk_fields(doc, chunk)
             for name in older:
@@ -395,6 +401,7 @@ def _chunk_fields(doc: DocumentRecord, chunk: ChunkRecord) -> dict:
         "section_path": list(chunk.section_path),
         "text": AnalysedText(chunk.text, chunk.tokens),
         "_stored_text": chunk.text,
+        "chars": analysis.char_string(chunk.chars),
         "tokens": analysis.pack_tokens(chunk.tokens),  # opaque bytes: cheap to pass to a writer process
         "section_tokens": analysis.pack_tokens(chunk.section_tokens) if chunk.section_path else None,
         "paragraph": chunk.paragraph,
@@ -617,7 +624,8 @@ class WhooshEngine(storage.FolderEngine):
         return [t for _, t in found[:limit]]
 
     # -- searching
-    def _compile(self, node):
+    def _compile(self, node, chars: bool = True):
+        """``chars``: the index has the exact characters (schema 5)."""
         if isinstance(node, (Term, Phrase)) or (isinstance(node, AllOf) and node.sequence and node.items
                                                 and not node.exclude):
             # a word, a phrase or a typed run: in the paragraph or in its heading
@@ -625,17 +633,23 @@ class WhooshEngine(storage.FolderEngine):
             if isinstance(node, Term):  # the document's title finds its first paragraph
                 fields.append(wq.And([wq.Term("title", node.text, boost=TITLE_MATCH_WEIGHT),
                                       _Constant(_FIRST_PARAGRAPH, 0.0)]))
+            exact = exact_chars_of(node) if chars else ""
+            if exact:  # where the exact characters stand (scoring nothing), scored by their words
+                where = wq.Phrase("chars", list(exact)) if len(exact) > 1 else wq.Term("chars", exact)
+                words = scoring_words(node)
+                found = _Constant(where, 0.0)
+                fields.append(_AndMaybe(found, wq.Or([wq.Term("text", w) for w in words])) if words else found)
             return wq.Or(fields, boost=getattr(node, "weight", 1.0))
         if isinstance(node, AnyOf):
-            return wq.Or([self._compile(i) for i in node.items])
+            return wq.Or([self._compile(i, chars) for i in node.items])
         if isinstance(node, AllOf):
-            positive = [self._compile(i) for i in node.items]
+            positive = [self._compile(i, chars) for i in node.items]
             if not positive:
                 q = wq.Every()  # only exclusions: everything but them
             else:
                 q = wq.And(positive) if len(positive) > 1 else positive[0]
             if node.exclude:
-                q = wq.AndNot(q, wq.Or([self._compile(i) for i in node.exclude]))
+                q = wq.AndNot(q, wq.Or([self._compile(i, chars) for i in node.exclude]))
             return q
         raise TypeError(node)
 
@@ -647,12 +661,12 @@ class WhooshEngine(storage.FolderEngine):
         extras += [_RankedPhrase("text", list(run), boost=SEQUENCE_BOOST) for run in wanted.sequences]
         return extras
 
-    def compile_query(self, node: AllOf | None, preferred: tuple = ()):
+    def compile_query(self, node: AllOf | None, preferred: tuple = (), chars: bool = True):
         if node is None:
             return wq.Every()
-        q = self._compile(node)
+        q = self._compile(node, chars)
         extras = self._ranking_boost(node) if isinstance(node, AllOf) else []
-        extras += [_Constant(self._compile(p), PREFERRED_BONUS) for p in preferred]
+        extras += [_Constant(self._compile(p, chars), PREFERRED_BONUS) for p in preferred]
         for extra in extras:
             q = _AndMaybe(q, extra)
         return q
@@ -661,7 +675,7 @@ class WhooshEngine(storage.FolderEngine):
     def search(self, request: SearchRequest) -> EngineResult:
         s = self.searcher()
         deadline = time.monotonic() + request.time_limit if request.time_limit else None
-        q = self.compile_query(request.query, request.preferred)
+        q = self.compile_query(request.query, request.preferred, chars="chars" in s.schema)
         f = request.filters
         timed_out: list[str] = []
         counts = {"district": {}, "year": {}, "domain": {}}

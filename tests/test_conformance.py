@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import random
+import re
 import shutil
 from collections import Counter
 from pathlib import Path
@@ -56,6 +57,7 @@ def _paragraphs(corpus: Path) -> dict[str, dict]:
         doc = process_file(source)
         for c in doc.chunks:
             rows[c.chunk_id] = {"doc_id": doc.doc_id, "words": {w for w in VOCAB if w in c.text},
+                                "letters": re.sub(r"\W", "", c.text),
                                 "paragraph": c.paragraph, "part": c.part,
                                 "district": doc.district,
                                 "year": doc.year, "date": doc.date, "domains": set(c.domains)}
@@ -238,6 +240,25 @@ def test_district_by_year_counts_for_the_comparison(world, q, filters):
     service = world["service"]
     assert service.search(q, Options(**filters), pivot=True)["district_years"] == want
     assert service.by_document(q, Options(**filters), pivot=True)["district_years"] == want_docs
+
+
+QUOTES = {  # quoted: these letters and digits, in this order, in the paragraph (punctuation and spaces aside)
+    '"商环境，强区放"': "商环境强区放",  # cuts 营商环境 and 强区放权
+    '"营商环境 强区放权"': "营商环境强区放权",  # the text has a comma between them
+    '"号文件第3段"': "号文件第3段",
+    '"区放权，城中"': "区放权城中",
+}
+
+
+@pytest.mark.parametrize("q", sorted(QUOTES))
+def test_a_quote_finds_exactly_the_paragraphs_holding_its_characters(world, q):
+    want = {cid for cid, r in world["rows"].items() if QUOTES[q] in r["letters"]}
+    answer, hits = _all_pages(world["service"], q, {}, limit=50)
+    assert want and answer["total"] == len(want)
+    assert {h["chunk_id"] for h in hits} == want
+    for h in hits:  # marked where the characters stand, punctuation between them included
+        marked = "".join(h["text"][a:b] for a, b in h["spans"])
+        assert re.sub(r"\W", "", marked) == QUOTES[q], (h["text"], h["spans"])
 
 
 def test_every_engine_scores_by_the_products_bm25(world):

@@ -198,6 +198,77 @@ def test_quotes_and_the_switch_turn_synonyms_off(service, seed_index, client):
     assert 'name="synonyms" value="0" checked' in html
 
 
+# ------------------------------------------------------------------ quotes: exact characters
+
+LONGHUA = "改革整体呈现“全面发力、重点突破、成效显著、亮点纷呈”的良好局面"  # 001, in traditional script
+
+
+def test_a_quote_cutting_words_at_both_ends_is_found_and_marked_in_its_own_script(service):
+    """Copied from the 龙华 story mid-word (整体 and 突破 are cut), typed in
+    simplified script: the traditional paragraph is found and the marks
+    cover exactly the fragment, in the paragraph's own characters."""
+    answer = service.search('"体呈现“全面发力、重点突"')
+    assert answer["total"] == 1 and not answer["notes"]
+    hit = answer["hits"][0]
+    assert [hit["text"][a:b] for a, b in hit["spans"]] == ["體呈現“全面發力、重點突"]
+
+
+def test_a_quote_reads_past_punctuation_and_spaces(service):
+    answer = service.search('"全面发力 重点突破 成效显著"')
+    assert answer["total"] == 1 and "全面發力、重點突破、成效顯著" in answer["hits"][0]["text"]
+
+
+def test_a_quote_inside_a_longer_word_is_found_where_the_word_stands(service):
+    """化营商环境 is the end of 优化营商环境 and 深化营商环境: the segmenter
+    never cuts a paragraph there, the quote finds them all."""
+    answer = service.search('"化营商环境"', Options(limit=50))
+    assert answer["total"] >= 4 and all(_holds(h, "化营商环境") for h in answer["hits"])
+    assert any("優化營商環境" in h["text"] for h in answer["hits"])  # the traditional 龙华 story too
+
+
+def test_a_pasted_sentence_is_found_first_without_a_note_that_its_words_never_stand_together(service):
+    answer = service.search(LONGHUA.replace("“", "").replace("”", "").replace("、", ""))
+    assert answer["hits"] and LONGHUA in to_simplified(answer["hits"][0]["text"])
+    assert not any("连续出现" in n for n in answer["notes"]), answer["notes"]
+
+
+def test_a_quote_takes_no_synonym_even_cut_short(service):
+    """A quote too long for the word budget keeps its first characters, never widened to a synonym."""
+    answer = service.search('"放管服"')
+    assert answer["total"] and all(_holds(h, "放管服") for h in answer["hits"])
+
+
+def test_a_whoosh_index_from_before_quotes_answers_them_by_their_words(tmp_path, monkeypatch):
+    """Schema 4 (no exact characters): a quote is its words as a phrase, as
+    before; updated in place; a rebuild adds the characters."""
+    from indexer.build import build_index
+    from search import whoosh_engine
+    from search.engine import open_engine
+    from search.service import SearchService
+
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    (corpus / "a.txt").write_text("龙华区持续优化营商环境，推进放管服改革。\n", encoding="utf-8")
+    plain = whoosh_engine.make_schema
+
+    def schema_4():
+        s = plain()
+        s.remove("chars")
+        return s
+
+    with monkeypatch.context() as m:
+        m.setattr(whoosh_engine, "make_schema", schema_4)
+        m.setattr(whoosh_engine, "SCHEMA_VERSION", 4)
+        build_index([corpus], tmp_path / "index", progress=False, engine_name="whoosh")
+    (corpus / "b.txt").write_text("光明区深化营商环境改革。\n", encoding="utf-8")
+    assert build_index([corpus], tmp_path / "index", progress=False).added == 1  # into the old schema
+    old = SearchService(open_engine(tmp_path / "index"))
+    assert old.search('"营商环境"')["total"] == 2
+    assert old.search('"化营商环境"')["total"] == 0  # no characters to match by: 化 is no word here
+    build_index([corpus], tmp_path / "index", rebuild=True, progress=False)
+    assert SearchService(open_engine(tmp_path / "index")).search('"化营商环境"')["total"] == 2
+
+
 def test_a_dropped_alias_group_is_named_by_the_word_typed():
     from search.engine import AnyOf, Term
     from search.service import _typed_label, without
