@@ -300,7 +300,7 @@ class OpenSearchUpdate:
         for number, chunk in enumerate(doc.chunks):
             body = {
                 "chunk_id": chunk.chunk_id, "doc_id": doc.doc_id, "first": 1 if number == 0 else 0,
-                "text": token_string(chunk.tokens), "title": title, "chars": analysis.char_string(chunk.chars),
+                "text": token_string(ranking.padded(chunk.tokens)), "title": title, "chars": analysis.char_string(chunk.chars),
                 "district": doc.district, "year": str(doc.year) if doc.year else None, "year_n": doc.year or 0,
                 "domain": list(chunk.domains), "paragraph": chunk.paragraph, "part": chunk.part,
                 "date_desc": date_desc, "date_asc": date_asc, "d": about,

@@ -22,7 +22,7 @@ from pathlib import Path
 
 import tantivy
 
-from . import analysis, storage
+from . import analysis, ranking, storage
 from .cliutil import one_line
 from .engine import (
     AllOf,
@@ -137,7 +137,7 @@ class TantivyUpdate:
                 t.add_text("chunk_id", chunk.chunk_id)
                 t.add_text("doc_id", doc.doc_id)
                 t.add_integer("first", 1 if number == 0 else 0)
-                t.add_pre_tokenized_text("text", _pretokenized(chunk.text, chunk.tokens))
+                t.add_pre_tokenized_text("text", _pretokenized(chunk.text, ranking.padded(chunk.tokens)))
                 t.add_bytes("tokens", analysis.pack_tokens(chunk.tokens))
                 t.add_text("chars", analysis.char_string(chunk.chars))
                 if chunk.section_path:

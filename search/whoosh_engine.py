@@ -399,7 +399,7 @@ def _chunk_fields(doc: DocumentRecord, chunk: ChunkRecord) -> dict:
         "section": AnalysedText(section, chunk.section_tokens),
         "_stored_section": section,
         "section_path": list(chunk.section_path),
-        "text": AnalysedText(chunk.text, chunk.tokens),
+        "text": AnalysedText(chunk.text, ranking.padded(chunk.tokens)),
         "_stored_text": chunk.text,
         "chars": analysis.char_string(chunk.chars),
         "tokens": analysis.pack_tokens(chunk.tokens),  # opaque bytes: cheap to pass to a writer process
@@ -411,7 +411,7 @@ def _chunk_fields(doc: DocumentRecord, chunk: ChunkRecord) -> dict:
         "date": doc.date or "",
         "domain": ",".join(chunk.domains),
         "domain_set": ",".join(chunk.domains).encode("utf-8"),
-        "text_norm": ranking.fieldnorm_id(len(chunk.tokens)),
+        "text_norm": ranking.fieldnorm_id(max(len(chunk.tokens), ranking.MIN_LENGTH)),
         "section_norm": ranking.fieldnorm_id(len(chunk.section_tokens) if chunk.section_path else 0),
         "title_norm": ranking.fieldnorm_id(len(doc.title_tokens) if doc.title else 0),
     }

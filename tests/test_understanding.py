@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import json
 import re
+import shutil
 import subprocess
 import sys
+from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
@@ -17,6 +19,7 @@ import pytest
 from search import config
 from search.analysis import to_simplified
 from search.service import Options
+from tests.conftest import build, engines_under_test
 from web.cli import app_for
 
 
@@ -196,6 +199,34 @@ def test_quotes_and_the_switch_turn_synonyms_off(service, seed_index, client):
     assert page["total"] == switched["total"]
     html = client.get("/", query_string={"q": "深改委", "synonyms": "0"}).get_data(as_text=True)
     assert 'name="synonyms" value="0" checked' in html
+
+
+# ------------------------------------------------------------------ length and structure
+
+CHAPTER = Path(__file__).parent / "data" / "laws" / "优化营商环境条例(2019-10-22)-第六章.md"
+
+
+@pytest.mark.parametrize("engine", engines_under_test())
+def test_a_list_stub_naming_the_word_ranks_below_the_provisions_about_it(engine, tmp_path):
+    """第六十九条's item (一)违法开展收费、评比、认证等行为 names 收费 in 19
+    characters; item (五) says what charging is forbidden and how. BM25
+    alone ranked the stub first (a short field is a dense one); a paragraph
+    is scored as at least ``ranking.MIN_LENGTH`` tokens long, so the stub
+    earns no more than a short provision — and no less: it is still found."""
+    from search.engine import open_engine
+    from search.service import SearchService
+
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    shutil.copy(CHAPTER, corpus / CHAPTER.name)
+    build([corpus], tmp_path / "index", engine)
+    hits = SearchService(open_engine(tmp_path / "index")).search("收费")["hits"]
+    texts = [h["text"] for h in hits]
+    stub = texts.index("(一)违法开展收费、评比、认证等行为；")
+    assert texts[0].startswith("(五)没有法律、法规依据") and stub > 0
+    assert hits[stub]["score"] < hits[0]["score"]
+    listed = SearchService(open_engine(tmp_path / "index")).search("市场主体", Options(limit=4))
+    assert "(三)向市场主体收取不合理费用。" not in [h["text"] for h in listed["hits"]]  # 16 characters: out of the top 4
 
 
 # ------------------------------------------------------------------ quotes: exact characters
