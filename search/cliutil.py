@@ -109,6 +109,10 @@ def damaged_message(exc: Exception, root: Path) -> str:
 
     if isinstance(exc, EngineUnavailable):  # the server's fault, not the index's: no rebuild advice
         return str(exc)
+    from .engine import IndexFromAnotherVersion
+
+    if isinstance(exc, IndexFromAnotherVersion):
+        return f"the index is from another version ({exc}); rebuild it: search-index --rebuild --index {root} --corpus DIR"
     return f"the index is damaged ({exc}); rebuild it: search-index --rebuild --index {root} --corpus DIR"
 
 

@@ -31,6 +31,12 @@ class IndexDamaged(Exception):
     silently: the user's documents may be in it."""
 
 
+class IndexFromAnotherVersion(IndexDamaged):
+    """An index whose format this version does not read (its schema): whole,
+    only older or newer. A rebuild from the documents is the cure, as for
+    damage, but the user is told it is a version, not a fault."""
+
+
 class EngineUnavailable(IndexDamaged):
     """The server of an index cannot answer for it (unreachable, timing out,
     red, or without the index). Not missing: nothing may build over it; and

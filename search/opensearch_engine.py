@@ -38,6 +38,7 @@ from pathlib import Path
 from . import analysis, ranking, storage
 from .cliutil import OPENSEARCH_INDEX_ENV, OPENSEARCH_URL_ENV, one_line
 from .engine import (
+    IndexFromAnotherVersion,
     AllOf,
     AnyOf,
     ChunkRecord,
@@ -426,7 +427,7 @@ class OpenSearchEngine(storage.FolderEngine):
         gen = storage.live_generation(self.root)
         meta = json.loads((gen / storage.GEN_META).read_text(encoding="utf-8"))
         if meta.get("schema") != SCHEMA_VERSION:
-            raise IndexDamaged(f"{gen} was written by another version of reform-search (OpenSearch schema "
+            raise IndexFromAnotherVersion(f"{gen} was written by another version of reform-search (OpenSearch schema "
                                f"{meta.get('schema')}, this one reads {SCHEMA_VERSION})")
         self._meta = (stamp, meta)
         return meta

@@ -25,6 +25,7 @@ import tantivy
 from . import analysis, ranking, storage
 from .cliutil import one_line
 from .engine import (
+    IndexFromAnotherVersion,
     AllOf,
     AnyOf,
     ChunkRecord,
@@ -370,7 +371,7 @@ class TantivyEngine(storage.FolderEngine):
     def _open(gen: Path):
         schema = storage.generation_schema(gen)
         if schema is not None and schema != SCHEMA_VERSION:
-            raise IndexDamaged(f"{gen} was written by another version of reform-search (tantivy schema {schema}, "
+            raise IndexFromAnotherVersion(f"{gen} was written by another version of reform-search (tantivy schema {schema}, "
                                f"this one reads {SCHEMA_VERSION})")
         try:
             if not (gen / "meta.json").is_file():

@@ -37,6 +37,7 @@ from . import analysis, ranking, storage
 from .cliutil import one_line
 from .lifetime import die_with_parent, how_it_ended
 from .engine import (
+    IndexFromAnotherVersion,
     AllOf,
     AnyOf,
     ChunkRecord,
@@ -479,7 +480,7 @@ class WhooshEngine(storage.FolderEngine):
     def _open(gen: Path):
         schema = storage.generation_schema(gen)
         if schema is not None and schema not in READABLE_SCHEMAS:
-            raise IndexDamaged(f"{gen} was written by another version of reform-search (whoosh schema {schema}, "
+            raise IndexFromAnotherVersion(f"{gen} was written by another version of reform-search (whoosh schema {schema}, "
                                f"this one reads {SCHEMA_VERSION})")
         try:
             return index.open_dir(str(gen))

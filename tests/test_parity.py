@@ -31,6 +31,10 @@ QUERIES = [  # (query, district, year, domain)
     ("合同 -劳动", "", "", ""), ("法律 NOT 行政", "", "", ""), ("改革", "", "", ""), ("放管服", "", "", ""),
     ("行政", "深圳市", "", ""), ("合同", "", "2015-2022", ""), ("政府采购", "全国", "", "经济"),
     ("处罚", "", "2010-2024", "民主法治"), ("行政许可", "全国", "2000-2024", "政府职能"),
+    # read as meant (#21): a quote cutting words, a typo, a question, the start of a word, pinyin,
+    # a thin answer widened by its rarest words
+    ('"人信息保"', "", "", ""), ("营商坏境", "", "", ""), ("如何保护个人信息", "", "", ""), ("个人信", "", "", ""),
+    ("gerenxinxi", "", "", ""), ("劳动合同 解除 试用期 工会 仲裁", "", "", ""),
 ]
 OTHERS = [e for e in engines_under_test() if getattr(e, "values", (e,))[0] != "whoosh"]
 SCORE_TOLERANCE = 2e-3

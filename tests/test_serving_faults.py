@@ -109,3 +109,26 @@ def test_a_killed_worker_is_replaced_and_logged_and_the_port_stays_open(seed_ind
     assert proc.returncode == 0
     text = log.read_text(encoding="utf-8")
     assert f"worker {victim} ended (killed by signal 9); worker" in text and "serves in its place" in text, text
+
+
+@pytest.mark.parametrize("engine", FILE_ENGINES)
+def test_an_index_from_another_version_says_so_and_how_to_rebuild(tmp_path, engine):
+    """An upgrade that changed the index format (tantivy schema 4 → 5:
+    quotes' exact characters) is no damage: one line saying it is another
+    version's, exit 1, and 503s that say the same; the rebuild cures it."""
+    from tests.conftest import build
+    from web.app import create_app
+
+    build([SEEDS], tmp_path / "ix", engine)
+    stamp = next((tmp_path / "ix").glob("gen-*")) / "reform-search.json"
+    meta = json.loads(stamp.read_text(encoding="utf-8"))
+    stamp.write_text(json.dumps(dict(meta, schema=1)), encoding="utf-8")
+    done = run("search.cli", "放管服", "--index", str(tmp_path / "ix"))
+    line = one_line(done)
+    assert done.returncode == 1 and "from another version" in line and "search-index --rebuild" in line, line
+    client = create_app(index=tmp_path / "ix").test_client()
+    answer = client.get("/api/search?q=放管服")
+    assert answer.status_code == 503 and "其他版本" in answer.get_json()["error"]
+    build_index([SEEDS], tmp_path / "ix", rebuild=True, progress=False)
+    assert run("search.cli", "放管服", "--index", str(tmp_path / "ix")).returncode == 0
+

@@ -18,7 +18,7 @@ from markupsafe import Markup, escape
 from search import export, present
 from search.text import ascii_int
 
-from search.engine import EngineUnavailable, IndexDamaged, IndexMissing
+from search.engine import EngineUnavailable, IndexDamaged, IndexFromAnotherVersion, IndexMissing
 from search.service import BadRequest, SearchService, without
 from search.engine import open_engine
 
@@ -197,6 +197,12 @@ def create_app(service: SearchService | None = None, index: str | Path | None = 
         unavailable(exc)
         return error(503, f"搜索服务器暂时无法回答：{exc}", "搜索服务器暂时无法回答",
                      "索引所在的搜索集群没有回答，请稍后再试；问题持续时请联系管理员。")
+
+    @app.errorhandler(IndexFromAnotherVersion)
+    def index_from_another_version(exc):
+        unavailable(exc)
+        return error(503, f"索引由其他版本生成：{exc}；请运行 search-index --rebuild 重建", "索引需要重建",
+                     "索引由另一个版本的 reform-search 生成，本版本读不了；请运行 search-index --rebuild 重建索引，再刷新本页。")
 
     @app.errorhandler(IndexDamaged)
     def damaged_index(exc):
