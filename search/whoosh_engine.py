@@ -69,6 +69,7 @@ from .engine import (
 SCHEMA_VERSION = 5
 READABLE_SCHEMAS = (2, 3, 4, 5)  # an older index reads (without what came later) until it is rebuilt
 PASSES_KEPT = 2  # per searcher (one per thread): the last questions' totals and filtered sets
+LATEST_FIELDS = frozenset({"chars"})  # schema 5's, which a query uses when the index has them
 RANKED_FIELDS = ("text", "section", "title")  # each has a column of its lengths: "<field>_norm"
 
 
@@ -625,8 +626,9 @@ class WhooshEngine(storage.FolderEngine):
         return [t for _, t in found[:limit]]
 
     # -- searching
-    def _compile(self, node, chars: bool = True):
-        """``chars``: the index has the exact characters (schema 5)."""
+    def _compile(self, node, have: frozenset = LATEST_FIELDS):
+        """``have``: the fields of schema 5 the index has (an older index
+        matches a quote by its words)."""
         if isinstance(node, (Term, Phrase)) or (isinstance(node, AllOf) and node.sequence and node.items
                                                 and not node.exclude):
             # a word, a phrase or a typed run: in the paragraph or in its heading
@@ -634,7 +636,7 @@ class WhooshEngine(storage.FolderEngine):
             if isinstance(node, Term):  # the document's title finds its first paragraph
                 fields.append(wq.And([wq.Term("title", node.text, boost=TITLE_MATCH_WEIGHT),
                                       _Constant(_FIRST_PARAGRAPH, 0.0)]))
-            exact = exact_chars_of(node) if chars else ""
+            exact = exact_chars_of(node) if "chars" in have else ""
             if exact:  # where the exact characters stand (scoring nothing), scored by their words
                 where = wq.Phrase("chars", list(exact)) if len(exact) > 1 else wq.Term("chars", exact)
                 words = scoring_words(node)
@@ -642,15 +644,15 @@ class WhooshEngine(storage.FolderEngine):
                 fields.append(_AndMaybe(found, wq.Or([wq.Term("text", w) for w in words])) if words else found)
             return wq.Or(fields, boost=getattr(node, "weight", 1.0))
         if isinstance(node, AnyOf):
-            return wq.Or([self._compile(i, chars) for i in node.items])
+            return wq.Or([self._compile(i, have) for i in node.items])
         if isinstance(node, AllOf):
-            positive = [self._compile(i, chars) for i in node.items]
+            positive = [self._compile(i, have) for i in node.items]
             if not positive:
                 q = wq.Every()  # only exclusions: everything but them
             else:
                 q = wq.And(positive) if len(positive) > 1 else positive[0]
             if node.exclude:
-                q = wq.AndNot(q, wq.Or([self._compile(i, chars) for i in node.exclude]))
+                q = wq.AndNot(q, wq.Or([self._compile(i, have) for i in node.exclude]))
             return q
         raise TypeError(node)
 
@@ -662,12 +664,12 @@ class WhooshEngine(storage.FolderEngine):
         extras += [_RankedPhrase("text", list(run), boost=SEQUENCE_BOOST) for run in wanted.sequences]
         return extras
 
-    def compile_query(self, node: AllOf | None, preferred: tuple = (), chars: bool = True):
+    def compile_query(self, node: AllOf | None, preferred: tuple = (), have: frozenset = LATEST_FIELDS):
         if node is None:
             return wq.Every()
-        q = self._compile(node, chars)
+        q = self._compile(node, have)
         extras = self._ranking_boost(node) if isinstance(node, AllOf) else []
-        extras += [_Constant(self._compile(p, chars), PREFERRED_BONUS) for p in preferred]
+        extras += [_Constant(self._compile(p, have), PREFERRED_BONUS) for p in preferred]
         for extra in extras:
             q = _AndMaybe(q, extra)
         return q
@@ -676,7 +678,7 @@ class WhooshEngine(storage.FolderEngine):
     def search(self, request: SearchRequest) -> EngineResult:
         s = self.searcher()
         deadline = time.monotonic() + request.time_limit if request.time_limit else None
-        q = self.compile_query(request.query, request.preferred, chars="chars" in s.schema)
+        q = self.compile_query(request.query, request.preferred, LATEST_FIELDS.intersection(s.schema.names()))
         f = request.filters
         timed_out: list[str] = []
         counts = {"district": {}, "year": {}, "domain": {}}
@@ -1115,7 +1117,11 @@ def _text(value) -> str:
 
 # a document's first chunk: paragraph 1, part 1 (part is indexed from schema 4;
 # an older index's split first paragraph matches with every part)
-_FIRST_PARAGRAPH = wq.And([wq.NumericRange("paragraph", 1, 1), wq.NumericRange("part", 1, 1)])
+# a document's first paragraph, as terms of the numeric fields: posting lists
+# skipped through beside the title's word (as numeric ranges, Whoosh listed
+# every part-1 paragraph of the index for every word of a query: seconds at
+# the bench's 364,000 paragraphs)
+_FIRST_PARAGRAPH = wq.And([wq.Term("paragraph", 1), wq.Term("part", 1)])
 
 
 def _in_field(node, field: str):
