@@ -66,10 +66,11 @@ from .engine import (
 # 2: the ranked fields' one-byte lengths (search.ranking); 3: a document's url;
 # 4: where its date came from, and doc_id and part as columns (the reading order);
 # 5: the text's exact characters (quotes; an older index matches a quote by its words)
+#    and the first paragraphs' mark
 SCHEMA_VERSION = 5
 READABLE_SCHEMAS = (2, 3, 4, 5)  # an older index reads (without what came later) until it is rebuilt
 PASSES_KEPT = 2  # per searcher (one per thread): the last questions' totals and filtered sets
-LATEST_FIELDS = frozenset({"chars"})  # schema 5's, which a query uses when the index has them
+LATEST_FIELDS = frozenset({"chars", "first"})  # schema 5's, which a query uses when the index has them
 RANKED_FIELDS = ("text", "section", "title")  # each has a column of its lengths: "<field>_norm"
 
 
@@ -165,6 +166,7 @@ def make_schema() -> fields.Schema:
         text=fields.TEXT(analyzer=ana, stored=True),
         # analysis.char_string: one character per position, never scored
         chars=fields.TEXT(analyzer=SpaceSeparatedTokenizer(), stored=False),
+        first=fields.ID(stored=False),  # "1" on a document's first paragraph: what a title's word finds
         tokens=fields.STORED(),  # the text's tokens, for highlighting without the segmenter
         section_tokens=fields.STORED(),  # and its heading path's
         paragraph=fields.NUMERIC(int, stored=True, sortable=True),
@@ -210,7 +212,8 @@ class WhooshUpdate:
         analysis.ensure_analysed(doc)
         if not self.new_generation:
             self.delete(doc.doc_id)
-        older = [name for name in ("url", "date_source", "chars") if name not in self.ix.schema]  # updated in place
+        older = [name for name in ("url", "date_source", "chars", "first")
+                 if name not in self.ix.schema]  # updated in place
         for chunk in doc.chunks:
             row = _chunk_fields(doc, chunk)
             for name in older:
@@ -404,6 +407,7 @@ def _chunk_fields(doc: DocumentRecord, chunk: ChunkRecord) -> dict:
         "text": AnalysedText(chunk.text, ranking.padded(chunk.tokens)),
         "_stored_text": chunk.text,
         "chars": analysis.char_string(chunk.chars),
+        "first": "1" if chunk is doc.chunks[0] else None,
         "tokens": analysis.pack_tokens(chunk.tokens),  # opaque bytes: cheap to pass to a writer process
         "section_tokens": analysis.pack_tokens(chunk.section_tokens) if chunk.section_path else None,
         "paragraph": chunk.paragraph,
@@ -628,14 +632,15 @@ class WhooshEngine(storage.FolderEngine):
     # -- searching
     def _compile(self, node, have: frozenset = LATEST_FIELDS):
         """``have``: the fields of schema 5 the index has (an older index
-        matches a quote by its words)."""
+        matches a quote by its words, and finds a first paragraph by its
+        numbers)."""
         if isinstance(node, (Term, Phrase)) or (isinstance(node, AllOf) and node.sequence and node.items
                                                 and not node.exclude):
             # a word, a phrase or a typed run: in the paragraph or in its heading
             fields = [_in_field(node, "text"), _in_field(node, "section")]
             if isinstance(node, Term):  # the document's title finds its first paragraph
                 fields.append(wq.And([wq.Term("title", node.text, boost=TITLE_MATCH_WEIGHT),
-                                      _Constant(_FIRST_PARAGRAPH, 0.0)]))
+                                      _Constant(_FIRST if "first" in have else _FIRST_PARAGRAPH, 0.0)]))
             exact = exact_chars_of(node) if "chars" in have else ""
             if exact:  # where the exact characters stand (scoring nothing), scored by their words
                 where = wq.Phrase("chars", list(exact)) if len(exact) > 1 else wq.Term("chars", exact)
@@ -1117,10 +1122,11 @@ def _text(value) -> str:
 
 # a document's first chunk: paragraph 1, part 1 (part is indexed from schema 4;
 # an older index's split first paragraph matches with every part)
-# a document's first paragraph, as terms of the numeric fields: posting lists
-# skipped through beside the title's word (as numeric ranges, Whoosh listed
-# every part-1 paragraph of the index for every word of a query: seconds at
-# the bench's 364,000 paragraphs)
+# a document's first paragraph: one short posting list (schema 5); before it,
+# terms of the numeric fields, skipped through beside the title's word (as
+# numeric ranges, Whoosh listed every part-1 paragraph of the index for every
+# word of a query: seconds at the bench's 364,000 paragraphs)
+_FIRST = wq.Term("first", "1")
 _FIRST_PARAGRAPH = wq.And([wq.Term("paragraph", 1), wq.Term("part", 1)])
 
 

@@ -285,6 +285,7 @@ def test_a_whoosh_index_from_before_quotes_answers_them_by_their_words(tmp_path,
     def schema_4():
         s = plain()
         s.remove("chars")
+        s.remove("first")
         return s
 
     with monkeypatch.context() as m:
