@@ -63,7 +63,7 @@ class ChunkRecord:
     tokens: object | None = None
     section_tokens: object | None = None  # of section_text
     # analysis.exact_chars(text): the letters and digits every engine
-    # indexes one per position, for quotes. None: not analysed.
+    # indexes as pairs (analysis.char_grams), for quotes. None: not analysed.
     chars: str | None = None
 
     @property

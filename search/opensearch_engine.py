@@ -133,7 +133,7 @@ def index_settings(replicas: str = "0-1") -> dict:
             "_source": {"excludes": ["text", "section", "title", "chars"]},
             "properties": {
                 "text": tokens,
-                # analysis.char_string: one character per position (quotes), never scored
+                # analysis.char_string: a pair of characters per position (quotes), never scored
                 "chars": {"type": "text", "analyzer": "whitespace", "norms": False, "index_options": "positions"},
                 "section": tokens,
                 "title": {"type": "text", "analyzer": "whitespace", "similarity": "bm25", "index_options": "freqs"},
@@ -227,9 +227,9 @@ def compile_query(node) -> dict:
         if isinstance(node, Term):  # the document's title finds its first paragraph
             fields.append({"bool": {"must": [{"term": {"title": {"value": node.text, "boost": TITLE_MATCH_WEIGHT}}}],
                                     "filter": [_term("first", 1)]}})
-        chars = exact_chars_of(node)
-        if chars:  # where the exact characters stand (scoring nothing), scored by their words
-            where = _phrase("chars", list(chars)) if len(chars) > 1 else _term("chars", chars)
+        grams = analysis.char_grams(exact_chars_of(node))
+        if grams:  # where the exact characters stand (scoring nothing), scored by their words
+            where = _phrase("chars", grams) if len(grams) > 1 else _term("chars", grams[0])
             fields.append({"bool": {"filter": [where], "should": [_term("text", w) for w in scoring_words(node)]}})
         q = _any(fields)
         weight = getattr(node, "weight", 1.0)

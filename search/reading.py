@@ -53,6 +53,10 @@ class Counts:
         self.engine, self.filters = engine, filters
         self._seen: dict = {}
 
+    def know(self, node, total: int) -> None:
+        """``node``'s count under the filters, already asked by a search."""
+        self._seen[(node, id(None))] = total
+
     def __call__(self, node, filters: Filters | None = None) -> int:
         key = (node, id(filters))
         if key not in self._seen:
@@ -193,11 +197,14 @@ def idf(count: int, total: int) -> float:
     return math.log(1 + (total - count + 0.5) / (count + 0.5))
 
 
-def partial(tree: AllOf, counts: Counts, total: int) -> tuple[AllOf, str] | None:
+def partial(tree: AllOf, counts: Counts, total) -> tuple[AllOf, str] | None:
     """The query loosened to the paragraphs holding the rarest item and at
     least ``PARTIAL_SHARE`` of the items' idf weight (the OR of the smallest
     such sets), and the rarest item's text; None when there is nothing to
-    loosen (one item, or only items that match nothing)."""
+    loosen (one item, or only items that match nothing). ``total()``: the
+    index's paragraph count, asked only when there is something to weigh."""
+    if len(tree.items) == 1 and not (isinstance(tree.items[0], AllOf) and tree.items[0].sequence):
+        return None  # one word: nothing to loosen, nothing to count
     unfiltered = Filters()
     items = []
     for item in tree.items:  # a run found nowhere as a run counts by its words, when each is there
@@ -213,7 +220,8 @@ def partial(tree: AllOf, counts: Counts, total: int) -> tuple[AllOf, str] | None
     found = [(item, n) for item, n in found if n]
     if not found:
         return None
-    weights = {item: idf(n, total) for item, n in found}
+    paragraphs = total()
+    weights = {item: idf(n, paragraphs) for item, n in found}
     rarest = max(weights, key=weights.get)
     others = sorted((i for i in weights if i != rarest), key=weights.get, reverse=True)
     if len(others) > MAX_PARTIAL_ITEMS:

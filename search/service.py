@@ -272,6 +272,8 @@ class SearchService:
                 done = Executed(loose, relaxed, preferred=first + literal, notes=[said])
         counts = reading.Counts(self.engine, filters)
         typed = getattr(parsed, "typed", None)
+        if typed == tree and len(tree.items) == 1 and not tree.exclude and not done.notes:
+            counts.know(tree.items[0], result.total)  # the one word typed, as searched
         if done.result.total < reading.RELAX_BELOW and isinstance(typed, AllOf):
             again = reading.reread(typed, self.engine, counts, q)
             if again.replaced:
@@ -282,7 +284,8 @@ class SearchService:
                 if better.total > done.result.total or (better.total == done.result.total and not better.total):
                     done = Executed(reread_tree, better, preferred=literal, links=again.links, notes=again.notes)
         if done.result.total < reading.RELAX_BELOW and isinstance(done.tree, AllOf):
-            total = self.engine.search(SearchRequest(None, Filters(), 1, 0, facets=False)).total  # for the idf
+            def total():  # every paragraph, for the idf
+                return self.engine.search(SearchRequest(None, Filters(), 1, 0, facets=False)).total
             loosened = reading.partial(done.tree, counts, total)
             if loosened is not None:
                 loose, rarest = loosened

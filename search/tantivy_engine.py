@@ -73,7 +73,7 @@ def make_schema() -> tantivy.Schema:
     # again, as JSON): the text is in the record
     sb.add_text_field("text", stored=False, **raw)
     sb.add_text_field("section", stored=False, **raw)
-    # the text's exact characters, one per position (quotes): split natively
+    # the text's exact characters, a pair per position (quotes): split natively
     # at the spaces analysis.char_string puts between them; never scored
     sb.add_text_field("chars", stored=False, tokenizer_name="whitespace", index_option="position")
     # the title only ranks (no phrases): our tokens joined by spaces, split
@@ -287,7 +287,7 @@ def _compile(node):
                 (tantivy.Occur.Must, tantivy.Query.boost_query(_term("title", node.text), TITLE_MATCH_WEIGHT)),
                 (tantivy.Occur.Must, tantivy.Query.const_score_query(_term("first", 1), 0.0))]))
         chars = exact_chars_of(node)
-        if chars:
+        if len(chars) > 1:
             fields.append(_by_chars(chars, scoring_words(node)))
         q = _any(fields)
         weight = getattr(node, "weight", 1.0)
@@ -302,8 +302,8 @@ def _compile(node):
 def _by_chars(chars: str, words: list[str]):
     """Where the exact characters stand (matching, scoring nothing), scored
     by the words they hold."""
-    exact = (tantivy.Query.phrase_query(_schema(), "chars", list(chars)) if len(chars) > 1
-             else _term("chars", chars))
+    grams = analysis.char_grams(chars)
+    exact = tantivy.Query.phrase_query(_schema(), "chars", grams) if len(grams) > 1 else _term("chars", grams[0])
     return tantivy.Query.boolean_query([(tantivy.Occur.Must, tantivy.Query.const_score_query(exact, 0.0))]
                                        + [(tantivy.Occur.Should, _term("text", w)) for w in words])
 

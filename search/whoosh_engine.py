@@ -164,7 +164,7 @@ def make_schema() -> fields.Schema:
         section=fields.TEXT(analyzer=ana, stored=True),
         section_path=fields.STORED(),
         text=fields.TEXT(analyzer=ana, stored=True),
-        # analysis.char_string: one character per position, never scored
+        # analysis.char_string: a pair of characters per position, never scored
         chars=fields.TEXT(analyzer=SpaceSeparatedTokenizer(), stored=False),
         first=fields.ID(stored=False),  # "1" on a document's first paragraph: what a title's word finds
         tokens=fields.STORED(),  # the text's tokens, for highlighting without the segmenter
@@ -641,9 +641,9 @@ class WhooshEngine(storage.FolderEngine):
             if isinstance(node, Term):  # the document's title finds its first paragraph
                 fields.append(wq.And([wq.Term("title", node.text, boost=TITLE_MATCH_WEIGHT),
                                       _Constant(_FIRST if "first" in have else _FIRST_PARAGRAPH, 0.0)]))
-            exact = exact_chars_of(node) if "chars" in have else ""
-            if exact:  # where the exact characters stand (scoring nothing), scored by their words
-                where = wq.Phrase("chars", list(exact)) if len(exact) > 1 else wq.Term("chars", exact)
+            grams = analysis.char_grams(exact_chars_of(node)) if "chars" in have else []
+            if grams:  # where the exact characters stand (scoring nothing), scored by their words
+                where = wq.Phrase("chars", grams) if len(grams) > 1 else wq.Term("chars", grams[0])
                 words = scoring_words(node)
                 found = _Constant(where, 0.0)
                 fields.append(_AndMaybe(found, wq.Or([wq.Term("text", w) for w in words])) if words else found)
