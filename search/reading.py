@@ -88,8 +88,11 @@ def reread(typed: AllOf, engine, counts: Counts, q: str) -> Reading:
 
 def _expansions(prefix: str, engine, counts: Counts) -> list[tuple[str, int]]:
     candidates = lexicon().starting_with(prefix, 40)
-    known = engine.known_terms(candidates) if candidates else set()
-    found = [(w, counts(Term(w))) for w in candidates if w in known][:MAX_EXPANSIONS * 2]
+    indexed = engine.known_terms(candidates) if candidates else set()
+    known = [w for w in candidates if w in indexed][:MAX_EXPANSIONS * 2]
+    if len(known) > 1 and not counts(AllOf((AnyOf(tuple(Term(w) for w in known)),))):
+        return []  # none of them under the filters: one count says so (a thin answer asks often)
+    found = [(w, counts(Term(w))) for w in known]
     found = [(w, n) for w, n in found if n]
     found.sort(key=lambda x: -x[1])
     return found[:MAX_EXPANSIONS]
