@@ -256,11 +256,13 @@ class SearchService:
         runs = querylang.sequences(tree)
         if runs:  # a run found rarely as its words: also where its characters stand as typed
             exact = querylang.exact_runs(tree)
-            literal = tuple(querylang.exact_runs(t) for t in literal)
+            typed_literal, literal = literal, tuple(querylang.exact_runs(t) for t in literal)
             found = run(exact)
             if found.total > result.total:
                 tree, result = exact, found
                 done = Executed(tree, result, preferred=literal)
+            else:  # not kept: the readings below prefer the words as typed, not their characters
+                literal = typed_literal
         if runs and result.total < reading.RELAX_BELOW:  # its words anywhere, the runs first
             loose = querylang.loosen(tree)
             first = (tree,) if result.total else ()
