@@ -391,6 +391,7 @@ def _chunk_fields(doc: DocumentRecord, chunk: ChunkRecord) -> dict:
     """The stored values are plain strings (``_stored_*``); the indexed ones
     carry the library's tokens (``replace`` analysed the document first)."""
     section = chunk.section_text
+    text_tokens = ranking.padded(chunk.tokens)  # what BM25 counts: the floor's pads included
     return {
         "chunk_id": chunk.chunk_id,
         "doc_id": doc.doc_id,
@@ -404,7 +405,7 @@ def _chunk_fields(doc: DocumentRecord, chunk: ChunkRecord) -> dict:
         "section": AnalysedText(section, chunk.section_tokens),
         "_stored_section": section,
         "section_path": list(chunk.section_path),
-        "text": AnalysedText(chunk.text, ranking.padded(chunk.tokens)),
+        "text": AnalysedText(chunk.text, text_tokens),
         "_stored_text": chunk.text,
         "chars": analysis.char_string(chunk.chars),
         "first": "1" if chunk is doc.chunks[0] else None,
@@ -417,7 +418,7 @@ def _chunk_fields(doc: DocumentRecord, chunk: ChunkRecord) -> dict:
         "date": doc.date or "",
         "domain": ",".join(chunk.domains),
         "domain_set": ",".join(chunk.domains).encode("utf-8"),
-        "text_norm": ranking.fieldnorm_id(max(len(chunk.tokens), ranking.MIN_LENGTH)),
+        "text_norm": ranking.fieldnorm_id(len(text_tokens)),
         "section_norm": ranking.fieldnorm_id(len(chunk.section_tokens) if chunk.section_path else 0),
         "title_norm": ranking.fieldnorm_id(len(doc.title_tokens) if doc.title else 0),
     }
