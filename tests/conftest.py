@@ -63,6 +63,26 @@ def build(corpora, root, engine: str, **kw):
         return build_index(corpora, root, progress=False, engine_name=engine, **kw)
 
 
+def build_old_whoosh(corpora, root, monkeypatch, schema: int, without: tuple[str, ...]):
+    """A Whoosh index as an older version wrote it: schema ``schema``, its
+    fields but ``without`` (what later versions added)."""
+    from indexer.build import build_index
+    from search import whoosh_engine
+
+    plain = whoosh_engine.make_schema
+
+    def older():
+        s = plain()
+        for name in without:
+            s.remove(name)
+        return s
+
+    with monkeypatch.context() as m:
+        m.setattr(whoosh_engine, "make_schema", older)
+        m.setattr(whoosh_engine, "SCHEMA_VERSION", schema)
+        return build_index(corpora, root, progress=False, engine_name="whoosh")
+
+
 @pytest.fixture(scope="session", autouse=True)
 def _drop_test_indexes():
     """What the tests built on a cluster goes when they end."""

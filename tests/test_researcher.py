@@ -303,24 +303,14 @@ def test_a_whoosh_index_from_before_urls_still_reads_and_updates(tmp_path, monke
     """Schema 2 (no url field): searched, shown and updated in place as
     before; only a rebuild adds URLs."""
     from indexer.build import build_index
-    from search import whoosh_engine
     from search.engine import open_engine
     from search.service import SearchService
+    from tests.conftest import build_old_whoosh
 
     corpus = tmp_path / "corpus"
     corpus.mkdir()
     (corpus / "a.txt").write_text("龙华区推进放管服改革。\n", encoding="utf-8")
-    plain = whoosh_engine.make_schema
-
-    def schema_2():
-        s = plain()
-        s.remove("url")
-        return s
-
-    with monkeypatch.context() as m:
-        m.setattr(whoosh_engine, "make_schema", schema_2)
-        m.setattr(whoosh_engine, "SCHEMA_VERSION", 2)
-        build_index([corpus], tmp_path / "index", progress=False, engine_name="whoosh")
+    build_old_whoosh([corpus], tmp_path / "index", monkeypatch, 2, without=("url",))
     (corpus / "b.txt").write_text("光明区深化放管服改革。\n", encoding="utf-8")
     (corpus / "b.txt.meta.json").write_text('{"url": "https://www.szgm.gov.cn/b.html"}', encoding="utf-8")
     report = build_index([corpus], tmp_path / "index", progress=False)  # incremental, into the old schema

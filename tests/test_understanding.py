@@ -273,25 +273,14 @@ def test_a_whoosh_index_from_before_quotes_answers_them_by_their_words(tmp_path,
     """Schema 4 (no exact characters): a quote is its words as a phrase, as
     before; updated in place; a rebuild adds the characters."""
     from indexer.build import build_index
-    from search import whoosh_engine
     from search.engine import open_engine
     from search.service import SearchService
+    from tests.conftest import build_old_whoosh
 
     corpus = tmp_path / "corpus"
     corpus.mkdir()
     (corpus / "a.txt").write_text("龙华区持续优化营商环境，推进放管服改革。\n", encoding="utf-8")
-    plain = whoosh_engine.make_schema
-
-    def schema_4():
-        s = plain()
-        s.remove("chars")
-        s.remove("first")
-        return s
-
-    with monkeypatch.context() as m:
-        m.setattr(whoosh_engine, "make_schema", schema_4)
-        m.setattr(whoosh_engine, "SCHEMA_VERSION", 4)
-        build_index([corpus], tmp_path / "index", progress=False, engine_name="whoosh")
+    build_old_whoosh([corpus], tmp_path / "index", monkeypatch, 4, without=("chars", "first"))
     (corpus / "b.txt").write_text("光明区深化营商环境改革。\n", encoding="utf-8")
     assert build_index([corpus], tmp_path / "index", progress=False).added == 1  # into the old schema
     old = SearchService(open_engine(tmp_path / "index"))
