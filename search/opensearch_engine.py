@@ -68,7 +68,7 @@ from .engine import (
     word_sequences,
 )
 
-SCHEMA_VERSION = 2  # 2: chars, the text's exact characters
+SCHEMA_VERSION = 3  # 2: chars, the text's exact characters; 3: lead, what a title's word finds
 URL_ENV = OPENSEARCH_URL_ENV
 INDEX_ENV = OPENSEARCH_INDEX_ENV
 DEFAULT_URL = "http://127.0.0.1:9200"
@@ -130,13 +130,15 @@ def index_settings(replicas: str = "0-1") -> dict:
         },
         "mappings": {
             "dynamic": "strict",
-            "_source": {"excludes": ["text", "section", "title", "chars"]},
+            "_source": {"excludes": ["text", "section", "title", "lead", "chars"]},
             "properties": {
                 "text": tokens,
                 # analysis.char_string: a pair of characters per position (quotes), never scored
                 "chars": {"type": "text", "analyzer": "whitespace", "norms": False, "index_options": "positions"},
                 "section": tokens,
                 "title": {"type": "text", "analyzer": "whitespace", "similarity": "bm25", "index_options": "freqs"},
+                # ranking.lead_texts: the title on a document's first paragraph, PADs on the others
+                "lead": {"type": "text", "analyzer": "whitespace", "similarity": "bm25", "index_options": "freqs"},
                 "chunk_id": {"type": "keyword"},
                 "doc_id": {"type": "keyword"},
                 "first": {"type": "byte"},
@@ -225,8 +227,7 @@ def compile_query(node) -> dict:
                                             and not node.exclude):
         fields = [_in_field(node, "text"), _in_field(node, "section")]
         if isinstance(node, Term):  # the document's title finds its first paragraph
-            fields.append({"bool": {"must": [{"term": {"title": {"value": node.text, "boost": TITLE_MATCH_WEIGHT}}}],
-                                    "filter": [_term("first", 1)]}})
+            fields.append({"term": {"lead": {"value": node.text, "boost": TITLE_MATCH_WEIGHT}}})
         grams = analysis.char_grams(exact_chars_of(node))
         if grams:  # where the exact characters stand (scoring nothing), scored by their words
             where = _phrase("chars", grams) if len(grams) > 1 else _term("chars", grams[0])
@@ -297,11 +298,13 @@ class OpenSearchUpdate:
         date_desc, date_asc = date_sort_keys(doc)
         about = document_fields(doc)
         title = " ".join(w for w in (doc.title_tokens.words if doc.title_tokens else []) if _clean(w))
+        lead, pads = ranking.lead_texts(title)
         sections: dict[str, str] = {}
         for number, chunk in enumerate(doc.chunks):
             body = {
                 "chunk_id": chunk.chunk_id, "doc_id": doc.doc_id, "first": 1 if number == 0 else 0,
-                "text": token_string(ranking.padded(chunk.tokens)), "title": title, "chars": analysis.char_string(chunk.chars),
+                "text": token_string(ranking.padded(chunk.tokens)), "title": title,
+                "lead": lead if number == 0 else pads, "chars": analysis.char_string(chunk.chars),
                 "district": doc.district, "year": str(doc.year) if doc.year else None, "year_n": doc.year or 0,
                 "domain": list(chunk.domains), "paragraph": chunk.paragraph, "part": chunk.part,
                 "date_desc": date_desc, "date_asc": date_asc, "d": about,

@@ -54,7 +54,7 @@ from .engine import (
     ranking_extras,
 )
 
-SCHEMA_VERSION = 5  # 2: year_n, the token store; 3: the text in the record; 4: the reading order; 5: chars
+SCHEMA_VERSION = 6  # 2: year_n, the token store; 3: the text in the record; 4: the reading order; 5: chars; 6: lead
 HEAP_BYTES = 1024 * 1024 * 1024
 WRITER_THREADS = 1
 GC_HEAP_BYTES = 16 * 1024 * 1024  # a writer opened only to collect garbage
@@ -79,6 +79,9 @@ def make_schema() -> tantivy.Schema:
     # the title only ranks (no phrases): our tokens joined by spaces, split
     # again natively — the same terms and counts, one string to hand over
     sb.add_text_field("title", stored=False, tokenizer_name="whitespace", index_option="freq")
+    # what a title's word finds (ranking.lead_text): the title on a document's
+    # first chunk, as many PADs on the others
+    sb.add_text_field("lead", stored=False, tokenizer_name="whitespace", index_option="freq")
     for facet in ("district", "year", "domain"):
         sb.add_text_field(facet, stored=False, fast=True, **raw, index_option="basic")
     sb.add_integer_field("year_n", indexed=True, fast=True)  # year filters as ranges (0: none)
@@ -130,6 +133,7 @@ class TantivyUpdate:
         # what every paragraph of the document repeats, made once
         about = _document_json(doc)
         title = " ".join(doc.title_tokens.words) if doc.title else None
+        lead, pads = ranking.lead_texts(title) if title else (None, None)
         year = str(doc.year) if doc.year else None
         add = self.writer.add_document
         with self._failures():
@@ -148,6 +152,7 @@ class TantivyUpdate:
                     t.add_bytes("section_tokens", analysis.pack_tokens(chunk.section_tokens))
                 if title:
                     t.add_text("title", title)
+                    t.add_text("lead", lead if number == 0 else pads)
                 if doc.district:
                     t.add_text("district", doc.district)
                 if year:
@@ -283,9 +288,7 @@ def _compile(node):
                                             and not node.exclude):
         fields = [_in_field(node, "text"), _in_field(node, "section")]
         if isinstance(node, Term):  # the document's title finds its first paragraph
-            fields.append(tantivy.Query.boolean_query([
-                (tantivy.Occur.Must, tantivy.Query.boost_query(_term("title", node.text), TITLE_MATCH_WEIGHT)),
-                (tantivy.Occur.Must, tantivy.Query.const_score_query(_term("first", 1), 0.0))]))
+            fields.append(tantivy.Query.boost_query(_term("lead", node.text), TITLE_MATCH_WEIGHT))
         chars = exact_chars_of(node)
         if len(chars) > 1:
             fields.append(_by_chars(chars, scoring_words(node)))

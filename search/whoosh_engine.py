@@ -67,11 +67,14 @@ from .engine import (
 # 4: where its date came from, and doc_id and part as columns (the reading order);
 # 5: the text's exact characters (quotes; an older index matches a quote by its words)
 #    and the first paragraphs' mark
-SCHEMA_VERSION = 5
-READABLE_SCHEMAS = (2, 3, 4, 5)  # an older index reads (without what came later) until it is rebuilt
+SCHEMA_VERSION = 6
+READABLE_SCHEMAS = (2, 3, 4, 5, 6)  # an older index reads (without what came later) until it is rebuilt
 PASSES_KEPT = 2  # per searcher (one per thread): the last questions' totals and filtered sets
-LATEST_FIELDS = frozenset({"chars", "first"})  # schema 5's, which a query uses when the index has them
-RANKED_FIELDS = ("text", "section", "title")  # each has a column of its lengths: "<field>_norm"
+LATEST_FIELDS = frozenset({"chars", "first", "lead"})  # schema 5's and 6's, which a query uses when the index has them
+RANKED_FIELDS = ("text", "section", "title", "lead")  # each has a column of its lengths: "<field>_norm"
+# lead (ranking.lead_texts) is the title on a first paragraph: it is scored with
+# the title's lengths, column and average, written once
+LENGTHS_OF = {"lead": "title"}
 
 
 
@@ -166,7 +169,8 @@ def make_schema() -> fields.Schema:
         text=fields.TEXT(analyzer=ana, stored=True),
         # analysis.char_string: a pair of characters per position, never scored
         chars=fields.TEXT(analyzer=SpaceSeparatedTokenizer(), stored=False),
-        first=fields.ID(stored=False),  # "1" on a document's first paragraph: what a title's word finds
+        first=fields.ID(stored=False),  # "1" on a document's first paragraph (schema 5)
+        lead=fields.TEXT(analyzer=ana, phrase=False),  # the title, on a document's first paragraph (schema 6)
         tokens=fields.STORED(),  # the text's tokens, for highlighting without the segmenter
         section_tokens=fields.STORED(),  # and its heading path's
         paragraph=fields.NUMERIC(int, stored=True, sortable=True),
@@ -212,7 +216,7 @@ class WhooshUpdate:
         analysis.ensure_analysed(doc)
         if not self.new_generation:
             self.delete(doc.doc_id)
-        older = [name for name in ("url", "date_source", "chars", "first")
+        older = [name for name in ("url", "date_source", "chars", "first", "lead")
                  if name not in self.ix.schema]  # updated in place
         for chunk in doc.chunks:
             row = _chunk_fields(doc, chunk)
@@ -409,6 +413,7 @@ def _chunk_fields(doc: DocumentRecord, chunk: ChunkRecord) -> dict:
         "_stored_text": chunk.text,
         "chars": analysis.char_string(chunk.chars),
         "first": "1" if chunk is doc.chunks[0] else None,
+        "lead": AnalysedText(doc.title, doc.title_tokens) if chunk is doc.chunks[0] and doc.title else None,
         "tokens": analysis.pack_tokens(chunk.tokens),  # opaque bytes: cheap to pass to a writer process
         "section_tokens": analysis.pack_tokens(chunk.section_tokens) if chunk.section_path else None,
         "paragraph": chunk.paragraph,
@@ -632,16 +637,19 @@ class WhooshEngine(storage.FolderEngine):
 
     # -- searching
     def _compile(self, node, have: frozenset = LATEST_FIELDS):
-        """``have``: the fields of schema 5 the index has (an older index
-        matches a quote by its words, and finds a first paragraph by its
-        numbers)."""
+        """``have``: the fields of schemas 5 and 6 the index has (an older
+        index matches a quote by its words, and finds a title's word on a
+        first paragraph by intersecting the title with its numbers)."""
         if isinstance(node, (Term, Phrase)) or (isinstance(node, AllOf) and node.sequence and node.items
                                                 and not node.exclude):
             # a word, a phrase or a typed run: in the paragraph or in its heading
             fields = [_in_field(node, "text"), _in_field(node, "section")]
             if isinstance(node, Term):  # the document's title finds its first paragraph
-                fields.append(wq.And([wq.Term("title", node.text, boost=TITLE_MATCH_WEIGHT),
-                                      _Constant(_FIRST if "first" in have else _FIRST_PARAGRAPH, 0.0)]))
+                if "lead" in have:
+                    fields.append(wq.Term("lead", node.text, boost=TITLE_MATCH_WEIGHT))
+                else:
+                    fields.append(wq.And([wq.Term("title", node.text, boost=TITLE_MATCH_WEIGHT),
+                                          _Constant(_FIRST if "first" in have else _FIRST_PARAGRAPH, 0.0)]))
             grams = analysis.char_grams(exact_chars_of(node)) if "chars" in have else []
             if grams:  # where the exact characters stand (scoring nothing), scored by their words
                 where = wq.Phrase("chars", grams) if len(grams) > 1 else wq.Term("chars", grams[0])
@@ -890,7 +898,7 @@ def _norms(searcher, fieldname: str):
     """A segment's one-byte lengths of a ranked field, read once per searcher."""
     cache = searcher.__dict__.setdefault("_reform_norms", {})
     if fieldname not in cache:
-        column = f"{fieldname}_norm"
+        column = f"{LENGTHS_OF.get(fieldname, fieldname)}_norm"
         reader = searcher.reader()
         cache[fieldname] = (bytes(reader.column_reader(column))
                             if fieldname in RANKED_FIELDS and reader.has_column(column) else None)
@@ -903,7 +911,8 @@ def _field_stats(parent, fieldname: str) -> tuple[int, list[float]]:
     cache = parent.__dict__.setdefault("_reform_stats", {})
     if fieldname not in cache:
         count = parent.doc_count_all()
-        cache[fieldname] = (count, ranking.length_factors(parent.field_length(fieldname) / count if count else 0))
+        lengths = parent.field_length(LENGTHS_OF.get(fieldname, fieldname))
+        cache[fieldname] = (count, ranking.length_factors(lengths / count if count else 0))
     return cache[fieldname]
 
 

@@ -289,6 +289,40 @@ def test_every_engine_scores_by_the_products_bm25(world):
             assert h["score"] == pytest.approx(want, abs=2e-3), (word, h["chunk_id"])
 
 
+def test_a_title_word_scores_each_documents_first_paragraph_once(world):
+    """A word that stands only in titles finds each such document's first
+    paragraph once, scored as that word in the title with its idf counted in
+    documents (``ranking.lead_texts``), plus the lift every paragraph of the
+    document gets from a query word in its title (``TITLE_BOOST``, idf in
+    paragraphs): the title's lengths, averaged over every paragraph."""
+    from indexer.build import process_file
+    from indexer.read import find_files
+    from search import analysis, ranking
+    from search.engine import TITLE_BOOST, TITLE_MATCH_WEIGHT
+
+    docs = [process_file(source) for source in find_files(world["corpus"])]
+    for d in docs:
+        analysis.ensure_analysed(d)
+    n = sum(len(d.chunks) for d in docs)
+    title = {d.doc_id: list(d.title_tokens.words) for d in docs}
+    factors = ranking.length_factors(sum(len(title[d.doc_id]) * len(d.chunks) for d in docs) / n)
+    word = "生成"  # 生成文件<n>: in every title, in no paragraph
+    assert not any(word in c.text for d in docs for c in d.chunks)
+    holding = [d for d in docs if word in title[d.doc_id]]
+    lead = ranking.weight(ranking.idf(len(holding), n), TITLE_MATCH_WEIGHT)
+    lift = ranking.weight(ranking.idf(sum(len(d.chunks) for d in holding), n), TITLE_BOOST)
+    answer, hits = _all_pages(world["service"], word, {}, limit=50)
+    assert answer["total"] == len(holding) == len(hits) == len({h["doc_id"] for h in hits})
+    first = {d.doc_id: d.chunks[0].chunk_id for d in holding}
+    for h in hits:
+        assert h["chunk_id"] == first[h["doc_id"]]
+        words = title[h["doc_id"]]
+        factor = factors[ranking.fieldnorm_id(len(words))]
+        want = (ranking.score(lead, words.count(word), factor)
+                + ranking.score(lift, words.count(word), factor))
+        assert h["score"] == pytest.approx(want, abs=2e-3), (h["title"], words)
+
+
 def test_the_norm_scale_is_lucenes():
     from search import ranking
 
