@@ -35,8 +35,10 @@ class ParsedQuery:
     words: list[str] = field(default_factory=list)  # every positive word, normalized
     # set by the service: the tree as the researcher meant it before parts and
     # synonyms (fillers set aside, pinyin read, places made filters), which a
-    # thin answer reads again; and the places that became filters
+    # thin answer reads again; the same with a word the index lacks read as
+    # its parts (what ranks above synonyms); and the places that became filters
     typed: AllOf | None = None
+    literal: AllOf | None = None
     places: list = field(default_factory=list)
     synonyms: bool = True
 

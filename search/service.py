@@ -332,7 +332,10 @@ class SearchService:
             tree = self._places(tree, filters, notes, parsed)
             parsed.typed = tree
             parsed.synonyms = opts.synonyms
-            tree = self._resolve(tree, notes, opts.synonyms)
+            # the words as typed, a word the index lacks read as its parts:
+            # kept for _literal, so the engine is asked about the words once
+            parsed.literal = self._fallback_to_parts(tree, notes)
+            tree = self._aliased(parsed.literal, notes) if opts.synonyms else parsed.literal
         if tree is None or (not tree.items and not tree.exclude):
             if filters.is_empty():
                 if not notes:
@@ -368,7 +371,7 @@ class SearchService:
         typed = getattr(parsed, "typed", None)
         if not isinstance(tree, AllOf) or not isinstance(typed, AllOf) or not getattr(parsed, "synonyms", True):
             return ()
-        literal = self._resolve(typed, [], synonyms=False)
+        literal = parsed.literal if parsed.literal is not None else self._resolve(typed, [], synonyms=False)
         return (literal,) if literal != tree and literal.items else ()
 
     def _pinyin(self, tree: AllOf, notes: list[str]) -> AllOf:
@@ -446,7 +449,11 @@ class SearchService:
     def _resolve(self, tree, notes, synonyms: bool = True):
         """Parts only for what the user typed; aliases add whole words only."""
         tree = self._fallback_to_parts(tree, notes)
-        return querylang.expand_aliases(tree, querylang.load_aliases(), notes) if synonyms else tree
+        return self._aliased(tree, notes) if synonyms else tree
+
+    @staticmethod
+    def _aliased(tree, notes):
+        return querylang.expand_aliases(tree, querylang.load_aliases(), notes)
 
     def _fallback_to_parts(self, node, notes, known: set[str] | None = None):
         if known is None:  # one question to the engine for every word of the query
