@@ -736,35 +736,34 @@ class WhooshEngine(storage.FolderEngine):
         key = (request.query, tuple(f.district), tuple(f.year), tuple(f.domain))
         passes = s.__dict__.setdefault("_reform_passes", {})
         only_ranks = not (request.facets or request.documents or request.pivot)
-        if only_ranks and key in passes:
-            total, passing = passes[key]
-        else:
-            for docnum in s.docs_for_query(match_q):
-                n += 1
-                if deadline and n % self.DEADLINE_EVERY == 0 and time.monotonic() > deadline:
-                    timed_out = ["facets"]
-                    break
-                d = _text(dcol[docnum])
-                y = _text(ycol[docnum])
-                m = _text(mcol[docnum])
-                doms = m.split(",") if m else []
-                ok_d = not want_d or d in want_d
-                ok_y = year_ok(y)
-                ok_m = not want_m or bool(want_m.intersection(doms))
-                owner = doc_of[1][docnum] if doc_of is not None else None
-                if ok_d and ok_y and ok_m:
-                    total += 1
-                    if filtered:
-                        passing.add(docnum)
-                    if owner is not None:
-                        per_doc[owner] = per_doc.get(owner, 0) + 1
-                if request.pivot and ok_m and d and y:
-                    row = pivot.setdefault(d, {})
-                    row[y] = row.get(y, 0) + 1
-                    if owner is not None:
-                        pivot_docs.setdefault((d, y), set()).add(owner)
-                if not request.facets:
-                    continue
+        page = max(1, request.page)
+        limit = max(0, request.limit)
+
+        def tally(docnum: int) -> bool:
+            """Count one match in the total and the facets; whether every
+            filter lets it through."""
+            nonlocal total
+            d = _text(dcol[docnum])
+            y = _text(ycol[docnum])
+            m = _text(mcol[docnum])
+            doms = m.split(",") if m else []
+            ok_d = not want_d or d in want_d
+            ok_y = year_ok(y)
+            ok_m = not want_m or bool(want_m.intersection(doms))
+            owner = doc_of[1][docnum] if doc_of is not None else None
+            kept = ok_d and ok_y and ok_m
+            if kept:
+                total += 1
+                if filtered:
+                    passing.add(docnum)
+                if owner is not None:
+                    per_doc[owner] = per_doc.get(owner, 0) + 1
+            if request.pivot and ok_m and d and y:
+                row = pivot.setdefault(d, {})
+                row[y] = row.get(y, 0) + 1
+                if owner is not None:
+                    pivot_docs.setdefault((d, y), set()).add(owner)
+            if request.facets:
                 if ok_y and ok_m and d:
                     counts["district"][d] = counts["district"].get(d, 0) + 1
                     if owner is not None:
@@ -778,15 +777,40 @@ class WhooshEngine(storage.FolderEngine):
                         counts["domain"][dom] = counts["domain"].get(dom, 0) + 1
                         if owner is not None:
                             doc_sets["domain"].setdefault(dom, set()).add(owner)
+            return kept
+
+        # Ranked by relevance, the page is collected in the same pass that
+        # counts: every match is visited for the counts anyway, and a second
+        # pass to rank them cost as much again (the ranking cannot skip
+        # blocks by quality: see _AndMaybeMatcher).
+        one_pass = None
+        if only_ranks and key in passes:
+            total, passing = passes[key]
+        else:
+            if limit and request.sort == "relevance":
+                one_pass = _CountingTop(s.collector(limit=page * limit, terms=False), tally, deadline,
+                                        self.DEADLINE_EVERY)
+                s.search_with_collector(q, one_pass)
+                timed_out = ["facets"] if one_pass.timed_out else []
+            else:
+                for docnum in s.docs_for_query(match_q):
+                    n += 1
+                    if deadline and n % self.DEADLINE_EVERY == 0 and time.monotonic() > deadline:
+                        timed_out = ["facets"]
+                        break
+                    tally(docnum)
             if not timed_out:
                 if len(passes) >= PASSES_KEPT:
                     passes.pop(next(iter(passes)))
                 passes[key] = (total, passing)
-        page = max(1, request.page)
-        limit = max(0, request.limit)
         hits: list[Hit] = []
         # A timed-out count is only a lower bound: then fetch the page anyway.
-        if limit and (timed_out or (page - 1) * limit < total):
+        if one_pass is not None and not timed_out:
+            results = one_pass.results()
+            for hit in results[(page - 1) * limit:page * limit]:
+                doc, chunk = _records(hit.fields(), not request.light)
+                hits.append(Hit(doc, chunk, _relevance(hit.score)))
+        elif limit and (timed_out or (page - 1) * limit < total):
             # The pass above already knows which matches pass the filters, so
             # ranking gets them as a set; only after a timeout does a filter
             # query decide. Not search(filter=<query>): Whoosh then tests the
@@ -1075,6 +1099,37 @@ class _AllowedWithin(WrappingCollector):
                 self.timed_out = True
                 break
             child.collect(sub_docnum)
+        self._seen = seen
+
+
+class _CountingTop(WrappingCollector):
+    """Every match, in order, counted by ``tally`` (which says whether the
+    filters let it through) and, if it passes, offered to the top-N
+    collector inside: the total, the facets and the ranked page in one pass.
+    Reads the matcher itself, never the child's ``matches()``: those skip
+    blocks by quality and replace the matcher, and a count must see every
+    match. Stops at ``deadline``, looked at every ``every`` matches."""
+
+    def __init__(self, child, tally, deadline: float | None, every: int):
+        super().__init__(child)
+        self.tally, self.deadline, self.every = tally, deadline, every
+        self.timed_out = False
+        self._seen = 0
+
+    def collect_matches(self):
+        if self.timed_out:
+            return
+        child, tally, deadline, every = self.child, self.tally, self.deadline, self.every
+        matcher, offset, seen = child.matcher, child.offset, self._seen
+        while matcher.is_active():
+            sub_docnum = matcher.id()
+            seen += 1
+            if deadline and seen % every == 0 and time.monotonic() > deadline:
+                self.timed_out = True
+                break
+            if tally(offset + sub_docnum):
+                child.collect(sub_docnum)
+            matcher.next()
         self._seen = seen
 
 
