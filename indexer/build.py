@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from search import analysis, storage
-from search.cliutil import shown
+from search.text import shown
 from search.engine import ChunkRecord, DocumentRecord, Engine, open_engine
 
 from . import chunk as chunking

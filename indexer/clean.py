@@ -14,7 +14,7 @@ from functools import lru_cache
 from pathlib import Path
 
 from search import analysis, config
-from search.cliutil import plain
+from search.text import plain
 
 _SPACES = re.compile(r"[ \t\u00a0\u2000-\u200b\u3000\ufeff]+")
 

@@ -13,7 +13,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from search.cliutil import one_line
+from search.text import one_line
 
 from . import dates
 from search.facets import LEVEL_RANK as _LEVEL_RANK

@@ -6,19 +6,11 @@ one-line message and exit code 2, so a script's log stays readable.
 from __future__ import annotations
 
 import argparse
-import re
 import sys
 from pathlib import Path
 
-# C0 and C1 controls, DEL, and the bidirectional overrides that reorder what a
-# terminal shows: text from indexed files must never drive the terminal.
-_ESCAPE_SEQUENCES = re.compile(r"\x1b\[[0-?]*[ -/]*[@-~]|\x9b[0-?]*[ -/]*[@-~]"  # CSI
-                               r"|\x1b\][^\x07\x1b\x9c]*(?:\x07|\x1b\\|\x9c)?"  # OSC, to BEL or ST
-                               r"|\x1b[@-_]")
-_CONTROLS = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
-_UNDECODED = re.compile(r"[\udc80-\udcff]")  # how os.fsdecode hands over a byte that was not UTF-8
-_UNSHOWABLE = re.compile(r"[\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069\ud800-\udfff]")
-
+from .config import OPENSEARCH_INDEX_ENV, OPENSEARCH_URL_ENV
+from .text import UNDECODED, shown
 
 class OneLineParser(argparse.ArgumentParser):
     def error(self, message: str):  # noqa: D401 - argparse's hook
@@ -33,38 +25,10 @@ class OneLineParser(argparse.ArgumentParser):
         names = {a.dest: (a.option_strings or [a.dest])[-1] for a in self._actions}
         for dest, value in vars(parsed).items():
             for item in value if isinstance(value, list) else [value]:
-                if isinstance(item, str) and _UNDECODED.search(item):
+                if isinstance(item, str) and UNDECODED.search(item):
                     self.error(f"argument {names.get(dest, dest)}: not valid UTF-8 text "
                                f"({shown(item)[:60]}); check the terminal's encoding")
         return parsed
-
-
-def plain(text: str) -> str:
-    """Text from the index made safe for a terminal: control characters
-    (an escape sequence in a scraped page) are dropped; tabs stay, newlines
-    become spaces."""
-    if not text:
-        return text
-    return _CONTROLS.sub("", _ESCAPE_SEQUENCES.sub("", text.replace("\n", " ")))
-
-
-def shown(text: str) -> str:
-    """A file name or reason for a one-line report: every control character,
-    and every byte that was not UTF-8, written out as an escape (a newline in a
-    name cannot start a forged line)."""
-    def escape(m: re.Match) -> str:
-        ch = m.group()
-        code = ord(ch)
-        if 0xDC80 <= code <= 0xDCFF:  # an undecodable byte, as os.fsdecode hands it over
-            return f"\\x{code - 0xDC00:02x}"
-        return ch.encode("unicode_escape").decode("ascii") if code < 0x10000 else ch
-
-    return _UNSHOWABLE.sub(escape, text)
-
-
-def one_line(exc: BaseException) -> str:
-    """An exception as the one line a report or message shows."""
-    return (str(exc) or type(exc).__name__).splitlines()[0]
 
 
 def fail(prog: str, message: str, code: int = 1) -> int:
@@ -125,10 +89,6 @@ def index_folder(parser: argparse.ArgumentParser, given: Path | None) -> Path:
     if root.exists() and not root.is_dir():
         parser.error(f"index is not a folder: {root}")
     return root
-
-
-OPENSEARCH_URL_ENV = "REFORM_SEARCH_OPENSEARCH_URL"
-OPENSEARCH_INDEX_ENV = "REFORM_SEARCH_OPENSEARCH_INDEX"
 
 
 def add_opensearch_arguments(p: argparse.ArgumentParser) -> None:

@@ -36,7 +36,8 @@ import time
 from pathlib import Path
 
 from . import analysis, ranking, storage
-from .cliutil import OPENSEARCH_INDEX_ENV, OPENSEARCH_URL_ENV, one_line
+from .config import OPENSEARCH_INDEX_ENV, OPENSEARCH_URL_ENV
+from .text import one_line
 from .engine import (
     IndexFromAnotherVersion,
     AllOf,

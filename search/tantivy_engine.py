@@ -23,7 +23,7 @@ from pathlib import Path
 import tantivy
 
 from . import analysis, ranking, storage
-from .cliutil import one_line
+from .text import one_line
 from .engine import (
     IndexFromAnotherVersion,
     AllOf,

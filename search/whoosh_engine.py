@@ -34,7 +34,7 @@ from whoosh.util import random_name
 from whoosh.writing import SegmentWriter
 
 from . import analysis, ranking, storage
-from .cliutil import one_line
+from .text import one_line
 from .lifetime import die_with_parent, how_it_ended
 from .engine import (
     IndexFromAnotherVersion,

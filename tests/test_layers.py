@@ -1,0 +1,52 @@
+"""The house's arrows: data flows files → clean text → chunks → index → hits →
+CLI/web, and a library module never reaches up into a command.
+
+Read from the source (``ast``), so a function-level import counts as much as
+one at the top of a module.
+"""
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+PACKAGES = ("search", "indexer", "web")
+COMMANDS = {"search.cli", "search.cliutil", "indexer.cli", "web.cli"}
+
+
+def _modules() -> dict[str, Path]:
+    out = {}
+    for package in PACKAGES:
+        for path in (ROOT / package).rglob("*.py"):
+            parts = path.relative_to(ROOT).with_suffix("").parts
+            name = ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+            out[name] = path
+    return out
+
+
+def _imports(name: str, path: Path) -> set[str]:
+    package = name if path.name == "__init__.py" else name.rsplit(".", 1)[0]
+    found = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Import):
+            found.update(a.name for a in node.names)
+        elif isinstance(node, ast.ImportFrom):
+            base = node.module or ""
+            if node.level:
+                anchor = package.split(".")[: len(package.split(".")) - node.level + 1]
+                base = ".".join(anchor + ([base] if base else []))
+            found.add(base)
+            found.update(f"{base}.{a.name}" for a in node.names)
+    return found
+
+
+def test_no_library_module_imports_a_command():
+    modules = _modules()
+    offenders = {}
+    for name, path in modules.items():
+        if name in COMMANDS or name.endswith(".__main__"):
+            continue
+        reached = {i for i in _imports(name, path) if i in COMMANDS}
+        if reached:
+            offenders[name] = sorted(reached)
+    assert not offenders, f"library modules importing a command's module: {offenders}"
