@@ -185,7 +185,7 @@ def gather(corpora: list[Path], seed: int):
 def paragraphs_of(source):
     """(text, district, year, domains) of each paragraph the indexer makes of
     ``source``; none for a file it skips."""
-    from indexer.build import process_file
+    from indexer.process import process_file
     from indexer.read import SkipFile
 
     try:

@@ -41,7 +41,8 @@ def main(argv: list[str] | None = None) -> int:
     apply_opensearch_arguments(parser, args)
     if not 0 <= args.procs <= 16:
         parser.error("argument --procs: expected 0-16")
-    from search.engine import EngineMismatch, IndexDamaged, IndexIncomplete
+    from search.engine import EngineMismatch
+    from search.errors import IndexDamaged, IndexIncomplete
     from search.storage import IndexBusy
 
     from .build import RunFailed, build_index

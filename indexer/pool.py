@@ -19,9 +19,11 @@ from dataclasses import dataclass
 from typing import Iterable, Iterator
 
 from search import analysis, segmenter
-from search.engine import DocumentRecord, IndexIncomplete
+from search.engine import DocumentRecord
+from search.errors import IndexIncomplete
 from search.lifetime import die_with_parent, how_it_ended
 
+from .process import FileNotes, process_file
 from .read import SkipFile, SourceFile
 
 IN_FLIGHT_PER_PROCESS = 4
@@ -33,14 +35,12 @@ class Outcome:
     (``failed``: an error of ours, not of the file)."""
 
     doc: DocumentRecord | None
-    notes: object  # build.FileNotes
+    notes: FileNotes
     skipped: str | None = None
     failed: str | None = None  # "TypeError: …": the error of ours, for the report
 
 
 def analyse_file(source: SourceFile, data: bytes | None = None) -> Outcome:
-    from .build import FileNotes, process_file
-
     notes = FileNotes()
     try:
         doc = process_file(source, data, notes)

@@ -14,6 +14,8 @@ import stat
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from .skip import SkipFile
+
 READ_SUFFIXES = {".txt": "text", ".md": "markdown", ".markdown": "markdown", ".html": "html", ".htm": "html",
                  ".pdf": "pdf", ".docx": "docx"}  # every format the indexer reads, by file name ending
 # formats people keep documents in that we do not read, and what to do instead
@@ -30,10 +32,6 @@ _BOMS = [
     (b"\xfe\xff", "utf-16-be"),
 ]
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ufffd]")
-
-
-class SkipFile(Exception):
-    """A file we will not index, with the reason shown to the user."""
 
 
 @dataclass(frozen=True)

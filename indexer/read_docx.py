@@ -20,7 +20,7 @@ from dataclasses import dataclass
 
 from search.text import ascii_int
 
-from .read import SkipFile
+from .skip import SkipFile
 
 CELL_SEPARATOR = " | "
 FOOTNOTES_HEADING = "脚注"

@@ -21,7 +21,7 @@ import re
 from collections import Counter
 from dataclasses import dataclass
 
-from .read import SkipFile
+from .skip import SkipFile
 
 MARGIN_SHARE = 0.08  # the top and bottom share of a page where running heads and feet live
 MAX_PAGES = 5000  # a law code runs to a few hundred; past this it is a dump, not a document

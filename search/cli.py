@@ -10,7 +10,7 @@ from pathlib import Path
 from . import config, export, facets, present
 from .cliutil import (OneLineParser, add_opensearch_arguments, apply_opensearch_arguments, damaged_message, fail,
                       index_folder, is_explicit, write_output)
-from .engine import IndexDamaged
+from .errors import IndexDamaged
 from .text import plain, shown
 from .text import int_argument
 

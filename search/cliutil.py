@@ -69,11 +69,11 @@ def is_explicit(given: Path | None) -> bool:
 
 
 def damaged_message(exc: Exception, root: Path) -> str:
-    from .engine import EngineUnavailable
+    from .errors import EngineUnavailable
 
     if isinstance(exc, EngineUnavailable):  # the server's fault, not the index's: no rebuild advice
         return str(exc)
-    from .engine import IndexFromAnotherVersion
+    from .errors import IndexFromAnotherVersion
 
     if isinstance(exc, IndexFromAnotherVersion):
         return f"the index is from another version ({exc}); rebuild it: search-index --rebuild --index {root} --corpus DIR"

@@ -39,19 +39,14 @@ from . import analysis, ranking, storage
 from .config import OPENSEARCH_INDEX_ENV, OPENSEARCH_URL_ENV
 from .text import one_line
 from .engine import (
-    IndexFromAnotherVersion,
     AllOf,
     AnyOf,
     ChunkRecord,
     DOCUMENT_BUCKETS,
     DocumentRecord,
     EngineResult,
-    EngineUnavailable,
     Filters,
     Hit,
-    IndexDamaged,
-    IndexIncomplete,
-    IndexMissing,
     PREFERRED_BONUS,
     Phrase,
     SEQUENCE_BOOST,
@@ -68,6 +63,7 @@ from .engine import (
     ranking_extras,
     word_sequences,
 )
+from .errors import EngineUnavailable, IndexDamaged, IndexFromAnotherVersion, IndexIncomplete, IndexMissing
 
 SCHEMA_VERSION = 3  # 2: chars, the text's exact characters; 3: lead, what a title's word finds
 URL_ENV = OPENSEARCH_URL_ENV

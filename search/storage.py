@@ -24,7 +24,7 @@ from pathlib import Path
 
 from filelock import FileLock, Timeout
 
-from .engine import IndexDamaged, IndexMissing
+from .errors import IndexDamaged, IndexMissing
 
 CURRENT = "CURRENT"
 PREVIOUS = "PREVIOUS"

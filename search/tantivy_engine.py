@@ -25,7 +25,6 @@ import tantivy
 from . import analysis, ranking, storage
 from .text import one_line
 from .engine import (
-    IndexFromAnotherVersion,
     AllOf,
     AnyOf,
     ChunkRecord,
@@ -34,9 +33,6 @@ from .engine import (
     EngineResult,
     Filters,
     Hit,
-    IndexDamaged,
-    IndexIncomplete,
-    IndexMissing,
     PREFERRED_BONUS,
     Phrase,
     SEQUENCE_BOOST,
@@ -53,6 +49,7 @@ from .engine import (
     word_sequences,
     ranking_extras,
 )
+from .errors import IndexDamaged, IndexFromAnotherVersion, IndexIncomplete, IndexMissing
 
 SCHEMA_VERSION = 6  # 2: year_n, the token store; 3: the text in the record; 4: the reading order; 5: chars; 6: lead
 HEAP_BYTES = 1024 * 1024 * 1024

@@ -37,7 +37,6 @@ from . import analysis, ranking, storage
 from .text import one_line
 from .lifetime import die_with_parent, how_it_ended
 from .engine import (
-    IndexFromAnotherVersion,
     AllOf,
     AnyOf,
     ChunkRecord,
@@ -46,9 +45,6 @@ from .engine import (
     EngineResult,
     Filters,
     Hit,
-    IndexDamaged,
-    IndexIncomplete,
-    IndexMissing,
     PREFERRED_BONUS,
     Phrase,
     SEQUENCE_BOOST,
@@ -62,6 +58,7 @@ from .engine import (
     exact_chars_of,
     scoring_words,
 )
+from .errors import IndexDamaged, IndexFromAnotherVersion, IndexIncomplete, IndexMissing
 
 # 2: the ranked fields' one-byte lengths (search.ranking); 3: a document's url;
 # 4: where its date came from, and doc_id and part as columns (the reading order);

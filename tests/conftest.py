@@ -16,7 +16,7 @@ SEEDS = config.PROJECT_ROOT / "data" / "corpus"
 @pytest.fixture(scope="session")
 def seed_docs():
     """Every seed document processed once: {file name prefix: DocumentRecord}."""
-    from indexer.build import process_file
+    from indexer.process import process_file
     from indexer.read import find_files
 
     return {src.rel[:3]: process_file(src) for src in find_files(SEEDS)}

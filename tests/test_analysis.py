@@ -38,7 +38,7 @@ def test_width_and_case_folding_keep_numbers_and_latin_searchable():
 
 
 def _seed_paragraphs() -> list[str]:
-    from indexer.build import process_file
+    from indexer.process import process_file
     from indexer.read import find_files
     from search import config
 

@@ -49,7 +49,7 @@ def _generate(root: Path, seed: int = 7) -> Path:
 
 def _paragraphs(corpus: Path) -> dict[str, dict]:
     """chunk id → what a correct engine must know of it, from the indexer alone."""
-    from indexer.build import process_file
+    from indexer.process import process_file
     from indexer.read import find_files
 
     rows = {}
@@ -266,7 +266,7 @@ def test_every_engine_scores_by_the_products_bm25(world):
     word in the paragraph, computed here from the indexer's tokens: N, the
     word's paragraphs, the average and this paragraph's length (30 tokens
     at least), its count."""
-    from indexer.build import process_file
+    from indexer.process import process_file
     from indexer.read import find_files
     from search import ranking
     from search.analysis import index_tokens
@@ -295,7 +295,7 @@ def test_a_title_word_scores_each_documents_first_paragraph_once(world):
     documents (``ranking.lead_texts``), plus the lift every paragraph of the
     document gets from a query word in its title (``TITLE_BOOST``, idf in
     paragraphs): the title's lengths, averaged over every paragraph."""
-    from indexer.build import process_file
+    from indexer.process import process_file
     from indexer.read import find_files
     from search import analysis, ranking
     from search.engine import TITLE_BOOST, TITLE_MATCH_WEIGHT

@@ -12,7 +12,8 @@ from pathlib import Path
 import pytest
 
 from indexer import dates
-from indexer.build import FileNotes, build_index, process_file
+from indexer.build import build_index
+from indexer.process import FileNotes, process_file
 from indexer.read import find_files
 
 FORMATS = Path(__file__).parent / "data" / "formats"

@@ -29,7 +29,7 @@ def test_titles_are_the_documents_own_headlines(seed_docs):
 def test_a_news_story_without_its_headline_says_so_and_one_with_it_keeps_it(seed_docs, tmp_path):
     # 002's scrape begins with the lede; its headline was lost above the byline
     assert seed_docs["002"].title.startswith("（原文无标题）“一杯咖啡办成事”服务模式")
-    from indexer.build import process_file
+    from indexer.process import process_file
     from indexer.read import SourceFile
 
     path = tmp_path / "story.txt"
@@ -128,7 +128,7 @@ def test_labelled_paragraph_domains(seed_docs, seed, prefix, must, must_not):
 
 
 def test_huge_single_line_file_becomes_many_chunks(tmp_path):
-    from indexer.build import process_file
+    from indexer.process import process_file
     from indexer.read import SourceFile
 
     sentence = "深化放管服改革，推进营商环境优化，提升政务服务效能。"
@@ -141,7 +141,7 @@ def test_huge_single_line_file_becomes_many_chunks(tmp_path):
 
 
 def test_sidecar_overrides_detected_metadata(tmp_path):
-    from indexer.build import process_file
+    from indexer.process import process_file
     from indexer.read import SourceFile
 
     path = tmp_path / "a.txt"
@@ -154,7 +154,7 @@ def test_sidecar_overrides_detected_metadata(tmp_path):
 
 
 def test_national_and_unknown_documents(tmp_path):
-    from indexer.build import process_file
+    from indexer.process import process_file
     from indexer.read import SourceFile
 
     path = tmp_path / "gov.txt"

@@ -64,7 +64,7 @@ def test_a_pdf_gives_back_the_authors_paragraphs_without_page_furniture(formats)
     """Lines joined into the paragraphs of the seed text (no space between
     Chinese characters, none broken at a line's end, none run together), and
     no running head, link or page number left."""
-    from indexer.build import process_file
+    from indexer.process import process_file
     from indexer.read import find_files
     from search import config
 
@@ -130,7 +130,7 @@ def test_a_government_page_keeps_its_article_and_drops_the_site_around_it(format
 
 
 def test_markdown_links_become_their_text(tmp_path):
-    from indexer.build import process_file
+    from indexer.process import process_file
     from indexer.read import find_files
 
     (tmp_path / "a.md").write_text("# 通知\n\n详见[《罗湖区营商环境改革方案》](http://www.szlh.gov.cn/a.html)和"
@@ -146,7 +146,7 @@ def test_the_files_own_date_stands_in_only_when_the_text_names_none(tmp_path):
 
     import docx
 
-    from indexer.build import process_file
+    from indexer.process import process_file
     from indexer.read import find_files
 
     shutil.copy(FORMATS / "000_longhua.pdf", tmp_path / "000_longhua.pdf")

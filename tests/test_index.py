@@ -92,11 +92,12 @@ def test_a_rebuild_in_which_every_file_fails_leaves_the_previous_index_searchabl
     build_index([corpus], index, progress=False)
     before = SearchService(open_engine(index)).search("放管服")["total"]
     import indexer.build as build
+    import indexer.pool as pool
 
     def boom(*a, **k):
         raise RuntimeError("a bug every file sets off")
 
-    monkeypatch.setattr(build, "process_file", boom)
+    monkeypatch.setattr(pool, "process_file", boom)  # where the analysis processes look it up
     with pytest.raises(build.RunFailed, match="no file could be processed"):
         build_index([corpus], index, rebuild=True, progress=False)
     assert SearchService(open_engine(index)).search("放管服")["total"] == before

@@ -50,3 +50,34 @@ def test_no_library_module_imports_a_command():
         if reached:
             offenders[name] = sorted(reached)
     assert not offenders, f"library modules importing a command's module: {offenders}"
+
+
+def _graph() -> dict[str, set[str]]:
+    modules = _modules()
+    graph = {}
+    for name, path in modules.items():
+        graph[name] = {i for i in _imports(name, path) if i in modules and i != name}
+    return graph
+
+
+def test_no_import_cycles():
+    """Not even through a function-level import: a cycle hidden that way is
+    still two modules that cannot be understood one without the other."""
+    graph = _graph()
+    cycles, state = [], {}
+
+    def visit(node, stack):
+        state[node] = "open"
+        stack.append(node)
+        for nxt in sorted(graph[node]):
+            if state.get(nxt) == "open":
+                cycles.append(stack[stack.index(nxt):] + [nxt])
+            elif nxt not in state:
+                visit(nxt, stack)
+        stack.pop()
+        state[node] = "done"
+
+    for node in sorted(graph):
+        if node not in state:
+            visit(node, [])
+    assert not cycles, "import cycles: " + "; ".join(" → ".join(c) for c in cycles)

@@ -43,11 +43,11 @@ def test_what_cannot_be_recovered_is_marked_and_counted(repaired):
 
 
 def test_the_heading_tree_of_003_is_whole_again():
-    from indexer import build, read
+    from indexer import process, read
 
     source = next(s for s in read.scan(SEEDS).files if s.rel.startswith("003"))
-    notes = build.FileNotes()
-    doc = build.process_file(source, notes=notes)
+    notes = process.FileNotes()
+    doc = process.process_file(source, notes=notes)
     paths = {tuple(c.section_path) for c in doc.chunks}
     assert ("二、新推重點改革項目", "（二）人力資源統籌配置改革") in paths
     assert ("三、深化重點改革項目", "（三）城市更新工作機制深化改革") in paths

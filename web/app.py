@@ -18,7 +18,7 @@ from markupsafe import Markup, escape
 from search import export, present
 from search.text import ascii_int
 
-from search.engine import EngineUnavailable, IndexDamaged, IndexFromAnotherVersion, IndexMissing
+from search.errors import EngineUnavailable, IndexDamaged, IndexFromAnotherVersion, IndexMissing
 from search.service import BadRequest, SearchService, without
 from search.engine import open_engine
 

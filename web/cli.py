@@ -19,7 +19,7 @@ from pathlib import Path
 
 from search import config
 from search.cliutil import OneLineParser, damaged_message, fail, index_folder, is_explicit, add_opensearch_arguments, apply_opensearch_arguments
-from search.engine import IndexDamaged
+from search.errors import IndexDamaged
 from search.lifetime import die_with_parent
 from search.text import int_argument
 
