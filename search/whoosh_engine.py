@@ -33,7 +33,7 @@ from whoosh.multiproc import MpWriter, SubWriterTask
 from whoosh.util import random_name
 from whoosh.writing import SegmentWriter
 
-from . import analysis, ranking, storage
+from . import analysis, ranking, storage, whoosh_files
 from .text import one_line
 from .lifetime import die_with_parent, how_it_ended
 from .engine import (
@@ -64,6 +64,8 @@ from .errors import IndexDamaged, IndexFromAnotherVersion, IndexIncomplete, Inde
 # 4: where its date came from, and doc_id and part as columns (the reading order);
 # 5: the text's exact characters (quotes; an older index matches a quote by its words)
 #    and the first paragraphs' mark
+whoosh_files.install()  # segments read in place: no copy of the index per searcher
+
 SCHEMA_VERSION = 6
 READABLE_SCHEMAS = (2, 3, 4, 5, 6)  # an older index reads (without what came later) until it is rebuilt
 PASSES_KEPT = 2  # per searcher (one per thread): the last questions' totals and filtered sets
