@@ -10,9 +10,9 @@ from pathlib import Path
 from . import config, export, facets, present
 from .cliutil import (OneLineParser, add_opensearch_arguments, apply_opensearch_arguments, damaged_message, fail,
                       index_folder, is_explicit, write_output)
+from .engine import FACETS
 from .errors import IndexDamaged
-from .text import plain, shown
-from .text import int_argument
+from .text import int_argument, plain, shown
 
 
 
@@ -72,7 +72,7 @@ PLAIN_MARKS = ("⟦", "⟧")
 def format_facets(result: dict) -> str:
     """``search --facets``: each facet's values with their counts, a line each."""
     lines = [f"共 {result['total']} 段" + (f"（{plain(result['query'])}）" if result["query"].strip() else "")]
-    for key in ("district", "year", "domain"):
+    for key in FACETS:
         counts = result["facets"].get(key) or {}
         lines.append(f"{facets.LABELS[key]}（{len(counts)}）：" +
                      ("  ".join(f"{plain(k)} {v}" for k, v in counts.items()) if counts else "—"))
@@ -99,7 +99,7 @@ def _where_and_when(item: dict) -> str:
 def _facet_lines(counts: dict, unit: str = "") -> list[str]:
     """Below the hits: a line per facet that has values (after a blank line)."""
     lines = [f"{facets.LABELS[key]}{unit}：" + "  ".join(f"{plain(k)} {v}" for k, v in counts[key].items())
-             for key in ("district", "year", "domain") if counts.get(key)]
+             for key in FACETS if counts.get(key)]
     return [""] + lines if lines else []
 
 

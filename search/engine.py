@@ -19,6 +19,11 @@ from pathlib import Path
 from typing import Iterable, Protocol
 
 FACETS = ("district", "year", "domain")
+
+
+def empty_counts() -> dict[str, dict[str, int]]:
+    """Each facet's value counts, none counted yet."""
+    return {facet: {} for facet in FACETS}
 SECTION_SEPARATOR = " › "
 
 
@@ -193,12 +198,16 @@ class EngineResult:
     total: int
     hits: list[Hit]
     facets: dict[str, dict[str, int]]
+    # what the time limit cut short: "facets" (the total and the counts are
+    # then lower bounds), "ranking" (the page is the best of what was seen)
     timed_out: list[str] = field(default_factory=list)
+    # what was not counted at all, to stay within bounds: "documents" (more
+    # documents matched than ``DOCUMENT_BUCKETS``), "document_facets" and
+    # "pivot" (too many buckets for the engine)
+    given_up: list[str] = field(default_factory=list)
     # with ``SearchRequest.documents``: doc_id → its matching paragraphs (the
     # ``DOCUMENT_BUCKETS`` documents with most, when more match), the number
     # of matching documents, and per facet value its matching documents
-    # (``timed_out`` holds "documents" when more documents matched than were
-    # counted, "document_facets" when those counts were given up)
     documents: dict[str, int] = field(default_factory=dict)
     document_total: int = 0
     document_facets: dict[str, dict[str, int]] = field(default_factory=dict)

@@ -62,6 +62,7 @@ from .engine import (
     one_character_away,
     ranking_extras,
     word_sequences,
+    empty_counts,
 )
 from .errors import EngineUnavailable, IndexDamaged, IndexFromAnotherVersion, IndexIncomplete, IndexMissing
 
@@ -627,7 +628,7 @@ class OpenSearchEngine(storage.FolderEngine):
     # -- searching
     def search(self, request: SearchRequest) -> EngineResult:
         f = request.filters
-        counts: dict[str, dict[str, int]] = {"district": {}, "year": {}, "domain": {}}
+        counts = empty_counts()
         page, limit = max(1, request.page), max(0, request.limit)
         filters = filter_clauses(f)
         body: dict = {
@@ -699,8 +700,8 @@ class OpenSearchEngine(storage.FolderEngine):
         for h in r["hits"]["hits"]:
             doc, chunk = _records(h["_source"])
             hits.append(Hit(doc, chunk, float(h.get("_score") or 0.0) * SCORE_SCALE))
-        timed_out = (["ranking"] if r.get("timed_out") else []) + given_up
-        result = EngineResult(total=r["hits"]["total"]["value"], hits=hits, facets=counts, timed_out=timed_out)
+        result = EngineResult(total=r["hits"]["total"]["value"], hits=hits, facets=counts,
+                              timed_out=["ranking"] if r.get("timed_out") else [], given_up=given_up)
         if request.facets:
             for facet in counts:
                 agg = r["aggregations"][facet]
@@ -713,7 +714,7 @@ class OpenSearchEngine(storage.FolderEngine):
             result.documents = {b["key"]: b["doc_count"] for b in agg["buckets"]}
             result.document_total = len(result.documents)
             if agg.get("sum_other_doc_count"):
-                result.timed_out.append("documents")
+                result.given_up.append("documents")
         if request.pivot and "pivot" not in given_up:
             for b in r["aggregations"]["_pivot"]["v"]["buckets"]:
                 if not b["y"]["buckets"]:  # its matches have no year

@@ -11,8 +11,8 @@ from dataclasses import dataclass, field
 
 from . import analysis, highlight, pinyin, query as querylang, reading, storage, understand
 from .facets import TAXONOMY, canonical_district, canonical_domain
-from .engine import (AllOf, AnyOf, Engine, Filters, Phrase, SearchRequest, Term, iter_terms, open_engine,
-                     shown_score)
+from .engine import (AllOf, AnyOf, Engine, Filters, Phrase, SearchRequest, Term, empty_counts, iter_terms,
+                     open_engine, shown_score)
 from .lexicon import lexicon
 
 MAX_LIMIT = 100
@@ -111,7 +111,7 @@ class SearchService:
         opts = opts or Options()
         tree, filters, notes, parsed = self._plan(q, opts)
         if parsed is None and q.strip():  # typed, but nothing searchable: the notes say why
-            return {"query": q, "total": 0, "facets": {"district": {}, "year": {}, "domain": {}}, "notes": notes}
+            return {"query": q, "total": 0, "facets": empty_counts(), "notes": notes}
         if parsed is None:
             notes = []  # nothing typed and no filter: every paragraph
         result = self.engine.search(SearchRequest(tree, filters, 1, 0, "relevance", True, self.time_limit))
@@ -151,8 +151,8 @@ class SearchService:
             raise BadRequest(f"limit must be between 0 and {MAX_LIMIT}")
         tree, filters, notes, parsed = self._plan(q, opts)
         empty = {"query": q, "total": 0, "documents": 0, "page": opts.page, "limit": opts.limit, "groups": [],
-                 "facets": {"district": {}, "year": {}, "domain": {}},
-                 "document_facets": {"district": {}, "year": {}, "domain": {}}, "notes": notes}
+                 "facets": empty_counts(),
+                 "document_facets": empty_counts(), "notes": notes}
         if parsed is None:
             return empty
         done = self._execute(tree, filters, notes, 1, 0, opts.sort, True, documents=True, pivot=pivot,
@@ -223,16 +223,17 @@ class SearchService:
             batch *= 5
 
     def _timeout_notes(self, result, notes: list[str]) -> None:
-        """What the user reads for each count an engine gave up (``timed_out``)."""
+        """What the user reads for each count an engine cut short
+        (``timed_out``) or gave up (``given_up``)."""
         if "facets" in result.timed_out:
             notes.append("结果太多，分面统计超时，总数和计数可能不完整；请加上更多检索词或筛选条件。")
         if "ranking" in result.timed_out:
             notes.append("检索超时，只按已检查的部分段落排序；请加上更多检索词或筛选条件。")
-        if "pivot" in result.timed_out:
+        if "pivot" in result.given_up:
             notes.append("匹配太多，地区逐年对比从略；请加上更多检索词或筛选条件。")
-        if "documents" in result.timed_out:
+        if "documents" in result.given_up:
             notes.append(f"匹配的文档超过 {len(result.documents)} 篇，只列出匹配段落最多的 {len(result.documents)} 篇。")
-        if "document_facets" in result.timed_out:
+        if "document_facets" in result.given_up:
             notes.append("匹配的文档太多，按文档的分面计数从略；请加上更多检索词或筛选条件。")
 
     def _execute(self, tree, filters, notes, page, limit, sort, facets, documents: bool = False,
@@ -363,7 +364,7 @@ class SearchService:
 
     def _empty(self, q, opts, notes):
         return {"query": q, "total": 0, "page": opts.page, "limit": opts.limit, "hits": [],
-                "facets": {"district": {}, "year": {}, "domain": {}}, "notes": notes}
+                "facets": empty_counts(), "notes": notes}
 
     def _literal(self, tree, parsed) -> tuple:
         """``(the query without its synonyms,)`` when synonyms were added,

@@ -120,17 +120,6 @@ def pointer_stamp(root: Path):
         return None
 
 
-def state(root: Path) -> str:
-    """'missing', 'live' or 'damaged' (engines check the generation's own files)."""
-    try:
-        live_generation(root)
-    except IndexMissing:
-        return "missing"
-    except IndexDamaged:
-        return "damaged"
-    return "live"
-
-
 def new_generation(root: Path) -> Path:
     numbers = [int(_GEN.match(g.name).group(1)) for g in generations(root)]
     gen = root / f"gen-{(max(numbers) + 1 if numbers else 1):06d}"

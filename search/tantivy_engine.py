@@ -48,6 +48,8 @@ from .engine import (
     one_character_away,
     word_sequences,
     ranking_extras,
+    empty_counts,
+    FACETS,
 )
 from .errors import IndexDamaged, IndexFromAnotherVersion, IndexIncomplete, IndexMissing
 
@@ -79,7 +81,7 @@ def make_schema() -> tantivy.Schema:
     # what a title's word finds (ranking.lead_text): the title on a document's
     # first chunk, as many PADs on the others
     sb.add_text_field("lead", stored=False, tokenizer_name="whitespace", index_option="freq")
-    for facet in ("district", "year", "domain"):
+    for facet in FACETS:
         sb.add_text_field(facet, stored=False, fast=True, **raw, index_option="basic")
     sb.add_integer_field("year_n", indexed=True, fast=True)  # year filters as ranges (0: none)
     sb.add_integer_field("paragraph", indexed=True, fast=True)
@@ -494,12 +496,13 @@ class TantivyEngine(storage.FolderEngine):
     # -- searching
     def search(self, request: SearchRequest) -> EngineResult:
         s = self.searcher()
-        counts = {"district": {}, "year": {}, "domain": {}}
+        counts = empty_counts()
         if not s.num_docs:
             return EngineResult(total=0, hits=[], facets=counts)
         f = request.filters
         deadline = time.monotonic() + request.time_limit if request.time_limit else None
         timed_out: list[str] = []
+        given_up: list[str] = []
         match = _compile(request.query) if request.query is not None else tantivy.Query.all_query()
         filtered = _with_filters(match, f)
         # the page and the total in one pass: the ranking extras only add
@@ -536,10 +539,10 @@ class TantivyEngine(storage.FolderEngine):
                 if document_facets is None:
                     raise
                 document_facets = None
-                timed_out.append("document_facets")
+                given_up.append("document_facets")
                 self._facets(s, match, filtered, f, total, counts, None)
         hits = [Hit(doc, chunk, score) for score, (doc, chunk) in rows]
-        result = EngineResult(total=total, hits=hits, facets=counts, timed_out=timed_out)
+        result = EngineResult(total=total, hits=hits, facets=counts, timed_out=timed_out, given_up=given_up)
         if document_facets is not None:
             result.document_facets = document_facets
         if request.documents and total:
@@ -589,7 +592,7 @@ class TantivyEngine(storage.FolderEngine):
         try:
             found = s.aggregate(scope, aggs)
         except ValueError:  # more buckets than one aggregation may make
-            result.timed_out.append("pivot")
+            result.given_up.append("pivot")
             return
         for b in found["d"]["buckets"]:
             if not b["y"]["buckets"]:  # its matches have no year
@@ -605,7 +608,7 @@ class TantivyEngine(storage.FolderEngine):
         result.documents = {b["key"]: b["doc_count"] for b in found["docs"]["buckets"]}
         result.document_total = len(result.documents)
         if found["docs"].get("sum_other_doc_count"):
-            result.timed_out.append("documents")  # more documents match than are counted
+            result.given_up.append("documents")  # more documents match than are counted
 
     @staticmethod
     def _scores(s, ranked, chunk_ids: list[str]) -> dict[str, float]:

@@ -18,6 +18,7 @@ import threading
 import time
 import zlib
 from array import array
+from dataclasses import dataclass, field
 from multiprocessing import Queue as MpQueue
 from pathlib import Path
 from typing import Iterator
@@ -57,6 +58,7 @@ from .engine import (
     ranking_extras,
     exact_chars_of,
     scoring_words,
+    empty_counts,
 )
 from .errors import IndexDamaged, IndexFromAnotherVersion, IndexIncomplete, IndexMissing
 
@@ -693,166 +695,90 @@ class WhooshEngine(storage.FolderEngine):
         deadline = time.monotonic() + request.time_limit if request.time_limit else None
         q = self.compile_query(request.query, request.preferred, LATEST_FIELDS.intersection(s.schema.names()))
         f = request.filters
-        timed_out: list[str] = []
-        counts = {"district": {}, "year": {}, "domain": {}}
         if not s.doc_count():
             # an index of nothing (every file skipped) has no columns to read
-            return EngineResult(total=0, hits=[], facets=counts)
-
-        # One pass over every match: the total and every facet's counts.
-        reader = s.reader()
-        dcol = reader.column_reader("district")
-        ycol = reader.column_reader("year")
-        mcol = reader.column_reader("domain_set")
-        want_d = set(f.district)
-        want_m = set(f.domain)
-        want_y = f.year
-
-        def year_ok(y: str) -> bool:
-            if not want_y:
-                return True
-            if not y:
-                return False
-            yi = int(y)
-            return any(lo <= yi <= hi for lo, hi in want_y)
-
-        total = 0
-        filtered = not f.is_empty()
-        passing: set[int] = set()  # the matches every filter lets through
-        match_q = q
-        while isinstance(match_q, wq.AndMaybe):
-            match_q = match_q.a
-        n = 0
-        # by document: a paragraph's document from a table built once per
-        # searcher; each facet value's documents as a set
+            return EngineResult(total=0, hits=[], facets=empty_counts())
+        # by document: a paragraph's document from a table built once per searcher
         doc_of = self._documents_of(s) if request.documents else None
-        per_doc: dict[int, int] = {}
-        doc_sets = {"district": {}, "year": {}, "domain": {}}
-        pivot: dict[str, dict[str, int]] = {}
-        pivot_docs: dict[tuple[str, str], set] = {}
+        counted = _Counted()
+        page, limit = max(1, request.page), max(0, request.limit)
         # a search that only ranks (the by-document walk's batches) reuses
         # the total and the passing set of the same question's last pass
         key = (request.query, tuple(f.district), tuple(f.year), tuple(f.domain))
         passes = s.__dict__.setdefault("_reform_passes", {})
-        only_ranks = not (request.facets or request.documents or request.pivot)
-        page = max(1, request.page)
-        limit = max(0, request.limit)
-
-        def tally(docnum: int) -> bool:
-            """Count one match in the total and the facets; whether every
-            filter lets it through."""
-            nonlocal total
-            d = _text(dcol[docnum])
-            y = _text(ycol[docnum])
-            m = _text(mcol[docnum])
-            doms = m.split(",") if m else []
-            ok_d = not want_d or d in want_d
-            ok_y = year_ok(y)
-            ok_m = not want_m or bool(want_m.intersection(doms))
-            owner = doc_of[1][docnum] if doc_of is not None else None
-            kept = ok_d and ok_y and ok_m
-            if kept:
-                total += 1
-                if filtered:
-                    passing.add(docnum)
-                if owner is not None:
-                    per_doc[owner] = per_doc.get(owner, 0) + 1
-            if request.pivot and ok_m and d and y:
-                row = pivot.setdefault(d, {})
-                row[y] = row.get(y, 0) + 1
-                if owner is not None:
-                    pivot_docs.setdefault((d, y), set()).add(owner)
-            if request.facets:
-                if ok_y and ok_m and d:
-                    counts["district"][d] = counts["district"].get(d, 0) + 1
-                    if owner is not None:
-                        doc_sets["district"].setdefault(d, set()).add(owner)
-                if ok_d and ok_m and y:
-                    counts["year"][y] = counts["year"].get(y, 0) + 1
-                    if owner is not None:
-                        doc_sets["year"].setdefault(y, set()).add(owner)
-                if ok_d and ok_y:
-                    for dom in doms:
-                        counts["domain"][dom] = counts["domain"].get(dom, 0) + 1
-                        if owner is not None:
-                            doc_sets["domain"].setdefault(dom, set()).add(owner)
-            return kept
-
-        # Ranked by relevance, the page is collected in the same pass that
-        # counts: every match is visited for the counts anyway, and a second
-        # pass to rank them cost as much again (the ranking cannot skip
-        # blocks by quality: see _AndMaybeMatcher).
-        one_pass = None
-        if only_ranks and key in passes:
-            total, passing = passes[key]
+        one_pass, timed_out = None, []
+        if not (request.facets or request.documents or request.pivot) and key in passes:
+            counted.total, counted.passing = passes[key]
         else:
-            if limit and request.sort == "relevance":
-                one_pass = _CountingTop(s.collector(limit=page * limit, terms=False), tally, deadline,
-                                        self.DEADLINE_EVERY)
-                s.search_with_collector(q, one_pass)
-                timed_out = ["facets"] if one_pass.timed_out else []
-            else:
-                for docnum in s.docs_for_query(match_q):
-                    n += 1
-                    if deadline and n % self.DEADLINE_EVERY == 0 and time.monotonic() > deadline:
-                        timed_out = ["facets"]
-                        break
-                    tally(docnum)
+            one_pass, timed_out = self._count(s, q, _tally(s.reader(), request, doc_of, counted), request,
+                                              page * limit, deadline)
             if not timed_out:
                 if len(passes) >= PASSES_KEPT:
                     passes.pop(next(iter(passes)))
-                passes[key] = (total, passing)
-        hits: list[Hit] = []
+                passes[key] = (counted.total, counted.passing)
         # A timed-out count is only a lower bound: then fetch the page anyway.
         if one_pass is not None and not timed_out:
             results = one_pass.results()
-            for hit in results[(page - 1) * limit:page * limit]:
-                doc, chunk = _records(hit.fields(), not request.light)
-                hits.append(Hit(doc, chunk, _relevance(hit.score)))
-        elif limit and (timed_out or (page - 1) * limit < total):
-            # The pass above already knows which matches pass the filters, so
-            # ranking gets them as a set; only after a timeout does a filter
-            # query decide. Not search(filter=<query>): Whoosh then tests the
-            # truth of a bit set for every match, a scan of the whole set each
-            # time (6.7 s for 行政 + one district on 292k paragraphs).
-            ranked_q, allow = q, None
-            if filtered and not timed_out:
-                allow = passing
-            elif filtered:
-                ranked_q = wq.And([q, wq.ConstantScoreQuery(_filter_query(f), 0.0)])
-            sortedby = None
-            if request.sort in ("date", "date-asc"):
-                # the reading order is unique per paragraph: the score facet
-                # after it orders nothing, it carries each hit's score along
-                sortedby = [sorting.FunctionFacet(_reading_order(reader, newest_first=request.sort == "date")),
-                            sorting.ScoreFacet()]
-            # what is left of the budget, but never less than a moment: a page
-            # of the best hits found so far beats none
-            ranking_deadline = max(deadline, time.monotonic() + 0.2) if deadline else None
-            collector = _AllowedWithin(s.collector(limit=page * limit, sortedby=sortedby, terms=False),
-                                       allow, ranking_deadline)
-            s.search_with_collector(ranked_q, collector)
-            if collector.timed_out:
-                timed_out.append("ranking")
-            results = collector.results()
-            for hit in results[(page - 1) * limit:page * limit]:
-                doc, chunk = _records(hit.fields(), not request.light)
-                hits.append(Hit(doc, chunk, _relevance(hit.score)))
-        result = EngineResult(total=total, hits=hits, facets=counts, timed_out=timed_out, pivot=pivot)
-        if doc_of is not None and request.pivot:
-            for (d, y), ids in pivot_docs.items():
-                result.document_pivot.setdefault(d, {})[y] = len(ids)
+        elif limit and (timed_out or (page - 1) * limit < counted.total):
+            results = self._rank(s, q, request, counted.passing, bool(timed_out), deadline, page * limit, timed_out)
+        else:
+            results = []
+        hits = [Hit(*_records(hit.fields(), not request.light), _relevance(hit.score))
+                for hit in results[(page - 1) * limit:page * limit]]
+        result = EngineResult(total=counted.total, hits=hits, facets=counted.counts, timed_out=timed_out,
+                              pivot=counted.pivot)
         if doc_of is not None:
-            names = doc_of[0]
-            most = sorted(per_doc.items(), key=lambda kv: -kv[1])[:DOCUMENT_BUCKETS]
-            result.documents = {names[i]: c for i, c in most}
-            result.document_total = len(result.documents)
-            if len(per_doc) > len(result.documents):
-                result.timed_out.append("documents")
-            if request.facets:
-                result.document_facets = {facet: {v: len(ids) for v, ids in sets.items()}
-                                          for facet, sets in doc_sets.items()}
+            counted.by_document(result, doc_of[0], request)
         return result
+
+    def _count(self, s, q, tally, request: SearchRequest, wanted: int, deadline):
+        """One pass over every match: the total and every facet's counts;
+        ranked by relevance, the page too, collected in the same pass (every
+        match is visited for the counts anyway, and a second pass to rank
+        them cost as much again: the ranking cannot skip blocks by quality,
+        see _AndMaybeMatcher). (the collector or None, what timed out)"""
+        if wanted and request.sort == "relevance":
+            one_pass = _CountingTop(s.collector(limit=wanted, terms=False), tally, deadline, self.DEADLINE_EVERY)
+            s.search_with_collector(q, one_pass)
+            return one_pass, ["facets"] if one_pass.timed_out else []
+        match_q = q
+        while isinstance(match_q, wq.AndMaybe):
+            match_q = match_q.a
+        for n, docnum in enumerate(s.docs_for_query(match_q), 1):
+            if deadline and n % self.DEADLINE_EVERY == 0 and time.monotonic() > deadline:
+                return None, ["facets"]
+            tally(docnum)
+        return None, []
+
+    @staticmethod
+    def _rank(s, q, request: SearchRequest, passing: set[int], count_timed_out: bool, deadline, wanted: int,
+              timed_out: list[str]):
+        """The best ``wanted`` matches in the request's order (appending
+        "ranking" to ``timed_out`` if the limit cut it short). The count
+        already knows which matches pass the filters, so ranking gets them as
+        a set; only after a timeout does a filter query decide. Not
+        search(filter=<query>): Whoosh then tests the truth of a bit set for
+        every match, a scan of the whole set each time."""
+        f = request.filters
+        ranked_q, allow = q, None
+        if not f.is_empty() and not count_timed_out:
+            allow = passing
+        elif not f.is_empty():
+            ranked_q = wq.And([q, wq.ConstantScoreQuery(_filter_query(f), 0.0)])
+        sortedby = None
+        if request.sort in ("date", "date-asc"):
+            # the reading order is unique per paragraph: the score facet
+            # after it orders nothing, it carries each hit's score along
+            sortedby = [sorting.FunctionFacet(_reading_order(s.reader(), newest_first=request.sort == "date")),
+                        sorting.ScoreFacet()]
+        # what is left of the budget, but never less than a moment: a page
+        # of the best hits found so far beats none
+        ranking_deadline = max(deadline, time.monotonic() + 0.2) if deadline else None
+        collector = _AllowedWithin(s.collector(limit=wanted, sortedby=sortedby, terms=False), allow, ranking_deadline)
+        s.search_with_collector(ranked_q, collector)
+        if collector.timed_out:
+            timed_out.append("ranking")
+        return collector.results()
 
     def _documents_of(self, s) -> tuple[list[str], array]:
         """(doc ids, each paragraph's index into them): read once per searcher
@@ -1099,6 +1025,94 @@ class _AllowedWithin(WrappingCollector):
                 break
             child.collect(sub_docnum)
         self._seen = seen
+
+
+@dataclass
+class _Counted:
+    """What one pass over a search's matches counted."""
+
+    total: int = 0
+    passing: set = field(default_factory=set)  # the matches every filter lets through (when filtered)
+    counts: dict = field(default_factory=empty_counts)  # each facet ignoring its own selection
+    doc_sets: dict = field(default_factory=empty_counts)  # the same, as sets of documents
+    per_doc: dict = field(default_factory=dict)  # document → its matches that pass
+    pivot: dict = field(default_factory=dict)  # district → year → matches
+    pivot_docs: dict = field(default_factory=dict)  # (district, year) → documents
+
+    def by_document(self, result: EngineResult, names: list[str], request: SearchRequest) -> None:
+        if request.pivot:
+            for (d, y), ids in self.pivot_docs.items():
+                result.document_pivot.setdefault(d, {})[y] = len(ids)
+        most = sorted(self.per_doc.items(), key=lambda kv: -kv[1])[:DOCUMENT_BUCKETS]
+        result.documents = {names[i]: c for i, c in most}
+        result.document_total = len(result.documents)
+        if len(self.per_doc) > len(result.documents):
+            result.given_up.append("documents")
+        if request.facets:
+            result.document_facets = {facet: {v: len(ids) for v, ids in sets.items()}
+                                      for facet, sets in self.doc_sets.items()}
+
+
+def _tally(reader, request: SearchRequest, doc_of, counted: _Counted):
+    """The function that counts one match into ``counted`` (from the facet
+    columns) and says whether every filter lets it through. A closure, not a
+    method: it runs once per match, and its names are cells, not attributes."""
+    f = request.filters
+    dcol = reader.column_reader("district")
+    ycol = reader.column_reader("year")
+    mcol = reader.column_reader("domain_set")
+    want_d, want_m, want_y = set(f.district), set(f.domain), f.year
+    filtered, facets, pivoting = not f.is_empty(), request.facets, request.pivot
+    owners = doc_of[1] if doc_of is not None else None
+    counts, doc_sets, per_doc, passing = counted.counts, counted.doc_sets, counted.per_doc, counted.passing
+    pivot, pivot_docs = counted.pivot, counted.pivot_docs
+
+    def year_ok(y: str) -> bool:
+        if not want_y:
+            return True
+        if not y:
+            return False
+        yi = int(y)
+        return any(lo <= yi <= hi for lo, hi in want_y)
+
+    def tally(docnum: int) -> bool:
+        d = _text(dcol[docnum])
+        y = _text(ycol[docnum])
+        m = _text(mcol[docnum])
+        doms = m.split(",") if m else []
+        ok_d = not want_d or d in want_d
+        ok_y = year_ok(y)
+        ok_m = not want_m or bool(want_m.intersection(doms))
+        owner = owners[docnum] if owners is not None else None
+        kept = ok_d and ok_y and ok_m
+        if kept:
+            counted.total += 1
+            if filtered:
+                passing.add(docnum)
+            if owner is not None:
+                per_doc[owner] = per_doc.get(owner, 0) + 1
+        if pivoting and ok_m and d and y:
+            row = pivot.setdefault(d, {})
+            row[y] = row.get(y, 0) + 1
+            if owner is not None:
+                pivot_docs.setdefault((d, y), set()).add(owner)
+        if facets:
+            if ok_y and ok_m and d:
+                counts["district"][d] = counts["district"].get(d, 0) + 1
+                if owner is not None:
+                    doc_sets["district"].setdefault(d, set()).add(owner)
+            if ok_d and ok_m and y:
+                counts["year"][y] = counts["year"].get(y, 0) + 1
+                if owner is not None:
+                    doc_sets["year"].setdefault(y, set()).add(owner)
+            if ok_d and ok_y:
+                for dom in doms:
+                    counts["domain"][dom] = counts["domain"].get(dom, 0) + 1
+                    if owner is not None:
+                        doc_sets["domain"].setdefault(dom, set()).add(owner)
+        return kept
+
+    return tally
 
 
 class _CountingTop(WrappingCollector):

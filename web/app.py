@@ -16,14 +16,13 @@ from flask import Flask, Response, abort, g, jsonify, render_template, request
 from markupsafe import Markup, escape
 
 from search import export, present
-from search.text import ascii_int
-
+from search.engine import FACETS, open_engine
 from search.errors import EngineUnavailable, IndexDamaged, IndexFromAnotherVersion, IndexMissing
 from search.service import BadRequest, SearchService, without
-from search.engine import open_engine
+from search.text import ascii_int
 
 from . import chart
-from .state import FACETS, MAX_PAGE, SearchState, chips, facet_records
+from .state import MAX_PAGE, SearchState, chips, facet_records
 
 DOC_ID = re.compile(r"^[0-9a-f]{16}$")
 READ_METHODS = ("GET", "HEAD")
@@ -41,7 +40,6 @@ def create_app(service: SearchService | None = None, index: str | Path | None = 
     app.json.sort_keys = False
     if service is None:
         service = SearchService(open_engine(index), time_limit=time_limit)
-    app.extensions["search_service"] = service
 
     @app.before_request
     def start_clock():

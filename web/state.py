@@ -10,12 +10,12 @@ from dataclasses import dataclass, field, replace
 from urllib.parse import urlencode
 
 from search import facets
+from search.engine import FACETS
 from search.facets import canonical_district, canonical_domain
 from search.query import parse_year
 from search.service import MAX_LIMIT, SORTS, Options
 from search.text import ascii_int
 
-FACETS = ("district", "year", "domain")
 FACET_LABELS = facets.LABELS
 MAX_PAGE = 1000
 MAX_QUERY_CHARS = 1000
@@ -166,15 +166,14 @@ class Facet:
     name: str
     label: str
     values: list[FacetValue] = field(default_factory=list)
-    timed_out: bool = False
 
 
-def facet_records(state: SearchState, counts: dict[str, dict[str, int]], timed_out: bool = False) -> list[Facet]:
+def facet_records(state: SearchState, counts: dict[str, dict[str, int]]) -> list[Facet]:
     """Sidebar records; a selected value stays listed (with its count, or 0) so
     it can be removed where it was added."""
     out = []
     for name in FACETS:
-        facet = Facet(name, FACET_LABELS[name], timed_out=timed_out)
+        facet = Facet(name, FACET_LABELS[name])
         values = dict(counts.get(name) or {})
         for v in state.selected(name):
             if v not in values and name == "year":
