@@ -63,6 +63,7 @@ from .engine import (
     ranking_extras,
     word_sequences,
     empty_counts,
+    FACETS,
 )
 from .errors import EngineUnavailable, IndexDamaged, IndexFromAnotherVersion, IndexIncomplete, IndexMissing
 
@@ -627,46 +628,9 @@ class OpenSearchEngine(storage.FolderEngine):
 
     # -- searching
     def search(self, request: SearchRequest) -> EngineResult:
-        f = request.filters
-        counts = empty_counts()
-        page, limit = max(1, request.page), max(0, request.limit)
-        filters = filter_clauses(f)
-        body: dict = {
-            "query": ranked_query(request.query, request.preferred) if limit else (compile_query(request.query)
-                                                               if request.query is not None else {"match_all": {}}),
-            "from": (page - 1) * limit, "size": limit, "track_total_hits": True,
-        }
-        if filters:
-            body["post_filter"] = {"bool": {"filter": list(filters.values())}}
-        if request.light:
-            body["_source"] = {"excludes": ["tokens", "section_tokens"]}
-        if request.sort in ("date", "date-asc"):
-            # engine.reading_order, field by field
-            body["sort"] = [{"date_desc": "desc"} if request.sort == "date" else {"date_asc": "asc"},
-                            {"doc_id": "asc"}, {"paragraph": "asc"}, {"part": "asc"}]
-            body["track_scores"] = True
-        aggs: dict = {}
-        # the terms aggregations that also count documents (doc_id buckets
-        # under each value: exact, where cardinality is an estimate)
-        counting_documents: list[dict] = []
-        if request.facets:
-            for facet in counts:
-                others = [c for name, c in filters.items() if name != facet]
-                terms = {"terms": {"field": facet, "size": FACET_SIZE}}
-                if request.documents:
-                    terms["aggs"] = {"d": _DOC_TERMS}
-                    counting_documents.append(terms)
-                aggs[facet] = {"filter": {"bool": {"filter": others}}, "aggs": {"v": terms}} if others else terms
-        if request.documents:  # paragraphs per document
-            aggs["_documents"] = {"filter": {"bool": {"filter": list(filters.values())}}, "aggs": {"v": _DOC_TERMS}}
-        if request.pivot:
-            years: dict = {"terms": {"field": "year", "size": FACET_SIZE}}
-            if request.documents:
-                years["aggs"] = {"d": _DOC_TERMS}
-                counting_documents.append(years)
-            aggs["_pivot"] = {
-                "filter": {"bool": {"filter": [c for name, c in filters.items() if name == "domain"]}},
-                "aggs": {"v": {"terms": {"field": "district", "size": FACET_SIZE}, "aggs": {"y": years}}}}
+        filters = filter_clauses(request.filters)
+        body = _search_body(request, filters)
+        aggs, counting_documents = _aggregations(request, filters)
         if aggs:
             body["aggs"] = aggs
         params = {}
@@ -691,38 +655,11 @@ class OpenSearchEngine(storage.FolderEngine):
                 else:
                     del aggs["_pivot"]
                 given_up.append(step)
-        documents = request.documents and "document_facets" not in given_up
         shards = r.get("_shards") or {}
         if shards.get("failed"):  # a part of the index did not answer: no answer rather than a wrong one
             raise EngineUnavailable(f"the OpenSearch index answered from {shards.get('successful')} of "
                                     f"{shards.get('total')} shards; try again")
-        hits = []
-        for h in r["hits"]["hits"]:
-            doc, chunk = _records(h["_source"])
-            hits.append(Hit(doc, chunk, float(h.get("_score") or 0.0) * SCORE_SCALE))
-        result = EngineResult(total=r["hits"]["total"]["value"], hits=hits, facets=counts,
-                              timed_out=["ranking"] if r.get("timed_out") else [], given_up=given_up)
-        if request.facets:
-            for facet in counts:
-                agg = r["aggregations"][facet]
-                buckets = agg["v"]["buckets"] if "v" in agg else agg["buckets"]
-                counts[facet] = {b["key"]: b["doc_count"] for b in buckets}
-                if documents:
-                    result.document_facets[facet] = {b["key"]: len(b["d"]["buckets"]) for b in buckets}
-        if request.documents:
-            agg = r["aggregations"]["_documents"]["v"]
-            result.documents = {b["key"]: b["doc_count"] for b in agg["buckets"]}
-            result.document_total = len(result.documents)
-            if agg.get("sum_other_doc_count"):
-                result.given_up.append("documents")
-        if request.pivot and "pivot" not in given_up:
-            for b in r["aggregations"]["_pivot"]["v"]["buckets"]:
-                if not b["y"]["buckets"]:  # its matches have no year
-                    continue
-                result.pivot[b["key"]] = {y["key"]: y["doc_count"] for y in b["y"]["buckets"]}
-                if documents:
-                    result.document_pivot[b["key"]] = {y["key"]: len(y["d"]["buckets"]) for y in b["y"]["buckets"]}
-        return result
+        return _result(r, request, given_up)
 
     def document(self, doc_id: str, first: int = 1, last: int | None = None) -> DocumentRecord | None:
         everything = _term("doc_id", doc_id)
@@ -813,3 +750,82 @@ def _reason(exc) -> str:
     if "Connection refused" in str(exc):
         return "connection refused"
     return _cut(one_line(text))
+
+
+def _search_body(request: SearchRequest, filters: dict) -> dict:
+    """The query, the page and the order of a search (its aggregations apart)."""
+    page, limit = max(1, request.page), max(0, request.limit)
+    body: dict = {
+        "query": ranked_query(request.query, request.preferred) if limit else (compile_query(request.query)
+                                                           if request.query is not None else {"match_all": {}}),
+        "from": (page - 1) * limit, "size": limit, "track_total_hits": True,
+    }
+    if filters:
+        body["post_filter"] = {"bool": {"filter": list(filters.values())}}
+    if request.light:
+        body["_source"] = {"excludes": ["tokens", "section_tokens"]}
+    if request.sort in ("date", "date-asc"):
+        # engine.reading_order, field by field
+        body["sort"] = [{"date_desc": "desc"} if request.sort == "date" else {"date_asc": "asc"},
+                        {"doc_id": "asc"}, {"paragraph": "asc"}, {"part": "asc"}]
+        body["track_scores"] = True
+    return body
+
+
+def _aggregations(request: SearchRequest, filters: dict) -> tuple[dict, list[dict]]:
+    """The counts a search asks for, and the terms aggregations among them
+    that also count documents (doc_id buckets under each value: exact, where
+    cardinality is an estimate), which are given up first."""
+    aggs: dict = {}
+    counting_documents: list[dict] = []
+    if request.facets:
+        for facet in FACETS:
+            others = [c for name, c in filters.items() if name != facet]
+            terms = {"terms": {"field": facet, "size": FACET_SIZE}}
+            if request.documents:
+                terms["aggs"] = {"d": _DOC_TERMS}
+                counting_documents.append(terms)
+            aggs[facet] = {"filter": {"bool": {"filter": others}}, "aggs": {"v": terms}} if others else terms
+    if request.documents:  # paragraphs per document
+        aggs["_documents"] = {"filter": {"bool": {"filter": list(filters.values())}}, "aggs": {"v": _DOC_TERMS}}
+    if request.pivot:
+        years: dict = {"terms": {"field": "year", "size": FACET_SIZE}}
+        if request.documents:
+            years["aggs"] = {"d": _DOC_TERMS}
+            counting_documents.append(years)
+        aggs["_pivot"] = {
+            "filter": {"bool": {"filter": [c for name, c in filters.items() if name == "domain"]}},
+            "aggs": {"v": {"terms": {"field": "district", "size": FACET_SIZE}, "aggs": {"y": years}}}}
+    return aggs, counting_documents
+
+
+def _result(r: dict, request: SearchRequest, given_up: list[str]) -> EngineResult:
+    """A search's answer read from the cluster's response."""
+    documents = request.documents and "document_facets" not in given_up
+    hits = []
+    for h in r["hits"]["hits"]:
+        doc, chunk = _records(h["_source"])
+        hits.append(Hit(doc, chunk, float(h.get("_score") or 0.0) * SCORE_SCALE))
+    result = EngineResult(total=r["hits"]["total"]["value"], hits=hits, facets=empty_counts(),
+                          timed_out=["ranking"] if r.get("timed_out") else [], given_up=given_up)
+    if request.facets:
+        for facet in FACETS:
+            agg = r["aggregations"][facet]
+            buckets = agg["v"]["buckets"] if "v" in agg else agg["buckets"]
+            result.facets[facet] = {b["key"]: b["doc_count"] for b in buckets}
+            if documents:
+                result.document_facets[facet] = {b["key"]: len(b["d"]["buckets"]) for b in buckets}
+    if request.documents:
+        agg = r["aggregations"]["_documents"]["v"]
+        result.documents = {b["key"]: b["doc_count"] for b in agg["buckets"]}
+        result.document_total = len(result.documents)
+        if agg.get("sum_other_doc_count"):
+            result.given_up.append("documents")
+    if request.pivot and "pivot" not in given_up:
+        for b in r["aggregations"]["_pivot"]["v"]["buckets"]:
+            if not b["y"]["buckets"]:  # its matches have no year
+                continue
+            result.pivot[b["key"]] = {y["key"]: y["doc_count"] for y in b["y"]["buckets"]}
+            if documents:
+                result.document_pivot[b["key"]] = {y["key"]: len(y["d"]["buckets"]) for y in b["y"]["buckets"]}
+    return result
