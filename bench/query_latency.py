@@ -68,7 +68,8 @@ class Bare:
             if isinstance(node, Term):
                 return wq.Term("text", node.text)
             if isinstance(node, Phrase):
-                return wq.Phrase("text", list(node.words))
+                words = list(node.words)
+                return wq.Term("text", words[0]) if len(words) == 1 else wq.Phrase("text", words)
             sub = [bare_query(i) for i in node.items]
             return (wq.Or if isinstance(node, AnyOf) else wq.And)(sub) if len(sub) > 1 else sub[0]
 
@@ -122,8 +123,11 @@ class BareTantivy:
         def bare_query(node):
             if isinstance(node, Term):
                 return Q.term_query(self.schema, "text", node.text)
-            if isinstance(node, Phrase):
-                return Q.phrase_query(self.schema, "text", list(node.words))
+            if isinstance(node, Phrase):  # a quote of one word is a term (tantivy refuses a one-word phrase)
+                words = list(node.words)
+                if len(words) == 1:
+                    return Q.term_query(self.schema, "text", words[0])
+                return Q.phrase_query(self.schema, "text", words)
             sub = [bare_query(i) for i in node.items]
             occur = T.Occur.Should if isinstance(node, AnyOf) else T.Occur.Must
             return Q.boolean_query([(occur, q) for q in sub]) if len(sub) > 1 else sub[0]
