@@ -1,5 +1,10 @@
-"""改革检索 — the search library: analysis, query language, engine, highlighting, CLI.
+"""改革检索 — the search library: analysis, the query language and its
+readings, the engines behind one contract, the service, highlighting, and
+the ``search`` command.
 
-Nothing in this package imports ``web`` or ``indexer``; ``web`` and the CLI only
-call the small public surface of ``search.service``.
+No library module here imports ``web`` or ``indexer``, or a command's module
+(``tests/test_layers.py``); only the ``search`` command reaches the indexer,
+to build the shipped corpus's index on first use. The edges (``web``, the
+commands) ask ``search.service`` for answers and name ``search.engine`` only
+to open an index.
 """

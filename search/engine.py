@@ -2,9 +2,10 @@
 
 Everything above this line (query language, highlighting, CLI, web, indexer)
 talks to an ``Engine`` and the plain records below; each backend module
-(``search.whoosh_engine``, ``search.tantivy_engine``) is the only one that
-imports its library, and ``ENGINES`` at the end is the only place naming
-them. What every engine must do — the meaning of a query, of a facet count,
+(``search.whoosh_engine``, ``search.tantivy_engine``,
+``search.opensearch_engine``) is the only one that imports its library, and
+``ENGINES`` at the end is the only place naming them; what can go wrong with
+an index is in ``search.errors``. What every engine must do — the meaning of a query, of a facet count,
 of a time limit — is written down in ``search/CONTRACT.md`` and held by
 ``tests/test_conformance.py`` and ``tests/test_parity.py``.
 """

@@ -1,8 +1,11 @@
 """The library's public face: a query string in, the contract's JSON object out.
 
-The CLI and the web page call only this module. It parses the query, expands
-aliases, falls back to a word's parts only when the index has never seen the
-word, runs the engine, and builds snippets, facets and notes.
+The CLI and the web page ask this module for answers. It parses the query,
+sets aside words that name no topic, reads pinyin and places typed in it,
+falls back to a word's parts only when the index has never seen the word,
+expands aliases, runs the engine, reads a thin answer again (``reading``:
+exact characters, starts of words, typos, partial matches), and builds
+snippets, facets and notes.
 """
 from __future__ import annotations
 
