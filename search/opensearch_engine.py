@@ -136,7 +136,7 @@ def index_settings(replicas: str = "0-1") -> dict:
                 "chars": {"type": "text", "analyzer": "whitespace", "norms": False, "index_options": "positions"},
                 "section": tokens,
                 "title": {"type": "text", "analyzer": "whitespace", "similarity": "bm25", "index_options": "freqs"},
-                # ranking.lead_texts: the title on a document's first paragraph, PADs on the others
+                # ranking.lead_pads: the title on a document's first paragraph, PADs on the others
                 "lead": {"type": "text", "analyzer": "whitespace", "similarity": "bm25", "index_options": "freqs"},
                 "chunk_id": {"type": "keyword"},
                 "doc_id": {"type": "keyword"},
@@ -297,13 +297,13 @@ class OpenSearchUpdate:
         date_desc, date_asc = date_sort_keys(doc)
         about = document_fields(doc)
         title = " ".join(w for w in (doc.title_tokens.words if doc.title_tokens else []) if _clean(w))
-        lead, pads = ranking.lead_texts(title)
+        pads = ranking.lead_pads(title)
         sections: dict[str, str] = {}
         for number, chunk in enumerate(doc.chunks):
             body = {
                 "chunk_id": chunk.chunk_id, "doc_id": doc.doc_id, "first": 1 if number == 0 else 0,
                 "text": token_string(ranking.padded(chunk.tokens)), "title": title,
-                "lead": lead if number == 0 else pads, "chars": analysis.char_string(chunk.chars),
+                "lead": title if number == 0 else pads, "chars": analysis.char_string(chunk.chars),
                 "district": doc.district, "year": str(doc.year) if doc.year else None, "year_n": doc.year or 0,
                 "domain": list(chunk.domains), "paragraph": chunk.paragraph, "part": chunk.part,
                 "date_desc": date_desc, "date_asc": date_asc, "d": about,

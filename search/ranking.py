@@ -17,7 +17,7 @@ functions. The pieces that make two BM25s disagree are all fixed here:
 - a boost multiplies, and a query's clauses add up;
 - a paragraph's text is at least ``MIN_LENGTH`` tokens long (``padded``);
 - a word of a document's title finds the document's first paragraph, scored
-  as the word in the title, with an idf counted in documents (``lead_texts``).
+  as the word in the title, with an idf counted in documents (``lead_pads``).
 
 Why the floor: BM25 takes a short field's match as a dense one, so a
 heading line or a list stub that only names a topic (``（三）优化营商环境``,
@@ -93,9 +93,10 @@ def padded(tokens):
     return Tokens.of(list(tokens) + [(PAD, after + i, end, end) for i in range(missing)])
 
 
-def lead_texts(title: str) -> tuple[str, str]:
-    """A document's ``lead`` field: the title's space-separated tokens on its
-    first paragraph, and as many ``PAD``s on each of the others.
+def lead_pads(title: str) -> str:
+    """A document's ``lead`` field on every paragraph but its first, which
+    holds the title itself (its space-separated tokens): as many ``PAD``s as
+    the title has tokens.
 
     Why a field of its own: the title is on every paragraph (its words lift
     all of them), so "the title holds the word, and this is the first
@@ -105,5 +106,4 @@ def lead_texts(title: str) -> tuple[str, str]:
     The PADs keep its lengths those of the title on every paragraph, so its
     length factors are the title's in engines that count them themselves;
     only its idf differs, counted in documents, the unit a title belongs to."""
-    n = len(title.split())
-    return title, " ".join([PAD] * n)
+    return " ".join([PAD] * len(title.split()))

@@ -372,10 +372,9 @@ class SearchService:
     def _literal(self, tree, parsed) -> tuple:
         """``(the query without its synonyms,)`` when synonyms were added,
         else ``()``: its paragraphs rank above those holding only a synonym."""
-        typed = getattr(parsed, "typed", None)
-        if not isinstance(tree, AllOf) or not isinstance(typed, AllOf) or not getattr(parsed, "synonyms", True):
+        literal = getattr(parsed, "literal", None)  # set by _plan with the typed tree
+        if not isinstance(tree, AllOf) or not isinstance(literal, AllOf) or not getattr(parsed, "synonyms", True):
             return ()
-        literal = parsed.literal if parsed.literal is not None else self._resolve(typed, [], synonyms=False)
         return (literal,) if literal != tree and literal.items else ()
 
     def _pinyin(self, tree: AllOf, notes: list[str]) -> AllOf:

@@ -78,7 +78,7 @@ def make_schema() -> tantivy.Schema:
     # the title only ranks (no phrases): our tokens joined by spaces, split
     # again natively — the same terms and counts, one string to hand over
     sb.add_text_field("title", stored=False, tokenizer_name="whitespace", index_option="freq")
-    # what a title's word finds (ranking.lead_text): the title on a document's
+    # what a title's word finds (ranking.lead_pads): the title on a document's
     # first chunk, as many PADs on the others
     sb.add_text_field("lead", stored=False, tokenizer_name="whitespace", index_option="freq")
     for facet in FACETS:
@@ -132,7 +132,7 @@ class TantivyUpdate:
         # what every paragraph of the document repeats, made once
         about = _document_json(doc)
         title = " ".join(doc.title_tokens.words) if doc.title else None
-        lead, pads = ranking.lead_texts(title) if title else (None, None)
+        pads = ranking.lead_pads(title) if title else None
         year = str(doc.year) if doc.year else None
         add = self.writer.add_document
         with self._failures():
@@ -151,7 +151,7 @@ class TantivyUpdate:
                     t.add_bytes("section_tokens", analysis.pack_tokens(chunk.section_tokens))
                 if title:
                     t.add_text("title", title)
-                    t.add_text("lead", lead if number == 0 else pads)
+                    t.add_text("lead", title if number == 0 else pads)
                 if doc.district:
                     t.add_text("district", doc.district)
                 if year:

@@ -73,7 +73,7 @@ READABLE_SCHEMAS = (2, 3, 4, 5, 6)  # an older index reads (without what came la
 PASSES_KEPT = 2  # per searcher (one per thread): the last questions' totals and filtered sets
 LATEST_FIELDS = frozenset({"chars", "first", "lead"})  # schema 5's and 6's, which a query uses when the index has them
 RANKED_FIELDS = ("text", "section", "title", "lead")  # each has a column of its lengths: "<field>_norm"
-# lead (ranking.lead_texts) is the title on a first paragraph: it is scored with
+# lead (ranking.lead_pads) is the title on a first paragraph: it is scored with
 # the title's lengths, column and average, written once
 LENGTHS_OF = {"lead": "title"}
 
@@ -720,7 +720,7 @@ class WhooshEngine(storage.FolderEngine):
         if one_pass is not None and not timed_out:
             results = one_pass.results()
         elif limit and (timed_out or (page - 1) * limit < counted.total):
-            results = self._rank(s, q, request, counted.passing, bool(timed_out), deadline, page * limit, timed_out)
+            results = self._rank(s, q, request, counted.passing, deadline, page * limit, timed_out)
         else:
             results = []
         hits = [Hit(*_records(hit.fields(), not request.light), _relevance(hit.score))
@@ -751,8 +751,7 @@ class WhooshEngine(storage.FolderEngine):
         return None, []
 
     @staticmethod
-    def _rank(s, q, request: SearchRequest, passing: set[int], count_timed_out: bool, deadline, wanted: int,
-              timed_out: list[str]):
+    def _rank(s, q, request: SearchRequest, passing: set[int], deadline, wanted: int, timed_out: list[str]):
         """The best ``wanted`` matches in the request's order (appending
         "ranking" to ``timed_out`` if the limit cut it short). The count
         already knows which matches pass the filters, so ranking gets them as
@@ -760,6 +759,7 @@ class WhooshEngine(storage.FolderEngine):
         search(filter=<query>): Whoosh then tests the truth of a bit set for
         every match, a scan of the whole set each time."""
         f = request.filters
+        count_timed_out = bool(timed_out)  # then ``passing`` is only what was counted in time
         ranked_q, allow = q, None
         if not f.is_empty() and not count_timed_out:
             allow = passing

@@ -292,7 +292,7 @@ def test_every_engine_scores_by_the_products_bm25(world):
 def test_a_title_word_scores_each_documents_first_paragraph_once(world):
     """A word that stands only in titles finds each such document's first
     paragraph once, scored as that word in the title with its idf counted in
-    documents (``ranking.lead_texts``), plus the lift every paragraph of the
+    documents (``ranking.lead_pads``), plus the lift every paragraph of the
     document gets from a query word in its title (``TITLE_BOOST``, idf in
     paragraphs): the title's lengths, averaged over every paragraph."""
     from indexer.process import process_file
