@@ -156,7 +156,7 @@ class BareOpenSearch:
     request, ten hits, no highlighting."""
 
     def __init__(self, index_root: Path):
-        from search.engine import open_engine
+        from search.engines import open_engine
 
         engine = open_engine(index_root)
         self.client = engine.client()
@@ -192,7 +192,7 @@ class BareOpenSearch:
 
 
 def bare_for(index_root: Path):
-    from search.storage import live_engine
+    from search.engines import live_engine
 
     engine = live_engine(index_root)
     if engine == "tantivy":
@@ -204,7 +204,7 @@ def bare_for(index_root: Path):
 
 def measure(index_root: Path, queries: list[dict], rounds: int = 5) -> dict:
     from search.service import Options, SearchService
-    from search.engine import open_engine
+    from search.engines import open_engine
 
     service = SearchService(open_engine(index_root))
     bare = bare_for(index_root)

@@ -90,7 +90,7 @@ class Ours:
     web page ask it (default options, top 10)."""
 
     def __init__(self, name: str, index: Path):
-        from search.engine import open_engine
+        from search.engines import open_engine
         from search.service import SearchService
 
         self.name = name

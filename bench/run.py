@@ -48,7 +48,7 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(HERE))
 
 from query_latency import load_queries, measure  # noqa: E402
-from search.engine import ENGINES  # noqa: E402
+from search.engines import ENGINES  # noqa: E402
 
 
 # ---------------------------------------------------------------- helpers

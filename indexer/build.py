@@ -16,7 +16,8 @@ from pathlib import Path
 
 from search import storage
 from search.text import shown
-from search.engine import Engine, open_engine
+from search.engine import Engine
+from search.engines import Settings, open_engine
 
 from . import pool, repair
 from .process import FileNotes, content_hash, doc_id_for
@@ -93,6 +94,7 @@ def build_index(
     engine: Engine | None = None,
     procs: int | None = None,
     engine_name: str | None = None,
+    settings: Settings | None = None,
 ) -> BuildReport:
     """Bring the index at ``index_root`` in line with ``corpora``.
 
@@ -105,10 +107,11 @@ def build_index(
     gets the same number for its own writing (writer processes or threads).
     ``engine_name``: the engine of a new index (an existing one keeps its
     own; naming another is an error unless ``rebuild``, which switches).
+    ``settings``: the engines' options (``search.engines.settings_from``).
     """
     index_root = Path(index_root)
     with storage.writing(index_root, lock_timeout):
-        engine = engine or open_engine(index_root, engine_name, rebuild=rebuild)
+        engine = engine or open_engine(index_root, engine_name, rebuild=rebuild, settings=settings)
         return _build_locked(corpora, index_root, rebuild, progress, engine, procs)
 
 

@@ -7,9 +7,9 @@ import time
 from pathlib import Path
 
 from search import config
-from search.cliutil import (OneLineParser, add_opensearch_arguments, apply_opensearch_arguments, damaged_message, fail,
-                            index_folder, write_output)
-from search.engine import DEFAULT_ENGINE, ENGINES
+from search import engines
+from search.cliutil import OneLineParser, damaged_message, fail, index_folder, write_output
+from search.engines import DEFAULT_ENGINE, ENGINES
 from search.text import int_argument
 
 
@@ -31,17 +31,17 @@ def build_parser() -> OneLineParser:
     p.add_argument("--engine", choices=sorted(ENGINES), default=None,
                    help=f"engine of a new index (default: the index's own, else {DEFAULT_ENGINE}); "
                         "changing it needs --rebuild")
-    add_opensearch_arguments(p)
+    engines.add_options(p)
     return p
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
-    apply_opensearch_arguments(parser, args)
+    settings = engines.settings_from(parser, args)
     if not 0 <= args.procs <= 16:
         parser.error("argument --procs: expected 0-16")
-    from search.engine import EngineMismatch
+    from search.engines import EngineMismatch
     from search.errors import IndexDamaged, IndexIncomplete
     from search.storage import IndexBusy
 
@@ -57,7 +57,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         report = build_index(corpora, index_root, rebuild=args.rebuild,
                              progress=False if args.no_progress else None, lock_timeout=args.wait,
-                             procs=args.procs or None, engine_name=args.engine)
+                             procs=args.procs or None, engine_name=args.engine, settings=settings)
     except (IndexBusy, EngineMismatch) as exc:
         return fail("search-index", str(exc))
     except IndexDamaged as exc:

@@ -1,7 +1,7 @@
 """The one analyzer, shared by indexing and querying.
 
 Reads like a Whoosh analyzer — a tokenizer piped into small token filters — but
-imports no engine: ``search.whoosh_engine`` adapts it. The tokenizer works on a
+imports no engine: ``search.engines.whoosh.schema`` adapts it. The tokenizer works on a
 normalized *copy* of the text (OpenCC t2s, full-width→half-width, Latin case
 folding) and maps every token back to character offsets in the *original* text,
 so a traditional paragraph is found by a simplified query and highlighted in

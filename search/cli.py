@@ -7,9 +7,8 @@ import re
 import sys
 from pathlib import Path
 
-from . import config, export, facets, present
-from .cliutil import (OneLineParser, add_opensearch_arguments, apply_opensearch_arguments, damaged_message, fail,
-                      index_folder, is_explicit, write_output)
+from . import config, engines, export, facets, present
+from .cliutil import OneLineParser, damaged_message, fail, index_folder, is_explicit, write_output
 from .engine import FACETS
 from .errors import IndexDamaged
 from .text import int_argument, plain, shown
@@ -55,7 +54,7 @@ def build_parser() -> OneLineParser:
     p.add_argument("--index", type=Path, metavar="DIR", help=f"index folder (default {config.default_index()})")
     p.add_argument("--corpus", action="append", type=Path, metavar="DIR",
                    help="corpus folder(s) to build the index from if it does not exist yet")
-    add_opensearch_arguments(p)
+    engines.add_options(p)
     return p
 
 
@@ -217,7 +216,8 @@ def _write_export(body, target: str, data: dict) -> int:
     return 0
 
 
-def ensure_index(parser, index_root: Path, corpora: list[Path] | None, explicit: bool) -> None:
+def ensure_index(parser, index_root: Path, corpora: list[Path] | None, explicit: bool,
+                 settings: engines.Settings | None = None) -> None:
     """Build the index first only where there is none at all, and only at the
     default location or from corpus folders the user named: a reading command
     never writes over an index that exists, even a damaged one (that is
@@ -233,16 +233,15 @@ def ensure_index(parser, index_root: Path, corpora: list[Path] | None, explicit:
 
     corpora = corpora or [config.default_corpus()]
     print(f"第一次使用：正在从 {', '.join(str(c) for c in corpora)} 建立索引…", file=sys.stderr)
-    report = build_index(corpora, index_root, progress=None, lock_timeout=600)
+    report = build_index(corpora, index_root, progress=None, lock_timeout=600, settings=settings)
     print(report.summary(), file=sys.stderr)
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
-    apply_opensearch_arguments(parser, args)
+    settings = engines.settings_from(parser, args)
     from .service import BadRequest, Options, SearchService
-    from .engine import open_engine
     from .query import parse_year
 
     for y in args.year:
@@ -273,8 +272,8 @@ def main(argv: list[str] | None = None) -> int:
     args.query = args.query or ""
     index_root = index_folder(parser, args.index)
     try:
-        ensure_index(parser, index_root, args.corpus, explicit=is_explicit(args.index))
-        service = SearchService(open_engine(index_root))
+        ensure_index(parser, index_root, args.corpus, explicit=is_explicit(args.index), settings=settings)
+        service = SearchService(engines.open_engine(index_root, settings=settings), settings=settings)
         opts = Options(args.district, args.year, args.domain, args.page, args.n, args.sort, not args.no_synonyms)
         if args.show:
             doc = service.document(args.show, args.query)

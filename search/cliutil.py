@@ -9,7 +9,6 @@ import argparse
 import sys
 from pathlib import Path
 
-from .config import OPENSEARCH_INDEX_ENV, OPENSEARCH_URL_ENV
 from .text import UNDECODED, shown
 
 class OneLineParser(argparse.ArgumentParser):
@@ -89,27 +88,3 @@ def index_folder(parser: argparse.ArgumentParser, given: Path | None) -> Path:
     if root.exists() and not root.is_dir():
         parser.error(f"index is not a folder: {root}")
     return root
-
-
-def add_opensearch_arguments(p: argparse.ArgumentParser) -> None:
-    """The cluster of an OpenSearch index (the same as the environment
-    variables; an existing index remembers where it is)."""
-    p.add_argument("--opensearch-url", metavar="URL",
-                   help=f"OpenSearch cluster of --engine opensearch (also ${OPENSEARCH_URL_ENV}; "
-                        "default: where the index was built, else http://127.0.0.1:9200)")
-    p.add_argument("--opensearch-index", metavar="NAME",
-                   help=f"OpenSearch index name, an alias (also ${OPENSEARCH_INDEX_ENV}; default reform-search)")
-
-
-def apply_opensearch_arguments(parser: argparse.ArgumentParser, args) -> None:
-    import os
-    import re
-
-    if args.opensearch_url:
-        if not re.match(r"^https?://[^\s/]+", args.opensearch_url):
-            parser.error(f"argument --opensearch-url: expected http://host:port, got {args.opensearch_url!r}")
-        os.environ[OPENSEARCH_URL_ENV] = args.opensearch_url
-    if args.opensearch_index:
-        if not re.match(r"^[a-z0-9][a-z0-9_.-]*$", args.opensearch_index):
-            parser.error("argument --opensearch-index: lower-case letters, digits, '-', '_' and '.' only")
-        os.environ[OPENSEARCH_INDEX_ENV] = args.opensearch_index

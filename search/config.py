@@ -12,11 +12,6 @@ import sys
 from pathlib import Path
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
-# an OpenSearch index's cluster and name, when the options do not say
-OPENSEARCH_URL_ENV = "REFORM_SEARCH_OPENSEARCH_URL"
-OPENSEARCH_INDEX_ENV = "REFORM_SEARCH_OPENSEARCH_INDEX"
-
-
 def data_dir() -> Path:
     """The checkout's ``data/`` (editable install), else the copy a regular
     install put under ``<prefix>/share/reform-search/data``."""

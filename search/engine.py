@@ -1,20 +1,17 @@
 """The narrow interface between the library and a search engine.
 
 Everything above this line (query language, highlighting, CLI, web, indexer)
-talks to an ``Engine`` and the plain records below; each backend module
-(``search.whoosh_engine``, ``search.tantivy_engine``,
-``search.opensearch_engine``) is the only one that imports its library, and
-``ENGINES`` at the end is the only place naming them; what can go wrong with
-an index is in ``search.errors``. What every engine must do — the meaning of a query, of a facet count,
-of a time limit — is written down in ``search/CONTRACT.md`` and held by
-``tests/test_conformance.py`` and ``tests/test_parity.py``.
+talks to an ``Engine`` and the plain records below. The engines themselves,
+and the registry that names them, are the ``search.engines`` package; what can
+go wrong with an index is in ``search.errors``. What every engine must do —
+the meaning of a query, of a facet count, of a time limit — is written down
+in ``search/CONTRACT.md`` and held by ``tests/test_conformance.py`` and
+``tests/test_parity.py``.
 """
 from __future__ import annotations
 
-import importlib
 import itertools
 import math
-import os
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Iterable, Protocol
@@ -225,6 +222,12 @@ class IndexUpdate(Protocol):
 
 
 class Engine(Protocol):
+    """Every method a caller of an engine uses (``search.engines.base``
+    writes the ones engines share)."""
+
+    NAME: str  # its key in ``search.engines.ENGINES``
+    root: Path  # the index folder
+
     def state(self) -> str:
         """'missing', 'live' or 'damaged'."""
         ...
@@ -246,6 +249,12 @@ class Engine(Protocol):
         """The document with the chunks of paragraphs ``first``–``last``."""
         ...
     def stats(self) -> dict: ...
+    def health(self) -> dict:
+        """How the engine's server is, for ``/healthz`` (empty: no server)."""
+        ...
+    def reopen(self) -> None:
+        """Read the index afresh on the next search (an indexer committed)."""
+        ...
     def close(self) -> None: ...
 
 
@@ -399,40 +408,3 @@ def iter_terms(node) -> Iterable[str]:
     elif isinstance(node, (AnyOf, AllOf)):
         for item in node.items:
             yield from iter_terms(item)
-
-
-# ---- the one place that names the engines
-
-ENGINES = {  # name → "module:class", imported on use
-    "whoosh": "search.whoosh_engine:WhooshEngine",
-    "tantivy": "search.tantivy_engine:TantivyEngine",
-    "opensearch": "search.opensearch_engine:OpenSearchEngine",
-}
-DEFAULT_ENGINE = "whoosh"
-
-
-class EngineMismatch(Exception):
-    """An index asked to be updated by an engine other than the one that built it."""
-
-
-def open_engine(index_root: str | os.PathLike | None = None, name: str | None = None,
-                rebuild: bool = False) -> Engine:
-    """The engine for an index folder: the one that built its live generation,
-    else ``name``, else the default. ``name`` naming another engine than the
-    index's own is ``EngineMismatch`` unless ``rebuild`` (which writes a new
-    generation, so it may change engines)."""
-    from . import config, storage
-
-    root = Path(index_root or config.default_index())
-    built_by = storage.live_engine(root)
-    if name is not None and name not in ENGINES:
-        raise ValueError(f"unknown engine {name!r}; choose one of {', '.join(ENGINES)}")
-    if rebuild and name is not None:
-        built_by = None
-    if built_by is not None and name is not None and name != built_by:
-        raise EngineMismatch(f"{root} was built by {built_by}, not {name}; rebuild it to change engines")
-    chosen = built_by or name or DEFAULT_ENGINE
-    if chosen not in ENGINES:
-        raise ValueError(f"{root} was built by engine {chosen!r}, which this version does not have")
-    module, _, cls = ENGINES[chosen].partition(":")
-    return getattr(importlib.import_module(module), cls)(root)

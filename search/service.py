@@ -14,8 +14,8 @@ from dataclasses import dataclass, field
 
 from . import analysis, highlight, pinyin, query as querylang, reading, storage, understand
 from .facets import TAXONOMY, canonical_district, canonical_domain
-from .engine import (AllOf, AnyOf, Engine, Filters, Phrase, SearchRequest, Term, empty_counts, iter_terms,
-                     open_engine, shown_score)
+from .engine import AllOf, AnyOf, Engine, Filters, Phrase, SearchRequest, Term, empty_counts, iter_terms, shown_score
+from .engines import Settings, live_engine, open_engine
 from .lexicon import lexicon
 
 MAX_LIMIT = 100
@@ -42,8 +42,10 @@ class Options:
 class SearchService:
     """Created once per process with an opened engine; thread-safe."""
 
-    def __init__(self, engine: Engine, time_limit: float | None = None):
+    def __init__(self, engine: Engine, time_limit: float | None = None, settings: Settings | None = None):
+        """``settings``: the engines' options, for an engine the index switches to."""
         self._engine = engine
+        self._settings = settings
         self._stamp = storage.pointer_stamp(engine.root) if getattr(engine, "root", None) else None
         self._switching = threading.Lock()
         self.time_limit = time_limit
@@ -64,9 +66,9 @@ class SearchService:
             return engine
         with self._switching:
             if stamp != self._stamp:
-                built_by = storage.live_engine(root)
+                built_by = live_engine(root)
                 if built_by is not None and built_by != getattr(self._engine, "NAME", built_by):
-                    self._engine = open_engine(root)
+                    self._engine = open_engine(root, settings=self._settings)
                 self._stamp = stamp
             return self._engine
 

@@ -58,14 +58,11 @@ def generation_schema(gen: Path) -> int | None:
     return schema if isinstance(schema, int) else None
 
 
-def live_engine(root: Path) -> str | None:
-    """The engine that wrote the live generation; None where there is no
-    readable one. A generation from before engines were recorded is Whoosh's."""
-    try:
-        gen = live_generation(root)
-    except (IndexMissing, IndexDamaged):
-        return None
-    return (_meta(gen) or {}).get("engine", "whoosh")
+def generation_engine(gen: Path) -> str | None:
+    """The engine that wrote ``gen``; None if unrecorded (``search.engines``
+    knows whose such a generation is)."""
+    engine = (_meta(gen) or {}).get("engine")
+    return engine if isinstance(engine, str) else None
 
 
 def generations(root: Path) -> list[Path]:
@@ -170,24 +167,6 @@ def clean(root: Path) -> list[str]:
             shutil.rmtree(gen, ignore_errors=True)
             removed.append(gen.name)
     return removed
-
-
-class FolderEngine:
-    """What every engine that keeps its index in generation folders shares:
-    its state follows from ``check()``, which it defines."""
-
-    def check(self) -> None:  # pragma: no cover - each engine defines it
-        raise NotImplementedError
-
-    def state(self) -> str:
-        """'missing', 'live' or 'damaged' (the live generation must open)."""
-        try:
-            self.check()
-        except IndexMissing:
-            return "missing"
-        except IndexDamaged:
-            return "damaged"
-        return "live"
 
 
 def discard(gen: Path) -> None:

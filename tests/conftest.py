@@ -25,41 +25,56 @@ def seed_docs():
 OPENSEARCH_URL = os.environ.get("REFORM_SEARCH_OPENSEARCH_URL")
 NO_CLUSTER = ("no OpenSearch cluster: run scripts/opensearch-local start and set "
               "REFORM_SEARCH_OPENSEARCH_URL (.ci/run does)")
-FILE_ENGINES = ("tantivy", "whoosh")  # the engines whose index is files here (the file faults' subjects)
+
+
+def _registry():
+    from search.engines import ENGINES
+
+    return ENGINES
+
+
+# the engines whose index is files here (the file faults' subjects)
+FILE_ENGINES = tuple(sorted(name for name, entry in _registry().items() if entry.server is None))
 
 
 def engines_under_test() -> list:
-    """Every engine; OpenSearch only where a cluster is configured (else a
-    skip that says how to get one)."""
-    from search.engine import ENGINES
-
-    if os.environ.get("REFORM_SEARCH_REQUIRE_OPENSEARCH") and not OPENSEARCH_URL:
-        raise pytest.UsageError(f"REFORM_SEARCH_REQUIRE_OPENSEARCH is set, but there is {NO_CLUSTER}")
-    return [pytest.param(name, marks=pytest.mark.skip(reason=NO_CLUSTER))
-            if name == "opensearch" and not OPENSEARCH_URL else name for name in sorted(ENGINES)]
+    """Every engine in the registry; one that needs a server only where one
+    is configured (else a skip that says how to get one), and then for sure
+    where ``REFORM_SEARCH_REQUIRE_<NAME>`` is set (.ci/run sets it)."""
+    params = []
+    for name, entry in sorted(_registry().items()):
+        missing = entry.server_missing()
+        if missing and os.environ.get(f"REFORM_SEARCH_REQUIRE_{name.upper()}"):
+            raise pytest.UsageError(f"REFORM_SEARCH_REQUIRE_{name.upper()} is set, but there is {missing}")
+        params.append(pytest.param(name, marks=pytest.mark.skip(reason=missing)) if missing else name)
+    return params
 
 
 @contextlib.contextmanager
-def own_opensearch_index(tag: str):
-    """A build inside names an OpenSearch index of its own (tests must not
-    move each other's aliases); the index folder remembers it."""
+def own_index_names(tag: str):
+    """A build inside names an index of its own on every engine's server
+    (tests must not move each other's aliases); the index folder remembers
+    it."""
     name = f"rs-test-{re.sub('[^a-z0-9]+', '-', tag.lower())[:40]}-{uuid.uuid4().hex[:8]}"
-    old = os.environ.get("REFORM_SEARCH_OPENSEARCH_INDEX")
-    os.environ["REFORM_SEARCH_OPENSEARCH_INDEX"] = name
+    names = [o.env for entry in _registry().values() for o in entry.options if o.names_index]
+    old = {env: os.environ.get(env) for env in names}
+    os.environ.update({env: name for env in names})
     try:
         yield name
     finally:
-        if old is None:
-            os.environ.pop("REFORM_SEARCH_OPENSEARCH_INDEX", None)
-        else:
-            os.environ["REFORM_SEARCH_OPENSEARCH_INDEX"] = old
+        for env, value in old.items():
+            if value is None:
+                os.environ.pop(env, None)
+            else:
+                os.environ[env] = value
+
 
 
 def build(corpora, root, engine: str, **kw):
     """``build_index`` with ``engine``, in an index of its own on a cluster."""
     from indexer.build import build_index
 
-    with own_opensearch_index(Path(root).name):
+    with own_index_names(Path(root).name):
         return build_index(corpora, root, progress=False, engine_name=engine, **kw)
 
 
@@ -67,7 +82,7 @@ def build_old_whoosh(corpora, root, monkeypatch, schema: int, without: tuple[str
     """A Whoosh index as an older version wrote it: schema ``schema``, its
     fields but ``without`` (what later versions added)."""
     from indexer.build import build_index
-    from search import whoosh_engine
+    from search.engines.whoosh import engine as whoosh_engine
 
     plain = whoosh_engine.make_schema
 
@@ -79,7 +94,7 @@ def build_old_whoosh(corpora, root, monkeypatch, schema: int, without: tuple[str
 
     with monkeypatch.context() as m:
         m.setattr(whoosh_engine, "make_schema", older)
-        m.setattr(whoosh_engine, "SCHEMA_VERSION", schema)
+        m.setattr(whoosh_engine.WhooshEngine, "SCHEMA_VERSION", schema)
         return build_index(corpora, root, progress=False, engine_name="whoosh")
 
 
@@ -109,7 +124,7 @@ def seed_index(request, tmp_path_factory) -> Path:
 @pytest.fixture(scope="session")
 def service(seed_index):
     from search.service import SearchService
-    from search.engine import open_engine
+    from search.engines import open_engine
 
     return SearchService(open_engine(seed_index))
 

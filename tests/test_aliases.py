@@ -42,7 +42,7 @@ TRUE_COPIES = 10
 @pytest.fixture(scope="module")
 def world(tmp_path_factory):
     from indexer.build import build_index
-    from search.engine import open_engine
+    from search.engines import open_engine
 
     root = tmp_path_factory.mktemp("aliases")
     corpus = root / "corpus"

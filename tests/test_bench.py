@@ -8,7 +8,7 @@ import sys
 
 from search import config
 from search.service import Options, SearchService
-from search.engine import open_engine
+from search.engines import open_engine
 
 sys.path.insert(0, str(config.PROJECT_ROOT / "bench"))
 

@@ -9,6 +9,8 @@ server's time limit on, and incremental add / change / delete.
 """
 from __future__ import annotations
 
+import importlib
+
 import json
 import random
 import re
@@ -19,7 +21,7 @@ from pathlib import Path
 import pytest
 
 from search.analysis import words
-from search.engine import ENGINES
+from search.engines import ENGINES
 from tests.conftest import build, engines_under_test
 from search.service import Options, SearchService
 
@@ -66,13 +68,14 @@ def _paragraphs(corpus: Path) -> dict[str, dict]:
 
 @pytest.fixture(scope="module", params=engines_under_test())
 def world(request, tmp_path_factory):
-    from search.engine import open_engine
+    from search.engines import open_engine
 
     root = tmp_path_factory.mktemp(f"conformance-{request.param}")
     corpus = _generate(root)
     build([corpus], root / "index", request.param)
     engine = open_engine(root / "index")
-    assert type(engine).__module__ == ENGINES[request.param].split(":")[0]
+    module, _, cls = ENGINES[request.param].implementation.partition(":")
+    assert type(engine) is getattr(importlib.import_module(module), cls) and engine.NAME == request.param
     return {"engine": request.param, "corpus": corpus, "index": root / "index",
             "rows": _paragraphs(corpus), "service": SearchService(engine),
             "limited": SearchService(open_engine(root / "index"), time_limit=5.0)}
@@ -379,7 +382,7 @@ def test_within_one_date_documents_follow_one_another_each_in_reading_order(worl
 
 def test_incremental_add_change_delete(world, tmp_path):
     from indexer.build import build_index
-    from search.engine import open_engine
+    from search.engines import open_engine
 
     corpus, index = tmp_path / "corpus", tmp_path / "index"
     shutil.copytree(world["corpus"], corpus)

@@ -150,7 +150,7 @@ def test_what_the_text_says_of_its_dates_is_kept_apart():
 
 
 def test_the_document_page_and_the_json_say_where_the_date_came_from(tmp_path):
-    from search.engine import open_engine
+    from search.engines import open_engine
     from search.present import contract
     from search.service import SearchService
     from web.app import create_app
@@ -176,7 +176,7 @@ def test_the_year_facet_files_a_printed_report_under_the_year_it_reports_on(tmp_
     corpus.mkdir()
     shutil.copy(FORMATS / "2025_hebei_work_report.pdf", corpus)
     build_index([corpus], tmp_path / "ix", progress=False)
-    from search.engine import open_engine
+    from search.engines import open_engine
     from search.service import SearchService
 
     answer = SearchService(open_engine(tmp_path / "ix")).search("营商环境")

@@ -10,7 +10,7 @@ import pytest
 
 from search import config
 from search.service import Options, SearchService
-from search.engine import open_engine
+from search.engines import open_engine
 
 BENCH_LAW_LINES = [  # shaped like the bench corpus's law texts
     "# 某市户外广告管理条例",

@@ -18,9 +18,9 @@ import pytest
 
 from search import config
 from tests.conftest import FILE_ENGINES
-from search.storage import live_engine
+from search.engines import live_engine
 from search.service import Options, SearchService
-from search.engine import open_engine
+from search.engines import open_engine
 
 SEEDS = config.PROJECT_ROOT / "data" / "corpus"
 REQUIRED = bool(os.environ.get("REFORM_SEARCH_REQUIRE_FAULTS"))  # .ci/run: no fault test may skip

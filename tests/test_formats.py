@@ -21,7 +21,7 @@ FORMATS = Path(__file__).parent / "data" / "formats"
 @pytest.fixture(scope="module")
 def formats(tmp_path_factory):
     from indexer.build import build_index
-    from search.engine import open_engine
+    from search.engines import open_engine
     from search.service import SearchService
 
     root = tmp_path_factory.mktemp("formats")

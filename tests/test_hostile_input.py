@@ -18,7 +18,7 @@ import pytest
 
 from indexer.build import build_index
 from search import config
-from search.engine import open_engine
+from search.engines import open_engine
 from search.service import SearchService
 from tests.conftest import SEEDS
 

@@ -10,7 +10,7 @@ from search import config
 from indexer.build import build_index
 from search.storage import IndexBusy
 from search.service import Options, SearchService
-from search.engine import open_engine
+from search.engines import open_engine
 from tests.conftest import SEEDS
 
 
@@ -108,7 +108,7 @@ def test_parallel_writers_build_the_same_index(tmp_path, service):
     SEEDS = config.PROJECT_ROOT / "data" / "corpus"
     from indexer.build import build_index
     from search.service import Options, SearchService
-    from search.engine import open_engine
+    from search.engines import open_engine
 
     from tests.conftest import build
 
@@ -148,7 +148,7 @@ SETUP_CFG = config.PROJECT_ROOT / "setup.cfg"
 def test_an_index_records_its_engine_and_only_a_rebuild_changes_it(tmp_path, corpus):
     import json
 
-    from search.engine import EngineMismatch, open_engine as factory
+    from search.engines import EngineMismatch, open_engine as factory
     from search.storage import GEN_META, live_generation
 
     index = tmp_path / "ix"

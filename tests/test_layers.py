@@ -81,3 +81,45 @@ def test_no_import_cycles():
         if node not in state:
             visit(node, [])
     assert not cycles, "import cycles: " + "; ".join(" → ".join(c) for c in cycles)
+
+
+def _docstrings(tree: ast.AST) -> set[int]:
+    found = set()
+    for node in ast.walk(tree):
+        if isinstance(node, (ast.Module, ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef)) and node.body:
+            first = node.body[0]
+            if isinstance(first, ast.Expr) and isinstance(first.value, ast.Constant):
+                found.add(id(first.value))
+    return found
+
+
+def test_only_the_engines_package_names_an_engine():
+    """Adding an engine is its module and its registry entry
+    (search/CONTRACT.md): no code elsewhere in the product names one, in a
+    string or in a name (prose — comments, docstrings — may)."""
+    import re
+
+    from search.engines import ENGINES
+
+    engines = {name.lower() for name in ENGINES}
+    offenders = []
+    for name, path in _modules().items():
+        if name == "search.engines" or name.startswith("search.engines."):
+            continue
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        prose = _docstrings(tree)
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Constant) and isinstance(node.value, str) and id(node) not in prose:
+                text = node.value
+            elif isinstance(node, ast.Name):
+                text = node.id
+            elif isinstance(node, ast.Attribute):
+                text = node.attr
+            elif isinstance(node, (ast.Import, ast.ImportFrom)):
+                text = " ".join([getattr(node, "module", None) or ""] + [a.name for a in node.names])
+            else:
+                continue
+            named = engines.intersection(re.findall(r"[a-z]+", text.lower()))
+            if named:
+                offenders.append(f"{path.relative_to(ROOT)}:{node.lineno} names {', '.join(sorted(named))}")
+    assert not offenders, offenders

@@ -18,7 +18,7 @@ import time
 import pytest
 
 from search import config
-from tests.conftest import NO_CLUSTER, OPENSEARCH_URL, SEEDS, own_opensearch_index
+from tests.conftest import NO_CLUSTER, OPENSEARCH_URL, SEEDS, own_index_names
 
 pytestmark = pytest.mark.skipif(not OPENSEARCH_URL, reason=NO_CLUSTER)
 SCRIPT = config.PROJECT_ROOT / "scripts" / "opensearch-local"
@@ -46,7 +46,7 @@ def client():
 def seed_cluster_index(tmp_path_factory):
     """The seeds indexed on the cluster through the CLI, as a user does."""
     root = tmp_path_factory.mktemp("os-cli")
-    with own_opensearch_index("cli") as name:
+    with own_index_names("cli") as name:
         done = run("indexer.cli", "--corpus", str(SEEDS), "--index", str(root / "ix"), "--no-progress",
                    "--engine", "opensearch", "--opensearch-url", OPENSEARCH_URL, "--opensearch-index", name)
     assert done.returncode == 0, done.stderr
@@ -99,7 +99,7 @@ def test_a_cluster_that_does_not_answer_in_time_is_one_line(seed_cluster_index):
 def test_a_missing_index_and_a_red_one_are_one_line_each(tmp_path):
     from indexer.build import build_index
 
-    with own_opensearch_index("gone") as name:
+    with own_index_names("gone") as name:
         build_index([SEEDS], tmp_path / "ix", progress=False, engine_name="opensearch")
     c = client()
     physical = list(c.indices.get_alias(name=name))[0]
@@ -142,7 +142,7 @@ def test_killing_the_data_node_in_a_query_loop_fails_no_search_and_loses_no_answ
     if _nodes() < 2:
         pytest.skip("needs a 2-node cluster (scripts/opensearch-local start --nodes 2)")
     from indexer.build import build_index
-    from search.engine import open_engine
+    from search.engines import open_engine
     from search.service import Options, SearchService
 
     corpus = tmp_path / "corpus"
@@ -150,7 +150,7 @@ def test_killing_the_data_node_in_a_query_loop_fails_no_search_and_loses_no_answ
         import shutil
 
         shutil.copytree(SEEDS, corpus / f"copy{i}")
-    with own_opensearch_index("failover"):
+    with own_index_names("failover"):
         build_index([corpus], tmp_path / "ix", progress=False, engine_name="opensearch")
     service = SearchService(open_engine(tmp_path / "ix"))
     client().cluster.health(wait_for_status="green", params={"timeout": "60s"}, request_timeout=90)
@@ -206,7 +206,7 @@ def test_a_cluster_that_allows_fewer_buckets_gives_up_counts_not_the_answer(seed
     by-document view drops its per-value document counts, then the
     comparison's, each with a note; the documents, their order and the
     paragraph facets stay."""
-    from search.engine import open_engine
+    from search.engines import open_engine
     from search.service import SearchService
 
     index, _ = seed_cluster_index
@@ -365,11 +365,11 @@ def test_a_node_killed_during_a_rebuild_fails_it_in_one_line_within_the_timeout(
     if _nodes() < 2:
         pytest.skip("needs a 2-node cluster (scripts/opensearch-local start --nodes 2)")
     from indexer.build import build_index
-    from search.engine import open_engine
+    from search.engines import open_engine
     from search.service import SearchService
 
     c = client()
-    with own_opensearch_index("nodekill") as name:
+    with own_index_names("nodekill") as name:
         build_index([SEEDS], tmp_path / "ix", progress=False, engine_name="opensearch")
         c.cluster.health(wait_for_status="green", params={"timeout": "60s"}, request_timeout=90)
         old = set(c.indices.get_alias(name=name))

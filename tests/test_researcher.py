@@ -188,7 +188,7 @@ def test_document_page_has_an_outline_and_its_own_search(client, service):
 
 def test_a_documents_url_comes_from_its_sidecar_page_or_text(tmp_path):
     from indexer.build import build_index
-    from search.engine import open_engine
+    from search.engines import open_engine
     from search.service import SearchService
 
     corpus = tmp_path / "corpus"
@@ -303,7 +303,7 @@ def test_a_whoosh_index_from_before_urls_still_reads_and_updates(tmp_path, monke
     """Schema 2 (no url field): searched, shown and updated in place as
     before; only a rebuild adds URLs."""
     from indexer.build import build_index
-    from search.engine import open_engine
+    from search.engines import open_engine
     from search.service import SearchService
     from tests.conftest import build_old_whoosh
 

@@ -74,7 +74,7 @@ def test_cli_json_for_malformed_input_exits_zero(seed_index, q):
 def test_markup_in_documents_and_queries_is_escaped_in_snippets(tmp_path):
     from indexer.build import build_index
     from search.service import SearchService
-    from search.engine import open_engine
+    from search.engines import open_engine
 
     corpus = tmp_path / "c"
     corpus.mkdir()

@@ -161,7 +161,7 @@ def test_no_paragraph_with_both_words_shows_those_with_the_rarer_one(service, se
 def tiny(tmp_path_factory):
     from indexer.build import build_index
     from search.service import SearchService
-    from search.engine import open_engine
+    from search.engines import open_engine
 
     root = tmp_path_factory.mktemp("tiny")
     corpus = root / "corpus"

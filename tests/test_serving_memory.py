@@ -13,7 +13,7 @@ import tracemalloc
 
 import pytest
 
-from search.engine import open_engine
+from search.engines import open_engine
 from search.service import Options, SearchService
 from tests.conftest import build
 

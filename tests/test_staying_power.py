@@ -19,7 +19,7 @@ import pytest
 from search import config
 from tests.conftest import FILE_ENGINES
 from search.service import SearchService
-from search.engine import open_engine
+from search.engines import open_engine
 
 SEEDS = config.PROJECT_ROOT / "data" / "corpus"
 NEW_WORD = "钛合金量子改革"  # only in the document added before a rebuild

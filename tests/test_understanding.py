@@ -213,7 +213,7 @@ def test_a_list_stub_naming_the_word_ranks_below_the_provisions_about_it(engine,
     alone ranked the stub first (a short field is a dense one); a paragraph
     is scored as at least ``ranking.MIN_LENGTH`` tokens long, so the stub
     earns no more than a short provision — and no less: it is still found."""
-    from search.engine import open_engine
+    from search.engines import open_engine
     from search.service import SearchService
 
     corpus = tmp_path / "corpus"
@@ -273,7 +273,7 @@ def test_a_whoosh_index_from_before_quotes_answers_them_by_their_words(tmp_path,
     """Schema 4 (no exact characters): a quote is its words as a phrase, as
     before; updated in place; a rebuild adds the characters."""
     from indexer.build import build_index
-    from search.engine import open_engine
+    from search.engines import open_engine
     from search.service import SearchService
     from tests.conftest import build_old_whoosh
 

@@ -206,7 +206,7 @@ CONTRACT_HIT_KEYS = {"doc_id", "chunk_id", "title", "source", "paragraph", "sect
 
 def test_a_search_over_its_time_limit_answers_with_a_note_not_an_error(seed_index):
     from search.service import SearchService
-    from search.engine import open_engine
+    from search.engines import open_engine
 
     engine = open_engine(seed_index)
     if engine.NAME == "opensearch":

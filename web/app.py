@@ -16,7 +16,8 @@ from flask import Flask, Response, abort, g, jsonify, render_template, request
 from markupsafe import Markup, escape
 
 from search import export, present
-from search.engine import FACETS, open_engine
+from search.engine import FACETS
+from search.engines import Settings, open_engine
 from search.errors import EngineUnavailable, IndexDamaged, IndexFromAnotherVersion, IndexMissing
 from search.service import BadRequest, SearchService, without
 from search.text import ascii_int
@@ -31,15 +32,16 @@ EXAMPLES = ["放管服", "营商环境", "强区放权", "“一网通办”", "
 
 
 def create_app(service: SearchService | None = None, index: str | Path | None = None,
-               time_limit: float | None = None) -> Flask:
+               time_limit: float | None = None, settings: Settings | None = None) -> Flask:
     """``time_limit``: seconds per search (None: none). ``search-web`` passes
-    its ``--time-limit``; build a server's app with ``web.cli.make_app``."""
+    its ``--time-limit`` and the engines' options (``settings``); build a
+    server's app with ``web.cli.make_app``."""
     app = Flask(__name__)
     app.config["JSON_AS_ASCII"] = False
     app.json.ensure_ascii = False
     app.json.sort_keys = False
     if service is None:
-        service = SearchService(open_engine(index), time_limit=time_limit)
+        service = SearchService(open_engine(index, settings=settings), time_limit=time_limit, settings=settings)
 
     @app.before_request
     def start_clock():
@@ -160,9 +162,8 @@ def create_app(service: SearchService | None = None, index: str | Path | None = 
 
     @app.get("/healthz")
     def healthz():
-        # an engine on a server says how the server is (OpenSearch: the
-        # cluster's status and nodes), reachable or not
-        server = service.engine.health() if hasattr(service.engine, "health") else {}
+        # an engine on a server says how the server is, reachable or not
+        server = service.engine.health()
         try:
             stats = service.engine.stats()
         except Exception as exc:  # the index went missing or unreadable

@@ -18,7 +18,8 @@ from collections import deque
 from pathlib import Path
 
 from search import config
-from search.cliutil import OneLineParser, damaged_message, fail, index_folder, is_explicit, add_opensearch_arguments, apply_opensearch_arguments
+from search import engines
+from search.cliutil import OneLineParser, damaged_message, fail, index_folder, is_explicit
 from search.errors import IndexDamaged
 from search.lifetime import die_with_parent
 from search.text import int_argument
@@ -36,7 +37,7 @@ def build_parser() -> OneLineParser:
     p.add_argument("--threads", type=int_argument, default=4, help="worker threads per process (default 4)")
     p.add_argument("--time-limit", type=float, default=DEFAULT_TIME_LIMIT, metavar="SECONDS",
                    help=f"cut facet counting and ranking of one search after this long (default {DEFAULT_TIME_LIMIT:g})")
-    add_opensearch_arguments(p)
+    engines.add_options(p)
     return p
 
 
@@ -46,14 +47,14 @@ def make_app(index_root: Path, args):
     turned off cannot hide a bug users meet."""
     from .app import create_app
 
-    return create_app(index=index_root, time_limit=args.time_limit or None)
+    return create_app(index=index_root, time_limit=args.time_limit or None, settings=args.settings)
 
 
 def app_for(argv: list[str]):
     """``make_app`` from a command line, e.g. ``app_for(["--index", DIR])``."""
     parser = build_parser()
     args = parser.parse_args(argv)
-    apply_opensearch_arguments(parser, args)
+    args.settings = engines.settings_from(parser, args)
     return make_app(args.index or config.default_index(), args)
 
 
@@ -167,7 +168,7 @@ def _prefork(sock: socket.socket, index_root: Path, args) -> int:
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
-    apply_opensearch_arguments(parser, args)
+    args.settings = engines.settings_from(parser, args)
     if not 0 < args.port < 65536:
         parser.error("argument --port: expected 1-65535")
     if not 1 <= args.threads <= 64:
@@ -182,10 +183,8 @@ def main(argv: list[str] | None = None) -> int:
     try:
         from search.cli import ensure_index
 
-        ensure_index(parser, index_root, None, explicit=is_explicit(args.index))
-        from search.engine import open_engine
-
-        open_engine(index_root).check()  # a damaged index: say so now, not on every request
+        ensure_index(parser, index_root, None, explicit=is_explicit(args.index), settings=args.settings)
+        engines.open_engine(index_root, settings=args.settings).check()  # a damaged index: say so now, not on every request
         _enough_descriptors()
         sock = socket.create_server((args.host, args.port), backlog=SERVER_LIMITS["backlog"], reuse_port=False)
         sock.setblocking(False)

@@ -20,8 +20,8 @@ at the live physical index: a rebuild fills a new one, moves the alias in
 one request, then drops the old one, so readers see the old index or the
 whole new one.
 
-The URL comes from ``--opensearch-url`` / ``REFORM_SEARCH_OPENSEARCH_URL``,
-else from the generation. A cluster that cannot be reached, times out, is
+The URL comes from ``--opensearch-url`` / ``REFORM_SEARCH_OPENSEARCH_URL``
+(the ``url`` setting), else from the generation. A cluster that cannot be reached, times out, is
 red or lacks the index is ``EngineUnavailable`` (an ``IndexDamaged``: a
 reader must not build over it), with one line saying which.
 """
@@ -35,41 +35,17 @@ import threading
 import time
 from pathlib import Path
 
-from . import analysis, ranking, storage
-from .config import OPENSEARCH_INDEX_ENV, OPENSEARCH_URL_ENV
-from .text import one_line
-from .engine import (
-    AllOf,
-    AnyOf,
-    ChunkRecord,
-    DOCUMENT_BUCKETS,
-    DocumentRecord,
-    EngineResult,
-    Filters,
-    Hit,
-    PREFERRED_BONUS,
-    Phrase,
-    SEQUENCE_BOOST,
-    TITLE_MATCH_WEIGHT,
-    TITLE_BOOST,
+from .. import analysis, ranking, storage
+from ..text import one_line
+from ..engine import (
+    DOCUMENT_BUCKETS, FACETS, SEQUENCE_BOOST, TITLE_BOOST, TITLE_MATCH_WEIGHT, ChunkRecord, date_sort_keys,
+    document_fields, document_from_fields, DocumentRecord, empty_counts, EngineResult, Filters, Hit,
     SearchRequest,
-    Term,
-    date_sort_keys,
-    document_fields,
-    document_from_fields,
-    exact_chars_of,
-    scoring_words,
-    one_character_away,
-    ranking_extras,
-    word_sequences,
-    empty_counts,
-    FACETS,
 )
-from .errors import EngineUnavailable, IndexDamaged, IndexFromAnotherVersion, IndexIncomplete, IndexMissing
+from .base import CountedUpdate, FolderEngine, QueryCompiler, document_of
+from ..errors import EngineUnavailable, IndexDamaged, IndexIncomplete, IndexMissing
 
 SCHEMA_VERSION = 3  # 2: chars, the text's exact characters; 3: lead, what a title's word finds
-URL_ENV = OPENSEARCH_URL_ENV
-INDEX_ENV = OPENSEARCH_INDEX_ENV
 DEFAULT_URL = "http://127.0.0.1:9200"
 DEFAULT_INDEX = "reform-search"
 GAP = "\u2063"  # an empty position (a clause break): dropped by the analyzer, its position kept
@@ -81,17 +57,6 @@ FACET_SIZE = 10_000
 _DOC_TERMS = {"terms": {"field": "doc_id", "size": DOCUMENT_BUCKETS}}  # documents, each with its paragraphs
 MAX_WINDOW = 1_000_000  # paging deep into a result (OpenSearch stops at 10,000 by default)
 SCORE_SCALE = 1.0 + ranking.K1  # Lucene's BM25 leaves this constant out
-
-
-def configured_url(recorded: str | None = None) -> str:
-    """The flag or environment wins: a cluster can move."""
-    return (os.environ.get(URL_ENV) or recorded or DEFAULT_URL).rstrip("/")
-
-
-def configured_index(recorded: str | None = None) -> str:
-    """The index an existing index folder names wins: the flag or
-    environment names the index a new build or a rebuild writes."""
-    return recorded or os.environ.get(INDEX_ENV) or DEFAULT_INDEX
 
 
 LIVE_SETTINGS = {"index": {"refresh_interval": "1s", "auto_expand_replicas": "0-1"}}
@@ -213,53 +178,53 @@ def _phrase(field: str, words: list[str], boost: float | None = None) -> dict:
     return {"match_phrase": {field: body}}
 
 
-def _in_field(node, field: str) -> dict:
-    if isinstance(node, Term):
-        return _term(field, node.text)
-    if isinstance(node, AnyOf):
-        return _any([_in_field(i, field) for i in node.items])
-    return _any([_phrase(field, words) for words in word_sequences(node)])
+class OpenSearchQueries(QueryCompiler):
+    """The query tree as OpenSearch's query DSL (``base.QueryCompiler``
+    walks it). Lucene's scores are multiplied by ``SCORE_SCALE`` to be on
+    the product's scale: a constant score is divided by it."""
 
+    def term(self, field: str, word: str) -> dict:
+        return _term(field, word)
 
-def compile_query(node) -> dict:
-    if isinstance(node, (Term, Phrase)) or (isinstance(node, AllOf) and node.sequence and node.items
-                                            and not node.exclude):
-        fields = [_in_field(node, "text"), _in_field(node, "section")]
-        if isinstance(node, Term):  # the document's title finds its first paragraph
-            fields.append({"term": {"lead": {"value": node.text, "boost": TITLE_MATCH_WEIGHT}}})
-        grams = analysis.char_grams(exact_chars_of(node))
-        if grams:  # where the exact characters stand (scoring nothing), scored by their words
-            where = _phrase("chars", grams) if len(grams) > 1 else _term("chars", grams[0])
-            fields.append({"bool": {"filter": [where], "should": [_term("text", w) for w in scoring_words(node)]}})
-        q = _any(fields)
-        weight = getattr(node, "weight", 1.0)
-        return q if weight == 1.0 else {"bool": {"should": [q], "boost": weight}}
-    if isinstance(node, AnyOf):
-        return _any([compile_query(i) for i in node.items])
-    if isinstance(node, AllOf):
-        body: dict = {"must": [compile_query(i) for i in node.items] or [{"match_all": {}}]}
-        if node.exclude:
-            body["must_not"] = [compile_query(i) for i in node.exclude]
+    def phrase(self, field: str, words: list[str]) -> dict:
+        return _phrase(field, words)
+
+    def any_of(self, queries: list) -> dict:
+        return _any(queries)
+
+    def all_of(self, queries: list, excluded: list) -> dict:
+        body: dict = {"must": queries or [{"match_all": {}}]}
+        if excluded:
+            body["must_not"] = excluded
         return {"bool": body}
-    raise TypeError(node)
 
+    def boosted(self, query: dict, weight: float) -> dict:
+        return query if weight == 1.0 else {"bool": {"should": [query], "boost": weight}}
 
-def ranked_query(node: AllOf | None, preferred: tuple = ()) -> dict:
-    """The query plus the extras that reorder, never filter (the preferred
-    set's bonus on Lucene's scale: scores are multiplied by SCORE_SCALE)."""
-    if node is None:
+    def constant(self, query: dict, score: float) -> dict:
+        return {"constant_score": {"filter": query, "boost": score / SCORE_SCALE}}
+
+    def exact(self, grams: list[str], words: list[str]) -> dict:
+        where = _phrase("chars", grams) if len(grams) > 1 else _term("chars", grams[0])
+        return {"bool": {"filter": [where], "should": [_term("text", w) for w in words]}}
+
+    def title_match(self, word: str) -> dict:
+        return {"term": {"lead": {"value": word, "boost": TITLE_MATCH_WEIGHT}}}
+
+    def title_extra(self, words: tuple[str, ...]) -> dict:
+        return {"bool": {"should": [_term("title", w) for w in words], "boost": TITLE_BOOST}}
+
+    def sequence_extra(self, words: list[str]) -> dict:
+        return _phrase("text", words, SEQUENCE_BOOST)
+
+    def ranked(self, query: dict, extras: list) -> dict:
+        return {"bool": {"must": [query], "should": extras}}
+
+    def every(self) -> dict:
         return {"match_all": {}}
-    q = compile_query(node)
-    wanted = ranking_extras(node)
-    extras = []
-    extras += [{"constant_score": {"filter": compile_query(p), "boost": PREFERRED_BONUS / SCORE_SCALE}}
-               for p in preferred]
-    if wanted.title_words:
-        extras.append({"bool": {"should": [_term("title", w) for w in wanted.title_words], "boost": TITLE_BOOST}})
-    extras += [_phrase("text", list(run), SEQUENCE_BOOST) for run in wanted.sequences]
-    if not extras:
-        return q
-    return {"bool": {"must": [q], "should": extras}}
+
+
+QUERIES = OpenSearchQueries()
 
 
 def filter_clauses(f: Filters) -> dict[str, dict]:
@@ -276,24 +241,20 @@ def filter_clauses(f: Filters) -> dict[str, dict]:
 # ------------------------------------------------------------------ writing
 
 
-class OpenSearchUpdate:
+class OpenSearchUpdate(CountedUpdate):
+    """One run's changes, sent in bulk as they come. A rebuild fills a new
+    physical index that the alias is moved to only when it holds every
+    paragraph and its replicas are copied."""
+
     def __init__(self, engine: "OpenSearchEngine", gen: Path | None, index: str, new_index: bool, alias: str):
-        self.engine = engine
-        self.gen = gen
+        super().__init__(engine, gen, new_index)
         self.alias = alias  # the name readers use
         self.index = index  # the physical index written
-        self.new_index = new_index
         self.client = engine.client()
         self.before = 0 if new_index else self.engine._count(index)
         self.actions: list[dict] = []
-        self.added = 0
-        self.deleted = 0
-        self.documents: set[str] = set()
 
-    def replace(self, doc: DocumentRecord) -> None:
-        analysis.ensure_analysed(doc)
-        if not self.new_index:
-            self.delete(doc.doc_id)
+    def _write(self, doc: DocumentRecord) -> None:
         date_desc, date_asc = date_sort_keys(doc)
         about = document_fields(doc)
         title = " ".join(w for w in (doc.title_tokens.words if doc.title_tokens else []) if _clean(w))
@@ -318,19 +279,17 @@ class OpenSearchUpdate:
                 body["section"] = sections[key]
                 body["section_tokens"] = _packed(chunk.section_tokens)
             self.actions.append({"_index": self.index, "_id": chunk.chunk_id, "_source": body})
-            self.added += 1
-        self.documents.add(doc.doc_id)
         if len(self.actions) >= FLUSH_AT:
             self._flush()
 
-    def delete(self, doc_id: str) -> None:
+    def _delete(self, doc_id: str) -> int:
         self._flush()
         with self.engine.failures():
             held = self.client.count(index=self.index, body={"query": _term("doc_id", doc_id)})["count"]
             if held:
                 self.client.delete_by_query(index=self.index, body={"query": _term("doc_id", doc_id)},
                                             refresh=True, conflicts="proceed")
-                self.deleted += held
+        return held
 
     def _flush(self) -> None:
         if not self.actions:
@@ -351,29 +310,30 @@ class OpenSearchUpdate:
         if errors:
             raise IndexIncomplete(f"OpenSearch refused {len(errors)} paragraph(s) ({_bulk_reason(errors[0])})")
 
-    def commit(self) -> None:
+    def _commit_writes(self) -> None:
         self._flush()
-        expected = self.before - self.deleted + self.added
         with self.engine.failures():
-            if self.new_index:  # replicas and refreshing as a live index has them
+            if self.new_generation:  # replicas and refreshing as a live index has them
                 self.client.indices.put_settings(index=self.index, body=LIVE_SETTINGS)
             self.client.indices.refresh(index=self.index)
-            held = self.engine._count(self.index)
-        if held != expected:
-            if self.new_index:
-                self.engine._drop(self.index)
-                storage.discard(self.gen)
-            raise IndexIncomplete(f"the index holds {held} paragraphs, but {expected} were written")
-        if self.new_index:
-            there = self.engine._count(self.index, _term("first", 1))
-            if there != len(self.documents):
-                self.engine._drop(self.index)
-                storage.discard(self.gen)
-                raise IndexIncomplete(f"the new index holds {there} of the {len(self.documents)} documents written")
-            self._wait_for_replicas()
-            self.engine._point_alias_at(self.index, self.alias)
-            storage.switch(self.engine.root, self.gen)
-            storage.clean(self.engine.root)
+
+    def _held(self) -> int:
+        return self.engine._count(self.index)
+
+    def _documents_held(self) -> int:
+        return self.engine._count(self.index, _term("first", 1))
+
+    def _go_live(self) -> None:
+        self._wait_for_replicas()
+        self.engine._point_alias_at(self.index, self.alias)
+
+    def _drop(self) -> None:
+        self.engine._drop(self.index)
+
+    def _rollback(self) -> None:
+        self.actions = []
+        if self.new_generation:
+            self._drop()
 
     def _wait_for_replicas(self) -> None:
         """Live only once the new index is green (its replicas copied). A
@@ -386,32 +346,26 @@ class OpenSearchUpdate:
             if status == "green":
                 return
             if status == "red" or time.monotonic() > deadline:
-                self.engine._drop(self.index)
-                storage.discard(self.gen)
+                self._abandon()
                 raise IndexIncomplete(f"the new index is {status}: a node holding part of it is gone" if status == "red"
                                       else f"the new index's replicas were not ready within {GREEN_WAIT} s")
             time.sleep(1)
-
-    def cancel(self) -> None:
-        self.actions = []
-        if self.new_index:
-            try:
-                self.engine._drop(self.index)
-            except Exception:
-                pass
-            storage.discard(self.gen)
 
 
 # ------------------------------------------------------------------ the engine
 
 
-class OpenSearchEngine(storage.FolderEngine):
+class OpenSearchEngine(FolderEngine):
     """Opened once per process and shared: the client is thread-safe."""
 
     NAME = "opensearch"
+    SCHEMA_VERSION = SCHEMA_VERSION
 
-    def __init__(self, root: str | os.PathLike):
+    def __init__(self, root: str | os.PathLike, url: str | None = None, index: str | None = None):
+        """``url``, ``index``: the options' (``search.engines.ENGINES``)."""
         self.root = Path(root)
+        self._url = url
+        self._index = index
         self._lock = threading.Lock()
         self._client = None
         self._client_url = None
@@ -428,9 +382,7 @@ class OpenSearchEngine(storage.FolderEngine):
             return cached[1]
         gen = storage.live_generation(self.root)
         meta = json.loads((gen / storage.GEN_META).read_text(encoding="utf-8"))
-        if meta.get("schema") != SCHEMA_VERSION:
-            raise IndexFromAnotherVersion(f"{gen} was written by another version of reform-search (OpenSearch schema "
-                               f"{meta.get('schema')}, this one reads {SCHEMA_VERSION})")
+        self.check_schema(gen, meta.get("schema"))
         self._meta = (stamp, meta)
         return meta
 
@@ -440,7 +392,10 @@ class OpenSearchEngine(storage.FolderEngine):
             meta = self._recorded()
         except (IndexMissing, IndexDamaged):  # a first build, or a rebuild over a damaged folder
             meta = {}
-        return configured_url(meta.get("url")), configured_index(meta.get("alias"))
+        # the option wins for the cluster (a cluster can move); the index the
+        # folder names wins for the index (the option names a new build's)
+        url = (self._url or meta.get("url") or DEFAULT_URL).rstrip("/")
+        return url, meta.get("alias") or self._index or DEFAULT_INDEX
 
     def client(self):
         url, _ = self.location()
@@ -520,7 +475,7 @@ class OpenSearchEngine(storage.FolderEngine):
     def update(self, rebuild: bool = False, procs: int = 1) -> OpenSearchUpdate:
         url, alias = self.location()
         if rebuild:
-            alias = os.environ.get(INDEX_ENV) or alias
+            alias = self._index or alias
         if not rebuild:
             self.check()
             return OpenSearchUpdate(self, None, self._physical(alias), new_index=False, alias=alias)
@@ -608,23 +563,16 @@ class OpenSearchEngine(storage.FolderEngine):
         buckets = r["aggregations"]["w"]["buckets"]
         return {words[int(k)] for k, b in buckets.items() if b["doc_count"] > 0}
 
-    def similar_terms(self, word: str, limit: int = 3) -> list[str]:
-        """Indexed words of the same length one character away, keeping the
-        first character (the term suggester lists candidates; the rule is ours)."""
-        if len(word) < 2 or not _clean(word):
+    def _neighbours(self, word: str) -> list[tuple[str, int]]:
+        """The term suggester's candidates (the rule is ``similar_terms``')."""
+        if not _clean(word):
             return []
         body = {"size": 0, "suggest": {"s": {"text": word, "term": {
             "field": "text", "suggest_mode": "always", "max_edits": 1, "prefix_length": 1,
             "min_word_length": 2, "size": 20, "analyzer": "whitespace"}}}}
         r = self._search(body)
-        found = []
-        for entry in r.get("suggest", {}).get("s", []):
-            for option in entry.get("options", []):
-                term = option["text"]
-                if one_character_away(term, word):
-                    found.append((option.get("freq", 0), term))
-        found.sort(reverse=True)
-        return [t for _, t in found[:limit]]
+        return [(option["text"], option.get("freq", 0))
+                for entry in r.get("suggest", {}).get("s", []) for option in entry.get("options", [])]
 
     # -- searching
     def search(self, request: SearchRequest) -> EngineResult:
@@ -673,11 +621,7 @@ class OpenSearchEngine(storage.FolderEngine):
         size = max(1, n)
         r = self._search({"size": size, "query": wanted if n else everything,
                           "sort": [{"paragraph": "asc"}, {"part": "asc"}]})
-        rows = [_records(h["_source"]) for h in r["hits"]["hits"]]
-        doc = rows[0][0]
-        doc.paragraph_count = count
-        doc.chunks = [chunk for _, chunk in rows] if n else []
-        return doc
+        return document_of([_records(h["_source"]) for h in r["hits"]["hits"]], count, bool(n))
 
 
 class TooManyBuckets(EngineUnavailable):
@@ -756,7 +700,7 @@ def _search_body(request: SearchRequest, filters: dict) -> dict:
     """The query, the page and the order of a search (its aggregations apart)."""
     page, limit = max(1, request.page), max(0, request.limit)
     body: dict = {
-        "query": ranked_query(request.query, request.preferred) if limit else (compile_query(request.query)
+        "query": QUERIES.ranked_query(request.query, request.preferred) if limit else (QUERIES.compile(request.query)
                                                            if request.query is not None else {"match_all": {}}),
         "from": (page - 1) * limit, "size": limit, "track_total_hits": True,
     }

@@ -22,36 +22,14 @@ from pathlib import Path
 
 import tantivy
 
-from . import analysis, ranking, storage
-from .text import one_line
-from .engine import (
-    AllOf,
-    AnyOf,
-    ChunkRecord,
-    DOCUMENT_BUCKETS,
-    DocumentRecord,
-    EngineResult,
-    Filters,
-    Hit,
-    PREFERRED_BONUS,
-    Phrase,
-    SEQUENCE_BOOST,
-    TITLE_MATCH_WEIGHT,
-    TITLE_BOOST,
-    SearchRequest,
-    Term,
-    reading_order,
-    document_fields,
-    document_from_fields,
-    exact_chars_of,
-    scoring_words,
-    one_character_away,
-    word_sequences,
-    ranking_extras,
-    empty_counts,
-    FACETS,
+from .. import analysis, ranking, storage
+from ..text import one_line
+from ..engine import (
+    DOCUMENT_BUCKETS, FACETS, ChunkRecord, document_fields, document_from_fields, DocumentRecord, empty_counts,
+    EngineResult, Filters, Hit, reading_order, SearchRequest,
 )
-from .errors import IndexDamaged, IndexFromAnotherVersion, IndexIncomplete, IndexMissing
+from .base import CountedUpdate, FolderEngine, QueryCompiler, document_of
+from ..errors import IndexIncomplete
 
 SCHEMA_VERSION = 6  # 2: year_n, the token store; 3: the text in the record; 4: the reading order; 5: chars; 6: lead
 HEAP_BYTES = 1024 * 1024 * 1024
@@ -107,25 +85,19 @@ def _pretokenized(text: str, tokens, cache: dict | None = None) -> tantivy.PreTo
 # ------------------------------------------------------------------ writing
 
 
-class TantivyUpdate:
+class TantivyUpdate(CountedUpdate):
+    """One run's changes in one tantivy commit, at the end."""
+
     def __init__(self, engine: "TantivyEngine", gen: Path, new_generation: bool, procs: int = 1):
-        self.engine = engine
-        self.gen = gen
-        self.new_generation = new_generation
+        super().__init__(engine, gen, new_generation)
         self.ix = tantivy.Index(make_schema(), path=str(gen), reuse=True)
         self.ix.reload()
         self.committed = self.ix.searcher()  # what the index held when the run began (it commits once, at the end)
         self.before = 0 if new_generation else self.committed.num_docs
         self.writer = self.ix.writer(heap_size=HEAP_BYTES, num_threads=WRITER_THREADS)
         self.cache: dict = {}  # a title or heading repeats on every paragraph it covers
-        self.added = 0
-        self.deleted = 0
-        self.documents: set[str] = set()
 
-    def replace(self, doc: DocumentRecord) -> None:
-        analysis.ensure_analysed(doc)
-        if not self.new_generation:
-            self.delete(doc.doc_id)
+    def _write(self, doc: DocumentRecord) -> None:
         if len(self.cache) > 4096:
             self.cache.clear()
         cache = self.cache
@@ -166,35 +138,27 @@ class TantivyUpdate:
                                                          newest_first=False))
                 t.add_bytes("record", _record_bytes(about, chunk))
                 add(t)
-                self.added += 1
-        self.documents.add(doc.doc_id)
 
-    def delete(self, doc_id: str) -> None:
+    def _delete(self, doc_id: str) -> int:
         held = self.committed.search(_term("doc_id", doc_id), 1).count
         if held:
             self.writer.delete_documents_by_term("doc_id", doc_id)
-            self.deleted += held
+        return held
 
-    def commit(self) -> None:
-        expected = self.before - self.deleted + self.added
+    def _commit_writes(self) -> None:
         with self._failures():
             self.writer.commit()
             self.writer.wait_merging_threads()
         self.ix.reload()
-        searcher = self.ix.searcher()
-        held = searcher.num_docs
-        if held != expected:
-            if self.new_generation:
-                storage.discard(self.gen)
-            raise IndexIncomplete(f"the index holds {held} paragraphs, but {expected} were written")
-        if self.new_generation:
-            there = searcher.search(_term("first", 1), 1).count
-            if there != len(self.documents):
-                storage.discard(self.gen)
-                raise IndexIncomplete(f"the new index holds {there} of the {len(self.documents)} documents written")
-            storage.switch(self.engine.root, self.gen)
-            storage.clean(self.engine.root)
-        self.engine.reopen()
+
+    def _held(self) -> int:
+        return self.ix.searcher().num_docs
+
+    def _documents_held(self) -> int:
+        return self.ix.searcher().search(_term("first", 1), 1).count
+
+    def _rollback(self) -> None:
+        self.writer.rollback()
 
     @contextlib.contextmanager
     def _failures(self):
@@ -207,15 +171,6 @@ class TantivyUpdate:
             if free < LOW_DISK_BYTES:
                 raise OSError(errno.ENOSPC, f"disk full ({free // 2**20} MB free)") from None
             raise IndexIncomplete(f"the tantivy writer failed ({one_line(exc)})") from None
-
-    def cancel(self) -> None:
-        try:
-            self.writer.rollback()
-        except Exception:
-            pass
-        finally:
-            if self.new_generation:
-                storage.discard(self.gen)
 
 
 def _document_json(doc: DocumentRecord) -> str:
@@ -272,61 +227,40 @@ def _all(queries: list, excluded: list = ()):
     return clauses[0][1] if len(clauses) == 1 else tantivy.Query.boolean_query(clauses)
 
 
-def _in_field(node, field: str):
-    if isinstance(node, Term):
-        return _term(field, node.text)
-    if isinstance(node, AnyOf):
-        return _any([_in_field(i, field) for i in node.items])
-    sequences = word_sequences(node)
-    return _any([tantivy.Query.phrase_query(_schema(), field, words) if len(words) > 1 else _term(field, words[0])
-                 for words in sequences])
+class TantivyQueries(QueryCompiler):
+    """The query tree in tantivy's dialect (``base.QueryCompiler`` walks it)."""
 
+    def term(self, field: str, word: str):
+        return _term(field, word)
 
-def _compile(node):
-    if isinstance(node, (Term, Phrase)) or (isinstance(node, AllOf) and node.sequence and node.items
-                                            and not node.exclude):
-        fields = [_in_field(node, "text"), _in_field(node, "section")]
-        if isinstance(node, Term):  # the document's title finds its first paragraph
-            fields.append(tantivy.Query.boost_query(_term("lead", node.text), TITLE_MATCH_WEIGHT))
-        chars = exact_chars_of(node)
-        if len(chars) > 1:
-            fields.append(_by_chars(chars, scoring_words(node)))
-        q = _any(fields)
-        weight = getattr(node, "weight", 1.0)
-        return q if weight == 1.0 else tantivy.Query.boost_query(q, weight)
-    if isinstance(node, AnyOf):
-        return _any([_compile(i) for i in node.items])
-    if isinstance(node, AllOf):
-        return _all([_compile(i) for i in node.items], [_compile(i) for i in node.exclude])
-    raise TypeError(node)
+    def phrase(self, field: str, words: list[str]):
+        return tantivy.Query.phrase_query(_schema(), field, words)
 
+    def any_of(self, queries: list):
+        return _any(queries)
 
-def _by_chars(chars: str, words: list[str]):
-    """Where the exact characters stand (matching, scoring nothing), scored
-    by the words they hold."""
-    grams = analysis.char_grams(chars)
-    exact = tantivy.Query.phrase_query(_schema(), "chars", grams) if len(grams) > 1 else _term("chars", grams[0])
-    return tantivy.Query.boolean_query([(tantivy.Occur.Must, tantivy.Query.const_score_query(exact, 0.0))]
-                                       + [(tantivy.Occur.Should, _term("text", w)) for w in words])
+    def all_of(self, queries: list, excluded: list):
+        return _all(queries, excluded)
 
+    def boosted(self, query, weight: float):
+        return query if weight == 1.0 else tantivy.Query.boost_query(query, weight)
 
-def _ranked(node: AllOf | None, preferred: tuple = ()):
-    """The query plus the optional extras that reorder, never filter: the
-    words in a title, the query's words appearing as one sequence, and the
-    bonus of the preferred set."""
-    if node is None:
+    def constant(self, query, score: float):
+        return tantivy.Query.const_score_query(query, score)
+
+    def exact(self, grams: list[str], words: list[str]):
+        exact = self.phrase("chars", grams) if len(grams) > 1 else _term("chars", grams[0])
+        return tantivy.Query.boolean_query([(tantivy.Occur.Must, self.constant(exact, 0.0))]
+                                           + [(tantivy.Occur.Should, _term("text", w)) for w in words])
+
+    def ranked(self, query, extras: list):
+        return tantivy.Query.boolean_query([(tantivy.Occur.Must, query)] + [(tantivy.Occur.Should, e) for e in extras])
+
+    def every(self):
         return tantivy.Query.all_query()
-    q = _compile(node)
-    wanted = ranking_extras(node)
-    extras = []
-    extras += [tantivy.Query.const_score_query(_compile(p), PREFERRED_BONUS) for p in preferred]
-    if wanted.title_words:
-        extras.append(tantivy.Query.boost_query(_any([_term("title", w) for w in wanted.title_words]), TITLE_BOOST))
-    extras += [tantivy.Query.boost_query(tantivy.Query.phrase_query(_schema(), "text", list(run)), SEQUENCE_BOOST)
-               for run in wanted.sequences]
-    if not extras:
-        return q
-    return tantivy.Query.boolean_query([(tantivy.Occur.Must, q)] + [(tantivy.Occur.Should, e) for e in extras])
+
+
+QUERIES = TantivyQueries()
 
 
 def _filter_clauses(f: Filters) -> list:
@@ -352,10 +286,12 @@ def _with_filters(q, f: Filters):
     return tantivy.Query.boolean_query([(tantivy.Occur.Must, q)] + [(tantivy.Occur.Must, c) for c in clauses])
 
 
-class TantivyEngine(storage.FolderEngine):
+class TantivyEngine(FolderEngine):
     """Opened once per process and shared; tantivy's searchers are thread-safe."""
 
     NAME = "tantivy"
+    SCHEMA_VERSION = SCHEMA_VERSION
+    UPDATE = TantivyUpdate
 
     def __init__(self, root: str | os.PathLike):
         self.root = Path(root)
@@ -365,25 +301,26 @@ class TantivyEngine(storage.FolderEngine):
         self._stamp = None
         self._pointer = None
 
-    # -- lifecycle
-    def check(self) -> None:
-        self._open(storage.live_generation(self.root))
+    # -- lifecycle (``FolderEngine``'s, with these hooks)
+    @staticmethod
+    def _open_index(gen: Path):
+        if not (gen / "meta.json").is_file():
+            raise ValueError("meta.json is missing")
+        ix = tantivy.Index.open(str(gen))
+        ix.reload()
+        ix.searcher()
+        return ix
 
     @staticmethod
-    def _open(gen: Path):
-        schema = storage.generation_schema(gen)
-        if schema is not None and schema != SCHEMA_VERSION:
-            raise IndexFromAnotherVersion(f"{gen} was written by another version of reform-search (tantivy schema {schema}, "
-                               f"this one reads {SCHEMA_VERSION})")
-        try:
-            if not (gen / "meta.json").is_file():
-                raise ValueError("meta.json is missing")
-            ix = tantivy.Index.open(str(gen))
-            ix.reload()
-            ix.searcher()
-            return ix
-        except Exception as exc:
-            raise IndexDamaged(f"{gen} cannot be read ({type(exc).__name__}: {one_line(exc)})") from None
+    def _create_index(gen: Path) -> None:
+        tantivy.Index(make_schema(), path=str(gen), reuse=False)
+
+    def _collect_garbage(self, live: Path, ix) -> None:
+        """tantivy's own garbage collection: the files its meta.json does not name."""
+        writer = ix.writer(heap_size=GC_HEAP_BYTES, num_threads=1)
+        writer.garbage_collect_files()
+        writer.rollback()
+        del writer
 
     def _state_stamp(self, gen: Path):
         try:
@@ -415,39 +352,6 @@ class TantivyEngine(storage.FolderEngine):
 
     def close(self) -> None:
         self.reopen()
-
-    # -- writing
-    def update(self, rebuild: bool = False, procs: int = 1) -> TantivyUpdate:
-        if not rebuild:
-            live = storage.live_generation(self.root)
-            self._open(live)
-            return TantivyUpdate(self, live, new_generation=False, procs=procs)
-        self.root.mkdir(parents=True, exist_ok=True)
-        gen = storage.new_generation(self.root)
-        try:
-            tantivy.Index(make_schema(), path=str(gen), reuse=False)
-            storage.write_meta(gen, self.NAME, SCHEMA_VERSION)
-            return TantivyUpdate(self, gen, new_generation=True, procs=procs)
-        except BaseException:
-            storage.discard(gen)
-            raise
-
-    def clean_up(self) -> list[str]:
-        """Abandoned generations and pointers (``storage.clean``), and in the
-        live generation the files a killed writer left that its meta.json
-        does not name (tantivy's own garbage collection). Hold the lock."""
-        removed = storage.clean(self.root)
-        try:
-            live = storage.live_generation(self.root)
-            ix = self._open(live)
-        except (IndexMissing, IndexDamaged):
-            return removed
-        before = set(os.listdir(live))
-        writer = ix.writer(heap_size=GC_HEAP_BYTES, num_threads=1)
-        writer.garbage_collect_files()
-        writer.rollback()
-        del writer
-        return removed + sorted(before - set(os.listdir(live)))
 
     # -- inventory
     def _documents_query(self):
@@ -481,17 +385,8 @@ class TantivyEngine(storage.FolderEngine):
         s = self.searcher()
         return {w for w in set(words) if s.doc_freq("text", w) > 0 or s.doc_freq("section", w) > 0}
 
-    def similar_terms(self, word: str, limit: int = 3) -> list[str]:
-        """Indexed words of the same length one character away, keeping the
-        first character (as the Whoosh engine does)."""
-        if len(word) < 2:
-            return []
-        found = []
-        for term, count in self.searcher().terms_with_prefix("text", word[0]):
-            if one_character_away(term, word):
-                found.append((count, term))
-        found.sort(reverse=True)
-        return [t for _, t in found[:limit]]
+    def _neighbours(self, word: str):
+        return self.searcher().terms_with_prefix("text", word[0])
 
     # -- searching
     def search(self, request: SearchRequest) -> EngineResult:
@@ -503,7 +398,7 @@ class TantivyEngine(storage.FolderEngine):
         deadline = time.monotonic() + request.time_limit if request.time_limit else None
         timed_out: list[str] = []
         given_up: list[str] = []
-        match = _compile(request.query) if request.query is not None else tantivy.Query.all_query()
+        match = QUERIES.compile(request.query) if request.query is not None else tantivy.Query.all_query()
         filtered = _with_filters(match, f)
         # the page and the total in one pass: the ranking extras only add
         # score, so the ranked query matches exactly what ``filtered`` does
@@ -511,7 +406,7 @@ class TantivyEngine(storage.FolderEngine):
         offset = (page - 1) * limit
         rows: list[tuple[float, tuple[DocumentRecord, ChunkRecord]]] = []
         if limit:
-            ranked = _with_filters(_ranked(request.query, request.preferred), f)
+            ranked = _with_filters(QUERIES.ranked_query(request.query, request.preferred), f)
             if request.sort in ("date", "date-asc"):
                 newest = request.sort == "date"
                 field = "order_newest" if newest else "order_oldest"
@@ -638,9 +533,4 @@ class TantivyEngine(storage.FolderEngine):
         wanted = tantivy.Query.boolean_query([(tantivy.Occur.Must, everything), (tantivy.Occur.Must, block)])
         m = s.search(wanted, 1).count
         hits = s.search(wanted, m, count=False).hits if m else s.search(everything, 1, count=False).hits
-        rows = [_records(s.doc(address)) for _, address in hits]
-        rows.sort(key=lambda r: (r[1].paragraph, r[1].part))
-        doc = rows[0][0]
-        doc.paragraph_count = count
-        doc.chunks = [chunk for _, chunk in rows] if m else []
-        return doc
+        return document_of([_records(s.doc(address)) for _, address in hits], count, bool(m))
