@@ -86,7 +86,7 @@ def long_document_app(tmp_path_factory):
 def test_a_long_document_is_shown_in_blocks_that_together_hold_every_paragraph(long_document_app):
     import re
 
-    from web.app import DOC_PAGE_PARAGRAPHS
+    from web.pages import DOC_PAGE_PARAGRAPHS
 
     client = long_document_app
     hit = client.get("/api/search?q=放管服&limit=1").get_json()["hits"][0]
