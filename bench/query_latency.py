@@ -60,7 +60,8 @@ class Bare:
     def run(self, spec: dict) -> tuple[int, dict]:
         from whoosh import query as wq, sorting
 
-        from search import analysis, query as querylang
+        from search import analysis
+        from search.query import parse as querylang
 
         from search.engine import AnyOf, Phrase, Term
 
@@ -114,7 +115,8 @@ class BareTantivy:
         self.searcher = self.ix.searcher()
 
     def run(self, spec: dict) -> tuple[int, dict]:
-        from search import analysis, query as querylang
+        from search import analysis
+        from search.query import parse as querylang
         from search.engine import AnyOf, Phrase, Term
 
         T = self.tantivy
@@ -163,7 +165,8 @@ class BareOpenSearch:
         self.index = engine.location()[1]
 
     def run(self, spec: dict) -> tuple[int, dict]:
-        from search import analysis, query as querylang
+        from search import analysis
+        from search.query import parse as querylang
         from search.engine import AnyOf, Phrase, Term
 
         def bare_query(node):

@@ -24,7 +24,7 @@ from functools import lru_cache
 from pathlib import Path
 
 from search import config
-from search.query import YEAR_MAX, YEAR_MIN
+from search.query.parse import YEAR_MAX, YEAR_MIN
 
 _ARABIC = r"((?:19|20)\d{2})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?"
 _HAN_DIGITS = "〇○零一二三四五六七八九"

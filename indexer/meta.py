@@ -17,7 +17,7 @@ from search.text import one_line
 
 from . import dates
 from search.facets import LEVEL_RANK as _LEVEL_RANK
-from search.query import YEAR_MAX, YEAR_MIN
+from search.query.parse import YEAR_MAX, YEAR_MIN
 from search.facets import Unit, load_units
 
 _TRAILER = re.compile(

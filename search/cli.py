@@ -242,7 +242,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     settings = engines.settings_from(parser, args)
     from .service import BadRequest, Options, SearchService
-    from .query import parse_year
+    from .query.parse import parse_year
 
     for y in args.year:
         if parse_year(y) is None:

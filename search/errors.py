@@ -28,3 +28,7 @@ class EngineUnavailable(IndexDamaged):
 class IndexIncomplete(Exception):
     """A write did not hold everything the run gave it (a writer process
     died, the disk filled): it must not go live."""
+
+
+class BadRequest(ValueError):
+    """A parameter outside what the contract allows (a usage error)."""

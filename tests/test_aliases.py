@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from search.query import load_aliases
+from search.query.aliases import load_aliases
 from search.service import Options, SearchService
 
 FALSE_FRIENDS = {

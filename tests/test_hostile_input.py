@@ -171,7 +171,7 @@ def test_a_long_query_keeps_its_first_words_and_every_exclusion(service):
     pasted = service.search(sentence)
     assert pasted["hits"] and pasted["hits"][0]["district"] == "光明区"
     assert any("只使用前 32 个词" in n for n in pasted["notes"])
-    from search.query import MAX_WORDS, parse
+    from search.query.parse import MAX_WORDS, parse
 
     first = parse(sentence).words[:MAX_WORDS]
     assert len(parse(sentence).words) == MAX_WORDS and len(first) == MAX_WORDS

@@ -196,7 +196,8 @@ def test_hits_are_highlighted_from_the_tokens_the_index_kept_without_segmenting_
     tokens say — the same marks a fresh analysis gives — and no paragraph is
     segmented to do it (every engine keeps each paragraph's tokens; only the
     query's own words are segmented)."""
-    from search import highlight, query as querylang, segmenter
+    from search import highlight, segmenter
+    from search.query import parse as querylang
 
     segmented: list[str] = []
     real = segmenter.segment
@@ -215,7 +216,7 @@ def test_hits_are_highlighted_from_the_tokens_the_index_kept_without_segmenting_
         doc = service.document(result["hits"][0]["doc_id"], q)
         assert any(p["matches"] for p in doc["paragraphs"])
         assert all(len(t) <= len(q) for t in segmented), q  # nor a heading path
-        marks = highlight.Marks.of(service._resolve(querylang.parse(q).tree, []))
+        marks = highlight.Marks.of(service._planner().resolve(querylang.parse(q).tree, []))
         monkeypatch.setattr(segmenter, "segment", real)
         for h in answer["hits"]:  # the kept tokens' marks are a fresh analysis's
             assert h["spans"] == [list(s) for s in highlight.match_spans(h["text"], marks)], (q, h["chunk_id"])

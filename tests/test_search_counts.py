@@ -220,7 +220,7 @@ def test_a_run_found_nowhere_relaxes_to_its_words_with_a_note(tiny):
 def test_an_edited_aliases_file_takes_effect_and_a_bad_line_is_skipped(tmp_path, caplog):
     import os
 
-    from search.query import load_aliases
+    from search.query.aliases import load_aliases
 
     path = tmp_path / "aliases.txt"
     path.write_text("# comment\n放管服 = 简政放权\n这一行没有等号\n", encoding="utf-8")

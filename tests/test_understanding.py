@@ -83,7 +83,7 @@ def test_a_query_of_nothing_but_fillers_searches_them(service):
 
 
 def test_the_filler_list_is_a_plain_file_in_data():
-    from search.understand import fillers
+    from search.query.fillers import fillers
 
     assert (config.data_dir() / "fillers.txt").is_file()
     assert {"如何", "怎样", "哪些", "进展", "情况"} <= fillers()
@@ -292,7 +292,7 @@ def test_a_whoosh_index_from_before_quotes_answers_them_by_their_words(tmp_path,
 
 def test_a_dropped_alias_group_is_named_by_the_word_typed():
     from search.engine import AnyOf, Term
-    from search.service import _typed_label, without
+    from search.query.suggest import _typed_label, without
 
     group = AnyOf((Term("放管服"), Term("简政放权", 0.5), Term("放管结合", 0.5)))
     assert _typed_label(group) == "放管服"

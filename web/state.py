@@ -12,8 +12,8 @@ from urllib.parse import urlencode
 from search import facets
 from search.engine import FACETS
 from search.facets import canonical_district, canonical_domain
-from search.query import parse_year
-from search.service import MAX_LIMIT, SORTS, Options
+from search.query.parse import parse_year
+from search.query.options import MAX_LIMIT, SORTS, Options
 from search.text import ascii_int
 
 FACET_LABELS = facets.LABELS

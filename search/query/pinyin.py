@@ -15,7 +15,7 @@ import threading
 import unicodedata
 from functools import lru_cache
 
-from . import segmenter
+from .. import segmenter
 
 MIN_FREQ = 3  # dictionary words rarer than this are not offered for pinyin (most are segmenter noise)
 _SEP = "\x1f"
@@ -103,7 +103,7 @@ def _cached() -> PinyinTable:
     import os
     import pickle
 
-    from . import config
+    from .. import config
 
     key = hashlib.sha1(repr([(str(p), p.stat().st_mtime_ns) for p in config.dict_files()] + [MIN_FREQ])
                        .encode()).hexdigest()[:16]

@@ -13,7 +13,7 @@ from __future__ import annotations
 import bisect
 import threading
 
-from . import segmenter
+from .. import segmenter
 
 _lock = threading.Lock()
 _lexicon = None

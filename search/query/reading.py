@@ -23,7 +23,7 @@ import itertools
 import math
 from dataclasses import dataclass, field
 
-from .engine import AllOf, AnyOf, Filters, Phrase, SearchRequest, Term
+from ..engine import AllOf, AnyOf, Filters, Phrase, SearchRequest, Term
 from .lexicon import lexicon
 
 RELAX_BELOW = 10  # an answer thinner than a page is read again

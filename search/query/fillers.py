@@ -10,8 +10,8 @@ from __future__ import annotations
 from functools import lru_cache
 from pathlib import Path
 
-from . import analysis, config
-from .engine import AllOf, AnyOf, Term
+from .. import analysis, config
+from ..engine import AllOf, AnyOf, Term
 
 
 def _word_list(path: Path) -> frozenset[str]:
