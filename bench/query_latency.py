@@ -215,8 +215,8 @@ def measure(index_root: Path, queries: list[dict], rounds: int = 5) -> dict:
     bare_t: list[float] = []
     per_query = []
     for spec in queries:  # warm both sides once (dictionary, caches)
-        opts = Options([spec["district"]] if spec["district"] else [], [spec["year"]] if spec["year"] else [],
-                       [spec["domain"]] if spec["domain"] else [])
+        opts = Options(district=[spec["district"]] if spec["district"] else [],
+                       year=[spec["year"]] if spec["year"] else [], domain=[spec["domain"]] if spec["domain"] else [])
         spec["_opts"] = opts
         r = service.search(spec["q"], opts)
         n, _ = bare.run(spec)

@@ -274,7 +274,8 @@ def main(argv: list[str] | None = None) -> int:
     try:
         ensure_index(parser, index_root, args.corpus, explicit=is_explicit(args.index), settings=settings)
         service = SearchService(engines.open_engine(index_root, settings=settings), settings=settings)
-        opts = Options(args.district, args.year, args.domain, args.page, args.n, args.sort, not args.no_synonyms)
+        opts = Options(district=args.district, year=args.year, domain=args.domain, page=args.page, limit=args.n,
+                       sort=args.sort, synonyms=not args.no_synonyms)
         if args.show:
             doc = service.document(args.show, args.query)
             if doc is None:

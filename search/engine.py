@@ -151,9 +151,11 @@ class Filters:
         return not (self.district or self.year or self.domain)
 
 
-@dataclass
+@dataclass(kw_only=True)
 class SearchRequest:
-    query: AllOf | None  # None: match every paragraph (filters only)
+    """What one search asks an engine, built by keyword."""
+
+    query: AllOf | None = None  # None: match every paragraph (filters only)
     filters: Filters = field(default_factory=Filters)
     page: int = 1
     limit: int = 10
@@ -179,6 +181,11 @@ class SearchRequest:
     # most of them, and those holding the words as typed before those
     # holding only a synonym.
     preferred: tuple = ()
+
+    @classmethod
+    def counting(cls, query: AllOf | None, filters: Filters | None = None) -> "SearchRequest":
+        """Only how many paragraphs match: no page, no facets."""
+        return cls(query=query, filters=filters if filters is not None else Filters(), limit=0, facets=False)
 
 
 @dataclass

@@ -63,8 +63,11 @@ def canonical_district(value: str, units: tuple[Unit, ...] | None = None) -> str
     and 广东省深圳市龙华区 are all 龙华区 — or None when the units file does
     not know it. A prefix counts only when it is itself made of unit names,
     so 新龙华 is not 龙华区."""
-    table = _names(units if units is not None else load_units())
-    text = analysis.to_simplified(value).strip().replace(" ", "")
+    return _district(analysis.to_simplified(value).strip().replace(" ", ""),
+                     _names(units if units is not None else load_units()))
+
+
+def _district(text: str, table: dict[str, str]) -> str | None:
     for name in (text, *(text + level for level in FILTER_SUFFIXES)):
         if name in table:
             return table[name]
@@ -78,6 +81,23 @@ def _made_of_names(text: str, table: dict[str, str]) -> bool:
     if not text:
         return True
     return any(text[:end] in table and _made_of_names(text[end:], table) for end in range(len(text), 0, -1))
+
+
+def as_indexed(facet: str, value: str) -> tuple[str, bool]:
+    """A filter value as the index holds it, and whether a vocabulary knows
+    it: a district's full name (龙华, 龍華 → 龙华区), a domain of the
+    taxonomy; else the value as typed, in simplified script (it matches
+    what it says: nothing, or a value a sidecar gave). A value already in
+    its indexed form is taken as it is, without converting it again."""
+    table = _names(load_units()) if facet == "district" else None
+    if value in (TAXONOMY if table is None else table.values()):
+        return value, True
+    text = analysis.to_simplified(value)
+    if table is not None:
+        known = _district(text.strip().replace(" ", ""), table)
+    else:
+        known = text.strip() if text.strip() in TAXONOMY else None
+    return (known, True) if known is not None else (text, False)
 
 
 def canonical_domain(value: str) -> str | None:

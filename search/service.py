@@ -14,7 +14,7 @@ from . import highlight, storage
 from .engine import Engine, SearchRequest, empty_counts, shown_score
 from .engines import Settings, live_engine, open_engine
 from .errors import BadRequest
-from .query.options import MAX_LIMIT, Options
+from .query.options import Options
 from .query.parse import parse
 from .query.plan import Planner
 from .query.suggest import suggest, without
@@ -70,8 +70,6 @@ class SearchService:
         other filter honoured, district and year selections ignored), for
         the comparison chart, counted in the same search."""
         opts = opts or Options()
-        if not 0 <= opts.limit <= MAX_LIMIT:
-            raise BadRequest(f"limit must be between 0 and {MAX_LIMIT}")
         planner = self._planner()
         tree, filters, notes, parsed = planner.plan(q, opts)
         if parsed is None:
@@ -109,7 +107,7 @@ class SearchService:
             return {"query": q, "total": 0, "facets": empty_counts(), "notes": notes}
         if parsed is None:
             notes = []  # nothing typed and no filter: every paragraph
-        result = self.engine.search(SearchRequest(tree, filters, 1, 0, "relevance", True, self.time_limit))
+        result = self.engine.search(SearchRequest(query=tree, filters=filters, limit=0, time_limit=self.time_limit))
         return {"query": q, "total": result.total,
                 "facets": {k: _sorted_counts(v) for k, v in result.facets.items()}, "notes": notes}
 
@@ -143,8 +141,6 @@ class SearchService:
         matches, and a note says so. ``pivot``: ``district_years`` in
         documents (see ``search``)."""
         opts = opts or Options()
-        if not 0 <= opts.limit <= MAX_LIMIT:
-            raise BadRequest(f"limit must be between 0 and {MAX_LIMIT}")
         planner = self._planner()
         tree, filters, notes, parsed = planner.plan(q, opts)
         empty = {"query": q, "total": 0, "documents": 0, "page": opts.page, "limit": opts.limit, "groups": [],

@@ -74,7 +74,8 @@ def services(tmp_path_factory):
 
 def _ask(service: SearchService, spec, limit: int = 10) -> dict:
     q, district, year, domain = spec
-    opts = Options([district] if district else [], [year] if year else [], [domain] if domain else [], limit=limit)
+    opts = Options(district=[district] if district else [], year=[year] if year else [], domain=[domain] if domain else [],
+                   limit=limit)
     return service.search(q, opts)
 
 

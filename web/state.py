@@ -11,7 +11,7 @@ from urllib.parse import urlencode
 
 from search import facets
 from search.engine import FACETS
-from search.facets import canonical_district, canonical_domain
+from search.facets import as_indexed
 from search.query.parse import parse_year
 from search.query.options import MAX_LIMIT, SORTS, Options
 from search.text import ascii_int
@@ -71,15 +71,15 @@ class SearchState:
         limit = _int(args.get("limit"), default_limit, 1, MAX_LIMIT, "每页条数", errors)
         # a value as the index holds it (龙华 → 龙华区), so the sidebar shows it
         # selected and its chip removes it; an unknown one stays as typed
-        district = tuple(dict.fromkeys(canonical_district(v) or v for v in values("district")))
-        domain = tuple(dict.fromkeys(canonical_domain(v) or v for v in values("domain")))
+        district = tuple(dict.fromkeys(_indexed("district", v) for v in values("district")))
+        domain = tuple(dict.fromkeys(_indexed("domain", v) for v in values("domain")))
         synonyms = args.get("synonyms", "1") not in ("0", "off", "false", "no")
         return cls(q, district, tuple(years), domain, sort, page, limit, view, synonyms), errors
 
     # ------------------------------------------------------------ using
     def options(self) -> Options:
-        return Options(list(self.district), list(self.year), list(self.domain), self.page, self.limit, self.sort,
-                       self.synonyms)
+        return Options(district=list(self.district), year=list(self.year), domain=list(self.domain), page=self.page,
+                       limit=self.limit, sort=self.sort, synonyms=self.synonyms)
 
     def is_empty(self) -> bool:
         return not (self.q or self.district or self.year or self.domain)
@@ -195,3 +195,9 @@ def chips(state: SearchState) -> list[dict]:
     """Active filters, each with the URL that removes it."""
     return [{"facet": FACET_LABELS[f], "value": v, "remove_url": state.without_value(f, v).url()}
             for f in FACETS for v in state.selected(f)]
+
+
+def _indexed(facet: str, value: str) -> str:
+    """A known value as the index holds it; an unknown one as typed."""
+    indexed, known = as_indexed(facet, value)
+    return indexed if known else value

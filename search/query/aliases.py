@@ -52,6 +52,14 @@ def _parse_aliases(path: Path, stamp: int) -> dict[str, tuple[str, ...]]:
 SYNONYM_WEIGHT = 0.5  # a paragraph that holds only a synonym ranks below one that holds the word typed
 
 
+@lru_cache(maxsize=8192)
+def _synonym(alt: str):
+    """An alias as the node it adds, segmented once per process (the
+    dictionary is read once per process too), not on every query."""
+    words = analysis.words(alt)
+    return Term(words[0], SYNONYM_WEIGHT) if len(words) == 1 else Phrase(tuple(words), SYNONYM_WEIGHT)
+
+
 def expand_aliases(node, aliases: dict[str, tuple[str, ...]], notes: list[str]):
     """Each word that has aliases becomes "it OR its aliases", the aliases
     weighed ``SYNONYM_WEIGHT``; an alias of several words must appear as a
@@ -64,11 +72,7 @@ def expand_aliases(node, aliases: dict[str, tuple[str, ...]], notes: list[str]):
         note = f"“{key}” 同时检索其同义词：{'、'.join(alts)}。"
         if note not in notes:
             notes.append(note)
-        items = [node]
-        for alt in alts:
-            words = analysis.words(alt)
-            items.append(Term(words[0], SYNONYM_WEIGHT) if len(words) == 1 else Phrase(tuple(words), SYNONYM_WEIGHT))
-        return AnyOf(tuple(items))
+        return AnyOf((node,) + tuple(_synonym(alt) for alt in alts))
     if isinstance(node, AnyOf):
         return AnyOf(tuple(expand_aliases(i, aliases, notes) for i in node.items))
     if isinstance(node, AllOf):

@@ -1,19 +1,48 @@
-"""What a search asks beside its words: the filters as typed at the edge
-(the CLI's flags, the page's parameters), the page and the order."""
+"""What a search asks beside its words, built by keyword where the request
+is made (the CLI's flags, the page's parameters, a script): checked and
+canonicalised there, once — the years read as spans, each district and
+domain as the index holds it — so nothing downstream reads them again."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+
+from ..errors import BadRequest
+from ..facets import as_indexed
+from .parse import parse_year
 
 MAX_LIMIT = 100
 SORTS = ("relevance", "date", "date-asc")  # date: newest first
 
 
-@dataclass
+@dataclass(kw_only=True)
 class Options:
-    district: list[str] = field(default_factory=list)
-    year: list[str] = field(default_factory=list)
+    district: list[str] = field(default_factory=list)  # as typed
+    year: list[str] = field(default_factory=list)  # 2020 or 2018-2021
     domain: list[str] = field(default_factory=list)
     page: int = 1
     limit: int = 10
     sort: str = "relevance"
     synonyms: bool = True  # False: the words as typed, no alias of data/aliases.txt
+    # what the fields above mean, made once (``BadRequest`` when they cannot)
+    years: tuple[tuple[int, int], ...] = field(init=False)  # inclusive spans
+    districts: tuple[tuple[str, bool], ...] = field(init=False)  # ``facets.as_indexed``: (value, known)
+    domains: tuple[tuple[str, bool], ...] = field(init=False)
+
+    def __post_init__(self):
+        if self.sort not in SORTS:
+            raise BadRequest(f"sort must be one of {', '.join(SORTS)}")
+        if self.page < 1:
+            raise BadRequest("page must be 1 or more")
+        if not 0 <= self.limit <= MAX_LIMIT:
+            raise BadRequest(f"limit must be between 0 and {MAX_LIMIT}")
+        spans = []
+        for y in self.year:
+            if not y:
+                continue
+            span = parse_year(str(y))
+            if span is None:
+                raise BadRequest(f"year must look like 2020 or 2018-2021, not {y!r}")
+            spans.append(span)
+        self.years = tuple(spans)
+        self.districts = tuple(as_indexed("district", d) for d in self.district if d)
+        self.domains = tuple(as_indexed("domain", d) for d in self.domain if d)

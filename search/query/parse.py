@@ -112,11 +112,11 @@ def parse(text: str) -> ParsedQuery:
                 else:
                     filters.year.append(span)
                     continue
-            elif name == "district":
-                filters.district.append(analysis.to_simplified(value))
+            elif name == "district":  # converted and canonicalised once, with the options' (plan)
+                filters.district.append(value)
                 continue
             else:
-                filters.domain.append(analysis.to_simplified(value))
+                filters.domain.append(value)
                 continue
         phrase = raw[:1] in ('"', "“")
         if phrase:

@@ -15,13 +15,12 @@ from dataclasses import dataclass, field
 
 from .. import analysis
 from ..engine import AllOf, AnyOf, Filters, Phrase, SearchRequest, Term, iter_terms
-from ..errors import BadRequest
-from ..facets import TAXONOMY, canonical_district, canonical_domain
+from ..facets import TAXONOMY, as_indexed, canonical_district
 from . import reading as relax
 from .aliases import expand_aliases, load_aliases
 from .fillers import fillers_note, set_aside_fillers
-from .options import SORTS, Options
-from .parse import exact_runs, loosen, parse, parse_year, sequences
+from .options import Options
+from .parse import exact_runs, loosen, parse, sequences
 from .pinyin import looks_like_pinyin, table as pinyin_table
 
 
@@ -54,8 +53,9 @@ class Planner:
         literal = self.literal(tree, parsed)  # the words as typed, synonyms aside: ranked first
 
         def run(t, preferred=()):
-            return self.engine.search(SearchRequest(t, filters, page, limit, sort, facets, self.time_limit,
-                                                    documents, pivot, preferred=preferred + literal))
+            return self.engine.search(SearchRequest(
+                query=t, filters=filters, page=page, limit=limit, sort=sort, facets=facets, time_limit=self.time_limit,
+                documents=documents, pivot=pivot, preferred=preferred + literal))
 
         result = run(tree)
         done = Executed(tree, result, preferred=literal)
@@ -95,7 +95,7 @@ class Planner:
                     done = Executed(reread_tree, better, preferred=literal, links=again.links, notes=again.notes)
         if done.result.total < relax.RELAX_BELOW and isinstance(done.tree, AllOf):
             def total():  # every paragraph, for the idf
-                return self.engine.search(SearchRequest(None, Filters(), 1, 0, facets=False)).total
+                return self.engine.search(SearchRequest.counting(None)).total
             loosened = relax.partial(done.tree, counts, total)
             if loosened is not None:
                 loose, rarest = loosened
@@ -111,24 +111,15 @@ class Planner:
     def plan(self, q: str, opts: Options):
         """(query tree, filters, notes, parsed query); the parsed query is
         ``None`` when there is nothing to search for (the notes then say so)."""
-        if opts.sort not in SORTS:
-            raise BadRequest(f"sort must be one of {', '.join(SORTS)}")
-        if opts.page < 1:
-            raise BadRequest("page must be 1 or more")
         parsed = parse(q)
         notes = list(parsed.notes)
         filters = parsed.filters
-        filters.district += [analysis.to_simplified(d) for d in opts.district if d]
-        filters.domain += [analysis.to_simplified(d) for d in opts.domain if d]
-        for y in opts.year:
-            if not y:
-                continue
-            span = parse_year(str(y))
-            if span is None:
-                raise BadRequest(f"year must look like 2020 or 2018-2021, not {y!r}")
-            filters.year.append(span)
-        filters.district = self.known("district", filters.district, canonical_district, notes)
-        filters.domain = self.known("domain", filters.domain, canonical_domain, notes)
+        filters.year += opts.years
+        # the values typed in the query, then the options' (made by Options)
+        filters.district = self.known("district", [as_indexed("district", d) for d in filters.district]
+                                      + list(opts.districts), notes)
+        filters.domain = self.known("domain", [as_indexed("domain", d) for d in filters.domain]
+                                    + list(opts.domains), notes)
 
         tree = parsed.tree
         parsed.places = []
@@ -152,21 +143,20 @@ class Planner:
             tree = None  # browse by filters alone
         return tree, filters, notes, parsed
 
-    def known(self, facet: str, values: list[str], canonical, notes: list[str]) -> list[str]:
-        """Each typed value as the index holds it (龙华 → 龙华区); a value no
-        vocabulary knows stays, so it matches what it says (nothing, or a
-        value a sidecar gave), and a note lists the values there are."""
+    def known(self, facet: str, values: list[tuple[str, bool]], notes: list[str]) -> list[str]:
+        """The values as the index holds them (``facets.as_indexed``: 龙华 →
+        龙华区, known); a value no vocabulary knows stays, so it matches what
+        it says (nothing, or a value a sidecar gave), and a note lists the
+        values there are."""
         out, there = [], None
-        for value in values:
-            known = canonical(value)
-            if known is None:
+        for value, known in values:
+            if not known:
                 there = there if there is not None else self.engine.facet_values(facet)
                 if value not in there:
                     choices = TAXONOMY if facet == "domain" else there
                     label = "改革领域" if facet == "domain" else "地区"
                     notes.append(f"没有名为“{value}”的{label}；可选：{'、'.join(choices) or '（索引中没有）'}。")
-                known = value
-            out.append(known)
+            out.append(value)
         return list(dict.fromkeys(out))
 
     def literal(self, tree, parsed) -> tuple:
@@ -218,7 +208,7 @@ class Planner:
     def most_found(self, words: list[str]) -> str | None:
         """Of a pinyin spelling's words, the one the index holds most often."""
         known = self.engine.known_terms([w for w in words if len(analysis.words(w)) == 1])
-        counted = [(self.engine.search(SearchRequest(parse(w).tree, Filters(), 1, 0, facets=False)).total, w)
+        counted = [(self.engine.search(SearchRequest.counting(parse(w).tree)).total, w)
                    for w in words if w in known or len(analysis.words(w)) > 1]
         counted = [(n, w) for n, w in counted if n]
         return max(counted)[1] if counted else None
@@ -235,13 +225,11 @@ class Planner:
                 continue
             rest = AllOf(tuple(i for i in tree.items if i != item), tree.exclude)
             scratch: list[str] = []
-            as_word = self.engine.search(SearchRequest(self.resolve(tree, scratch), filters, 1, 0,
-                                                       facets=False)).total
+            as_word = self.engine.search(SearchRequest.counting(self.resolve(tree, scratch), filters)).total
             if as_word >= relax.RELAX_BELOW:
                 continue
             narrowed = Filters(filters.district + [district], list(filters.year), list(filters.domain))
-            as_place = self.engine.search(SearchRequest(self.resolve(rest, scratch), narrowed, 1, 0,
-                                                        facets=False)).total
+            as_place = self.engine.search(SearchRequest.counting(self.resolve(rest, scratch), narrowed)).total
             if as_place > as_word:
                 filters.district.append(district)
                 parsed.places.append({"word": item.text, "district": district})

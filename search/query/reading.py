@@ -61,7 +61,7 @@ class Counts:
         key = (node, id(filters))
         if key not in self._seen:
             tree = node if isinstance(node, AllOf) and not node.sequence else AllOf((node,))
-            request = SearchRequest(tree, filters if filters is not None else self.filters, 1, 0, facets=False)
+            request = SearchRequest.counting(tree, filters if filters is not None else self.filters)
             self._seen[key] = self.engine.search(request).total
         return self._seen[key]
 

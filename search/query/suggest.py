@@ -18,14 +18,14 @@ def suggest(engine, q: str, tree, filters: Filters, parsed) -> list[dict]:
     offered as a word."""
     out = []
     if not filters.is_empty() and tree is not None:
-        unfiltered = engine.search(SearchRequest(tree, Filters(), 1, 0, facets=False))
+        unfiltered = engine.search(SearchRequest.counting(tree))
         if unfiltered.total:
             out.append({"note": f"加上筛选条件后没有结果；去掉筛选条件可找到 {unfiltered.total} 条。",
                         "links": [{"label": "去掉筛选条件", "q": q, "unfiltered": True}]})
     if tree is not None and len(tree.items) > 1:
         for i, item in enumerate(tree.items):
             rest = AllOf(tree.items[:i] + tree.items[i + 1:], tree.exclude)
-            n = engine.search(SearchRequest(rest, filters, 1, 0, facets=False)).total
+            n = engine.search(SearchRequest.counting(rest, filters)).total
             if n:
                 dropped = _typed_label(item)
                 out.append({"note": f"去掉“{dropped}”可找到 {n} 条。",

@@ -21,7 +21,7 @@ def walk(engine, tree, filters, sort, counted, wanted: int, snippets: int, prefe
     enough = None  # the batch that held the wanted documents: their second excerpts are looked for
     while True:  # in at most four times as many paragraphs (a document's second-best may rank far down)
         batch = min(batch, WALK_MAX, counted.total)
-        r = engine.search(SearchRequest(tree, filters, 1, batch, sort, False, time_limit, light=True,
+        r = engine.search(SearchRequest(query=tree, filters=filters, limit=batch, sort=sort, facets=False, time_limit=time_limit, light=True,
                                              preferred=preferred))
         order: list[str] = []
         best: dict[str, list] = {}
