@@ -303,7 +303,7 @@ def _block_text(root) -> str:
     """The visible strings under ``root``, a line break around every block
     element, in one pass over the tree with a stack of its own: linear in
     the page however deep it nests (bs4's ``insert_after`` walks to a tag's
-    last descendant, which made a 16,000-deep page take 24 s, and a
+    last descendant, which made a deeply nested page quadratic, and a
     recursive walk would overflow Python's stack)."""
     from bs4 import CData, NavigableString, Tag
 

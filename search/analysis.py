@@ -220,8 +220,8 @@ def char_grams(chars: str) -> list[str]:
     """Exact characters as the engines index and look for them: each pair of
     neighbours, one per position (依法行政 → 依法 法行 行政), so a quote is a
     phrase of pairs. Pairs, not single characters: 法 and 行 stand in half
-    the paragraphs of a law archive, and a phrase of them read that much
-    (a quote took 10× a word's time at the bench's 364,000 paragraphs); a
+    the paragraphs of a law archive, and a phrase of them reads that much
+    (a quote took many times a word's time on the benchmark's corpus); a
     pair's postings are a few hundred times shorter. One character makes no
     pair: a one-character quote matches as its word."""
     return [chars[i:i + 2] for i in range(len(chars) - 1)]

@@ -55,8 +55,8 @@ class ChunkRecord:
 
     def __reduce__(self):
         """Pickled as its fields in order: the analysis processes send
-        100,000s of chunks, and this loads twice as fast as a dataclass's
-        default (which goes through a dict)."""
+        100,000s of chunks, and this loads faster than a dataclass's default
+        (which goes through a dict)."""
         return ChunkRecord, tuple(getattr(self, name) for name in _CHUNK_FIELDS)
 
 

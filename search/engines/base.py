@@ -115,8 +115,8 @@ class FolderEngine:
     def similar_terms(self, word: str, limit: int = 3) -> list[str]:
         """The most frequent indexed words of the same length one character
         away, keeping the first character (``_neighbours`` lists candidates:
-        anchored on the first character, an engine's term list is read
-        ~100× faster than by an edit automaton alone)."""
+        anchored on the first character, an engine reads a small part of
+        its term list, not all of it as an edit automaton alone would)."""
         if len(word) < 2:
             return []
         found = sorted(((count, term) for term, count in self._neighbours(word) if one_character_away(term, word)),

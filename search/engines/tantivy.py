@@ -266,8 +266,8 @@ QUERIES = TantivyQueries()
 def _filter_clauses(f: Filters) -> list:
     """Filters select and never score (a zero-score wrapper), so ranking
     does not depend on which filters are on. Terms and integer ranges, not
-    term sets: a term set walks the term dictionary (0.2 ms a filter, the
-    bulk of a filtered search)."""
+    term sets: a term set walks the whole term dictionary, the bulk of a
+    filtered search's time."""
     out = []
     if f.district:
         out.append(_any([_term("district", d) for d in f.district]))

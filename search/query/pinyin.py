@@ -89,7 +89,7 @@ class PinyinTable:
 
 def table() -> PinyinTable:
     """The process's table: from the cache folder when it was made from the
-    same dictionaries (0.5 s), else built (about 3 s) and cached."""
+    same dictionaries, else built (several times slower) and cached."""
     global _table
     if _table is None:
         with _lock:

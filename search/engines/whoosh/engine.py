@@ -69,8 +69,8 @@ class WhooshEngine(FolderEngine):
 
     Each thread gets its own Whoosh searcher: a segment reader moves one file
     position through its postings (seek, then read), so two threads sharing
-    one searcher read each other's blocks — at 292k paragraphs and 8 threads
-    that showed as corrupt pickles and truncated zlib streams.
+    one searcher read each other's blocks — under load that showed as
+    corrupt pickles and truncated zlib streams.
     """
 
     NAME = "whoosh"
