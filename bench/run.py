@@ -203,9 +203,13 @@ def materialize(files, where: Path) -> None:
 
 
 # ---------------------------------------------------------------- main
-def run_size(label: str, files, work: Path, queries, rounds: int, engines: list[str], peer: bool) -> dict:
+LOAD_CLIENTS = 16
+
+
+def run_size(label: str, files, work: Path, queries, rounds: int, engines: list[str], peer: bool,
+             load_seconds: float = 0) -> dict:
     from http_latency import Target, api_search_requests, measure_http, page_requests
-    from load import start_server
+    from load import run_load, start_server
 
     rows = [r for _, rs in files for r in rs]
     texts = [r[0] for r in rows]
@@ -289,6 +293,14 @@ def run_size(label: str, files, work: Path, queries, rounds: int, engines: list[
             answers[name]["worker_rss_mb"] = _worker_rss_mb(proc)
             if name == "opensearch":
                 answers[name]["nodes_rss_mb"] = ClusterMemory.now_mb()
+        if load_seconds:  # many researchers at once, on the server as a user starts it
+            for target, proc in zip([t for t in targets if t.name in engines], servers):
+                held = run_load(target.url, queries, LOAD_CLIENTS, load_seconds)
+                held["worker_rss_mb"] = _worker_rss_mb(proc)
+                result["engines"][target.name]["load"] = held
+                print(f"  {target.name}: {LOAD_CLIENTS} clients x {held['seconds']:.0f} s: {held['requests']} requests, "
+                      f"{held['errors']} errors, p50 {held['p50_ms']:.1f} / p95 {held['p95_ms']:.1f} ms, "
+                      f"worker RSS {held['worker_rss_mb']:.0f} MB", flush=True)
         if meili:
             answers["meilisearch"]["worker_rss_mb"] = meili.rss_bytes() / 2**20
     finally:
@@ -429,6 +441,12 @@ def table(results: list[dict]) -> str:
                              f"{pg.get('server_p50_ms', float('nan')):.1f}/{pg.get('server_p95_ms', float('nan')):.1f}, "
                              f"by document {dc.get('server_p50_ms', float('nan')):.1f}/"
                              f"{dc.get('server_p95_ms', float('nan')):.1f}")
+        for name, e in r["engines"].items():
+            if "load" in e:
+                held = e["load"]
+                lines.append(f"{r['label']:>5} {'':>8} {name:<11} {held['clients']} clients x {held['seconds']:.0f} s: "
+                             f"{held['requests']} requests, {held['errors']} errors, p50 {held['p50_ms']:.1f} / "
+                             f"p95 {held['p95_ms']:.1f} ms, worker RSS {held['worker_rss_mb']:.0f} MB")
         w = r["engines"].get("whoosh")
         if w and "floor_jieba_whoosh_s" in w:
             lines.append(f"{'':>5} {'':>8} whoosh vs its floor: indexing {w['ratio_to_floor']:.2f}x jieba + bare Whoosh "
@@ -447,6 +465,9 @@ def main() -> int:
     ap.add_argument("--keep", action="store_true", help="keep the work folder (indexes) for inspection")
     ap.add_argument("--engines", default=",".join(ENGINES), help=f"engines to measure (default {','.join(ENGINES)})")
     ap.add_argument("--no-peer", action="store_true", help="leave Meilisearch out")
+    ap.add_argument("--load-seconds", type=float, default=60,
+                    help=f"{LOAD_CLIENTS} concurrent clients on each engine's server for this long, at the largest "
+                         "size (0: none)")
     args = ap.parse_args()
     engines = [e.strip() for e in args.engines.split(",") if e.strip()]
     for e in engines:
@@ -482,7 +503,9 @@ def main() -> int:
                 chosen.append((f, rs))
                 n += len(rs)
             label = f"{n // 1000}k" if size else "all"
-            results.append(run_size(label, chosen, work, queries, args.rounds, engines, not args.no_peer))
+            largest = not size or size == max(int(s) or total for s in args.sizes.split(","))
+            results.append(run_size(label, chosen, work, queries, args.rounds, engines, not args.no_peer,
+                                    args.load_seconds if largest else 0))
     finally:
         if not args.keep:
             shutil.rmtree(work, ignore_errors=True)
