@@ -216,31 +216,12 @@ def _write_export(body, target: str, data: dict) -> int:
     return 0
 
 
-def ensure_index(parser, index_root: Path, corpora: list[Path] | None, explicit: bool,
-                 settings: engines.Settings | None = None) -> None:
-    """Build the index first only where there is none at all, and only at the
-    default location or from corpus folders the user named: a reading command
-    never writes over an index that exists, even a damaged one (that is
-    reported when it is opened), and a mistyped ``--index`` is an error, not
-    a new index of the seed corpus."""
-    from . import storage
-
-    if not storage.is_missing(index_root):
-        return
-    if explicit and not corpora:
-        parser.error(f"no index in {index_root}; build one with: search-index --corpus DIR --index {index_root}")
-    from indexer.build import build_index
-
-    corpora = corpora or [config.default_corpus()]
-    print(f"第一次使用：正在从 {', '.join(str(c) for c in corpora)} 建立索引…", file=sys.stderr)
-    report = build_index(corpora, index_root, progress=None, lock_timeout=600, settings=settings)
-    print(report.summary(), file=sys.stderr)
-
-
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     settings = engines.settings_from(parser, args)
+    from indexer.first_use import ensure_index
+
     from .service import BadRequest, Options, SearchService
     from .query.parse import parse_year
 

@@ -123,3 +123,18 @@ def test_only_the_engines_package_names_an_engine():
             if named:
                 offenders.append(f"{path.relative_to(ROOT)}:{node.lineno} names {', '.join(sorted(named))}")
     assert not offenders, offenders
+
+
+def test_the_search_library_never_reaches_up_into_the_indexer():
+    """files → chunks (``indexer``) → index → hits (``search``): the
+    indexer uses the search library, never the other way round. A command
+    sits above both and may use either (the first-use build is the
+    indexer's, ``indexer.first_use``)."""
+    offenders = {}
+    for name, path in _modules().items():
+        if name in COMMANDS or not name.startswith(("search", "web")):
+            continue
+        reached = sorted(i for i in _imports(name, path) if i == "indexer" or i.startswith("indexer."))
+        if reached:
+            offenders[name] = reached
+    assert not offenders, f"library modules importing the indexer: {offenders}"

@@ -181,7 +181,7 @@ def main(argv: list[str] | None = None) -> int:
         parser.error("argument --workers: needs a system with fork(); use 1")
     index_root = index_folder(parser, args.index)
     try:
-        from search.cli import ensure_index
+        from indexer.first_use import ensure_index
 
         ensure_index(parser, index_root, None, explicit=is_explicit(args.index), settings=args.settings)
         engines.open_engine(index_root, settings=args.settings).check()  # a damaged index: say so now, not on every request
