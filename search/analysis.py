@@ -113,57 +113,26 @@ def _is_indexable(word: str) -> bool:
 
 
 class ChineseTokenizer:
-    """t2s + jieba with original offsets and ordinal positions.
-
-    ``subwords=False`` gives whole words only (what a query word *is*);
-    ``subwords=True`` adds the dictionary parts of long words at the same
-    position (what the index holds, so a part can be found too).
-    """
+    """``index_tokens`` as a tokenizer: ``subwords=False`` gives whole
+    words only (what a query word *is*); ``subwords=True`` adds the
+    dictionary parts of long words at the same position (what the index
+    holds, so a part can be found too)."""
 
     def __init__(self, subwords: bool = True):
         self.subwords = subwords
 
     def __call__(self, text: str, start_pos: int = 0) -> Iterator[Token]:
-        if not text:
-            return
-        norm, offsets = normalize(text)
-        pos = start_pos - 1
-        for word, start, end in segmenter.segment(norm):
-            if not _is_indexable(word):
-                # Clause and sentence breaks take a position, so a phrase never
-                # runs across them; quotes, brackets and spaces do not, so
-                # "深化放管服改革" still matches 深化“放管服”改革.
-                if _BREAKS.intersection(word):
-                    pos += 1
-                continue
-            pos += 1
-            if offsets is None:
-                ostart, oend = start, end
-            else:
-                ostart, oend = offsets[start], offsets[end]
-            if self.subwords and len(word) > 2:
-                for gram, at in segmenter.subwords(word):
-                    if offsets is None:
-                        gs, ge = start + at, start + at + len(gram)
-                    else:
-                        gs, ge = offsets[start + at], offsets[start + at + len(gram)]
-                    yield Token(gram, pos, gs, ge, True)
-            yield Token(word, pos, ostart, oend, False)
-
-
-class StripFilter:
-    """Drops surrounding spaces jieba sometimes leaves on mixed Latin runs."""
-
-    def __call__(self, tokens: Iterable[Token]) -> Iterator[Token]:
-        for t in tokens:
-            text = t.text.strip()
-            if text:
-                t.text = text
-                yield t
+        """``index_tokens``' tokens as ``Token``s: one implementation of the
+        analysis, whichever form a caller takes it in. A sub-word stands
+        before its word, at the word's position."""
+        rows = list(index_tokens(text, self.subwords))
+        for i, (word, pos, start, end) in enumerate(rows):
+            yield Token(word, pos + start_pos, start, end, i + 1 < len(rows) and rows[i + 1][1] == pos)
 
 
 class Analyzer:
-    """A tokenizer piped into filters: ``ChineseTokenizer() | StripFilter()``."""
+    """A tokenizer piped into filters (``index_tokens`` already drops the
+    spaces jieba leaves on mixed Latin runs: no filter is needed today)."""
 
     def __init__(self, tokenizer: ChineseTokenizer, filters: list | None = None):
         self.tokenizer = tokenizer
@@ -180,11 +149,11 @@ class Analyzer:
 
 
 def index_analyzer() -> Analyzer:
-    return Analyzer(ChineseTokenizer(subwords=True), [StripFilter()])
+    return Analyzer(ChineseTokenizer(subwords=True))
 
 
 def query_analyzer() -> Analyzer:
-    return Analyzer(ChineseTokenizer(subwords=False), [StripFilter()])
+    return Analyzer(ChineseTokenizer(subwords=False))
 
 
 def words(text: str) -> list[str]:
@@ -206,7 +175,12 @@ def exact_chars(text: str) -> str:
     end — 化营商环境 out of 优化营商环境 — is found, and punctuation or
     spaces in a copy (a full-width comma for a half-width one) do not
     matter."""
-    return _NOT_CHAR.sub("", _lowered(normalize(text)[0]))
+    return _chars_of(normalize(text)[0])
+
+
+def _chars_of(norm: str) -> str:
+    """``exact_chars`` of a text already normalized."""
+    return _NOT_CHAR.sub("", _lowered(norm))
 
 
 def _lowered(norm: str) -> str:
@@ -327,17 +301,23 @@ def _kind(word: str) -> int:
     return kind
 
 
-def index_tokens(text: str) -> Tokens:
-    """What the index holds for ``text``: whole words and their sub-words —
-    exactly ``index_analyzer()``'s tokens, made in one pass (this is the
-    indexer's inner loop)."""
+def index_tokens(text: str, subwords: bool = True, normalized: tuple | None = None) -> Tokens:
+    """The analysis, in one pass (the indexer's inner loop): what the index
+    holds for ``text`` — whole words and, at each long word's position
+    before it, its dictionary parts (``subwords=False``: whole words only,
+    what a query word *is*). t2s + jieba with original offsets and ordinal
+    positions; clause and sentence breaks take a position, so a phrase never
+    runs across them; quotes, brackets and spaces do not, so "深化放管服改革"
+    still matches 深化“放管服”改革. ``normalized``: ``normalize(text)``,
+    when the caller has it already. ``index_analyzer()`` and
+    ``query_analyzer()`` give these tokens as ``Token``s."""
     words: list[str] = []
     numbers = array("i")
     if not text:
         return Tokens(words, numbers)
-    norm, offsets = normalize(text)
+    norm, offsets = normalized if normalized is not None else normalize(text)
     word_append, more = words.append, numbers.extend
-    subwords = segmenter.subwords
+    parts, with_parts = segmenter.subwords, subwords
     pos = -1
     for word, start, end in segmenter.segment(norm):
         kind = _kind(word)
@@ -346,8 +326,8 @@ def index_tokens(text: str) -> Tokens:
                 pos += 1
             continue
         pos += 1
-        if len(word) > 2:
-            for gram, at in subwords(word):
+        if with_parts and len(word) > 2:
+            for gram, at in parts(word):
                 word_append(gram)
                 if offsets is None:
                     more((pos, start + at, start + at + len(gram)))
@@ -379,8 +359,9 @@ def analyse_document(doc) -> None:
 
     doc.title_tokens = once(doc.title) if doc.title else index_tokens("")
     for chunk in doc.chunks:
-        chunk.tokens = index_tokens(chunk.text)
-        chunk.chars = exact_chars(chunk.text)
+        normalized = normalize(chunk.text)  # once for the words and the exact characters
+        chunk.tokens = index_tokens(chunk.text, normalized=normalized)
+        chunk.chars = _chars_of(normalized[0])
         chunk.section_tokens = once(chunk.section_text) if chunk.section_path else index_tokens("")
 
 
