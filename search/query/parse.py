@@ -60,6 +60,51 @@ def _group(words: list[str]):
     return AllOf(tuple(Term(w) for w in words), sequence=True)
 
 
+def _filter(raw: str, filters: Filters, notes: list[str]) -> str | None:
+    """A ``district:``/``year:``/``domain:`` filter taken into ``filters``
+    (None: nothing left to search for); anything else, the text to read as
+    words (a year that is not one is searched for as typed)."""
+    m = _FIELD.match(raw)
+    if not m:
+        return raw
+    name = _FIELD_NAMES.get(m.group(1), m.group(1).lower())
+    value = m.group(2).strip()
+    if not value:
+        notes.append(f"“{raw}” 缺少取值，已忽略。")
+        return None
+    if name == "year":
+        span = parse_year(value)
+        if span is None:
+            notes.append(f"“{raw}” 不是有效的年份或年份范围（如 2020 或 2018-2021），已按普通词检索。")
+            return value
+        filters.year.append(span)
+    elif name == "district":  # converted and canonicalised once, with the options' (plan)
+        filters.district.append(value)
+    else:
+        filters.domain.append(value)
+    return None
+
+
+def _node(raw: str, notes: list[str], unsupported: set[str]):
+    """A quoted phrase (exactly these characters, no synonym, never read as
+    something else) or a run of words (None when it holds no word), and the
+    text read for it."""
+    phrase = raw[:1] in ('"', "“")
+    if phrase:
+        closed = len(raw) > 1 and raw[-1] in ('"', "”")
+        inner = raw[1:-1] if closed else raw[1:]
+        if not closed:
+            notes.append("引号没有闭合，已按普通词检索。")
+            phrase = False
+        raw = inner
+    if not phrase and _UNSUPPORTED.search(raw):
+        unsupported.update(_UNSUPPORTED.findall(raw))
+    words = analysis.words(raw)
+    if not words:
+        return None, raw
+    return (Exact(tuple(words), chars=analysis.exact_chars(raw)) if phrase else _group(words)), raw
+
+
 def parse(text: str) -> ParsedQuery:
     notes: list[str] = []
     filters = Filters()
@@ -97,46 +142,14 @@ def parse(text: str) -> ParsedQuery:
         elif raw.startswith("-") and len(raw) > 1:
             negate = True
             raw = raw[1:]
-        m = _FIELD.match(raw)
-        if m and not negate:
-            name = _FIELD_NAMES.get(m.group(1), m.group(1).lower())
-            value = m.group(2).strip()
-            if not value:
-                notes.append(f"“{raw}” 缺少取值，已忽略。")
+        if not negate:
+            raw = _filter(raw, filters, notes)
+            if raw is None:
                 continue
-            if name == "year":
-                span = parse_year(value)
-                if span is None:
-                    notes.append(f"“{raw}” 不是有效的年份或年份范围（如 2020 或 2018-2021），已按普通词检索。")
-                    raw = value
-                else:
-                    filters.year.append(span)
-                    continue
-            elif name == "district":  # converted and canonicalised once, with the options' (plan)
-                filters.district.append(value)
-                continue
-            else:
-                filters.domain.append(value)
-                continue
-        phrase = raw[:1] in ('"', "“")
-        if phrase:
-            closed = len(raw) > 1 and raw[-1] in ('"', "”")
-            inner = raw[1:-1] if closed else raw[1:]
-            if not closed:
-                notes.append("引号没有闭合，已按普通词检索。")
-                phrase = False
-            raw = inner
-        if not phrase and _UNSUPPORTED.search(raw):
-            unsupported.update(_UNSUPPORTED.findall(raw))
-        words = analysis.words(raw)
-        if not words:
-            if raw.strip():
-                literal_note = True
+        node, read = _node(raw, notes, unsupported)
+        if node is None:
+            literal_note = literal_note or bool(read.strip())  # symbols only
             continue
-        if phrase:  # quoted: exactly these characters, no synonym, never read as something else
-            node = Exact(tuple(words), chars=analysis.exact_chars(raw))
-        else:
-            node = _group(words)
         if negate:
             excluded.append(node)
             continue
