@@ -126,6 +126,34 @@ def _norm(s: str) -> str:
     return re.sub(r"[\W_]+", "", s)
 
 
+class _Outline:
+    """The chunks made so far and the headings open above the next line: a
+    paragraph is emitted once (a repeat of a line is dropped), split when
+    long, under the path of the headings open; a heading closed with no
+    paragraph under it becomes paragraphs itself."""
+
+    def __init__(self):
+        self.chunks: list[Chunk] = []
+        self.stack: list[_Heading] = []
+        self.seen: set[str] = set()
+        self.paragraph = 0
+
+    def emit(self, text: str, path: list[str]) -> None:
+        key = _norm(text)
+        if not key or key in self.seen:
+            return
+        self.seen.add(key)
+        self.paragraph += 1
+        for part, piece in enumerate(split_long(text), 1):
+            self.chunks.append(Chunk(self.paragraph, part, piece, list(path)))
+
+    def pop(self) -> None:
+        head = self.stack.pop()
+        if not head.covered:
+            for text in head.lines:
+                self.emit(text, [h.text for h in self.stack])
+
+
 @dataclass
 class _Heading:
     level: int
@@ -160,27 +188,9 @@ def chunk_lines(lines: list[str], kind: str = "text", title: str = "",
     that level, 0 a paragraph whatever its shape (a table row), None: judge
     by its shape as in plain text. ``simplified``: each line in simplified
     script, which headings are recognised by (the text kept is the line's own)."""
-    chunks: list[Chunk] = []
-    stack: list[_Heading] = []
-    seen: set[str] = set()
+    out = _Outline()
+    chunks, stack, emit, pop = out.chunks, out.stack, out.emit, out.pop
     title_key = _norm(title)
-    paragraph = 0
-
-    def emit(text: str, path: list[str]) -> None:
-        nonlocal paragraph
-        key = _norm(text)
-        if not key or key in seen:
-            return
-        seen.add(key)
-        paragraph += 1
-        for part, piece in enumerate(split_long(text), 1):
-            chunks.append(Chunk(paragraph, part, piece, list(path)))
-
-    def pop() -> None:
-        head = stack.pop()
-        if not head.covered:
-            for text in head.lines:
-                emit(text, [h.text for h in stack])
 
     title_lines: list[str] = []  # lines left out because they repeat the title
     previous_shape = None  # shape of the heading on the line before, if any
