@@ -70,6 +70,24 @@ def split_lines(text: str) -> list[str]:
     return out
 
 
+@dataclass(frozen=True)
+class Lines:
+    """A document's lines and the same lines in simplified script, converted
+    once for the whole document and carried together: cues are looked for
+    in the simplified lines, text is cut from the original ones."""
+
+    text: list[str]
+    simplified: list[str]
+
+    @classmethod
+    def of(cls, lines: list[str]) -> "Lines":
+        return cls(lines, simplified_lines(lines))
+
+    def only(self, numbers: list[int]) -> "Lines":
+        """These lines (by number), in both scripts."""
+        return Lines([self.text[i] for i in numbers], [self.simplified[i] for i in numbers])
+
+
 def simplified_lines(lines: list[str]) -> list[str]:
     joined = analysis.to_simplified("\n".join(lines))
     out = joined.split("\n")

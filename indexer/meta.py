@@ -16,6 +16,7 @@ from pathlib import Path
 from search.text import one_line
 
 from . import dates
+from .clean import Lines
 from search.facets import LEVEL_RANK as _LEVEL_RANK
 from search.query.parse import YEAR_MAX, YEAR_MIN
 from search.facets import Unit, load_units
@@ -38,6 +39,7 @@ MAX_TITLE = 120
 @dataclass
 class DocMeta:
     title: str = ""
+    title_simplified: str = ""  # converted once, for every step that reads the title
     date: str | None = None
     year: int | None = None
     district: str | None = None
@@ -82,13 +84,12 @@ def _short_title_line(line: str) -> bool:
     return 2 <= len(line) <= 48 and not _SENTENCE_END.search(line[:-1])
 
 
-def find_title(
-    lines: list[str], simp_lines: list[str], raw_lines: list[str], all_simp: list[str], html_title: str, kind: str
-) -> str:
-    """``lines``/``simp_lines``: the document after boilerplate removal;
-    ``raw_lines``/``all_simp``: every line (metadata cues live in boilerplate).
-    Titles are returned in the document's own script; t2s keeps lengths, so a
-    span found in the simplified line is cut from the original one."""
+def find_title(body: Lines, every: Lines, html_title: str, kind: str) -> str:
+    """``body``: the document after boilerplate removal; ``every``: every
+    line (metadata cues live in boilerplate). Titles are returned in the
+    document's own script; t2s keeps lengths, so a span found in the
+    simplified line is cut from the original one."""
+    lines, simp_lines, raw_lines, all_simp = body.text, body.simplified, every.text, every.simplified
     for original, line in zip(raw_lines[:8], all_simp[:8]):
         m = _NAME_FIELD.match(line)
         if m:
@@ -296,28 +297,27 @@ class FileFacts:
     modified: float | None = None  # seconds since the epoch
 
 
-def extract(lines: list[str], simp_lines: list[str], raw_lines: list[str], raw_simp: list[str],
-            facts: FileFacts | None = None, sidecar: dict | None = None) -> DocMeta:
-    """``lines``/``simp_lines``: the document after boilerplate removal;
-    ``raw_lines``/``raw_simp``: every line (metadata cues live in
-    boilerplate); ``sidecar``: the checked fields of a ``.meta.json``."""
+def extract(body: Lines, every: Lines, facts: FileFacts | None = None, sidecar: dict | None = None) -> DocMeta:
+    """``body``: the document after boilerplate removal; ``every``: every
+    line (metadata cues live in boilerplate); ``sidecar``: the checked
+    fields of a ``.meta.json``."""
     from search import analysis
 
     facts = facts or FileFacts()
     sidecar = sidecar or {}
     meta = DocMeta()
-    meta.title = sidecar.get("title") or find_title(lines, simp_lines, raw_lines, raw_simp, facts.title, facts.kind)
+    meta.title = sidecar.get("title") or find_title(body, every, facts.title, facts.kind)
     if len(meta.title) > MAX_TITLE:  # a title is indexed with every paragraph: never a whole page
         meta.title = meta.title[:MAX_TITLE] + "…"
-    title_simp = analysis.to_simplified(meta.title)
-    body_simp = "\n".join(simp_lines)
-    _date(meta, raw_simp, simp_lines, title_simp, body_simp, facts, sidecar)
+    title_simp = meta.title_simplified = analysis.to_simplified(meta.title)
+    body_simp = "\n".join(body.simplified)
+    _date(meta, every.simplified, body.simplified, title_simp, body_simp, facts, sidecar)
     if "district" in sidecar:
         meta.district = sidecar["district"] or None
     else:
         path_simp = analysis.to_simplified(str(Path(facts.rel_path).parent)) if facts.rel_path else ""
         meta.district = find_district(title_simp, body_simp, path_simp)
-    meta.url = sidecar.get("url") or facts.url or find_url(raw_lines)
+    meta.url = sidecar.get("url") or facts.url or find_url(every.text)
     return meta
 
 

@@ -79,20 +79,19 @@ def process_file(source: SourceFile, data: bytes | None = None, notes: FileNotes
         lines = clean.split_lines(text)
     if not lines:
         raise SkipFile("no text after cleaning")
-    simp = clean.simplified_lines(lines)
-    keep = clean.drop_boilerplate(lines, simp)
+    every = clean.Lines.of(lines)
+    keep = clean.drop_boilerplate(every.text, every.simplified)
     notes.boilerplate_lines += len(lines) - len(keep)
-    kept = [lines[i] for i in keep]
-    kept_simp = [simp[i] for i in keep]
+    body = every.only(keep)
     sidecar, problems = meta.parse_sidecar(sidecar_raw, source.path.name + ".meta.json")
     notes.warnings.extend((source.rel, p) for p in problems)
     facts = meta.FileFacts(source.kind, source.rel, raw.html_title, raw.own_date, raw.url, _modified(source))
-    info = meta.extract(kept, kept_simp, lines, simp, facts, sidecar)
+    info = meta.extract(body, every, facts, sidecar)
     notes.warnings.extend((source.rel, w) for w in info.warnings)
-    chunks = chunking.chunk_lines(kept, source.kind, info.title,
-                                  [levels[i] for i in keep] if levels is not None else None, kept_simp)
+    chunks = chunking.chunk_lines(body.text, source.kind, info.title,
+                                  [levels[i] for i in keep] if levels is not None else None, body.simplified)
     if not chunks:
-        raise SkipFile("no paragraphs after cleaning" if lines == kept else "nothing but page boilerplate")
+        raise SkipFile("no paragraphs after cleaning" if lines == body.text else "nothing but page boilerplate")
     doc_id = doc_id_for(source)
     doc = DocumentRecord(
         doc_id=doc_id,
@@ -107,7 +106,7 @@ def process_file(source: SourceFile, data: bytes | None = None, notes: FileNotes
         date_source=info.date_source,
     )
     rules = domains.load_rules()
-    title_simp = analysis.to_simplified(info.title)
+    title_simp = info.title_simplified
     simplified: dict[str, str] = {}  # a heading covers many paragraphs: convert
     heading_domains: dict[str, set[str]] = {}  # and classify it once
     for c in chunks:
