@@ -40,6 +40,9 @@ class Chunk:
     part: int  # 1-based part of a split paragraph
     text: str
     section_path: list[str] = field(default_factory=list)
+    # the text in simplified script, when its line's was at hand (the
+    # document's lines are converted once, together); None: convert it
+    simplified: str | None = None
 
     @property
     def section(self) -> str:
@@ -138,14 +141,21 @@ class _Outline:
         self.seen: set[str] = set()
         self.paragraph = 0
 
-    def emit(self, text: str, path: list[str]) -> None:
+    def emit(self, text: str, path: list[str], simplified: str | None = None) -> None:
         key = _norm(text)
         if not key or key in self.seen:
             return
         self.seen.add(key)
         self.paragraph += 1
-        for part, piece in enumerate(split_long(text), 1):
-            self.chunks.append(Chunk(self.paragraph, part, piece, list(path)))
+        pieces = split_long(text)
+        # a split keeps every character in order: the simplified pieces are
+        # the same slices (t2s kept the length, or they are not known)
+        whole = simplified is not None and len(simplified) == len(text) and "".join(pieces) == text
+        at = 0
+        for part, piece in enumerate(pieces, 1):
+            simp = simplified[at:at + len(piece)] if whole else None
+            at += len(piece)
+            self.chunks.append(Chunk(self.paragraph, part, piece, list(path), simp))
 
     def pop(self) -> None:
         head = self.stack.pop()
@@ -236,7 +246,8 @@ def chunk_lines(lines: list[str], kind: str = "text", title: str = "",
             h.covered = True
         path = [h.text for h in stack]
         lead = run_in_heading(line)
-        emit(line, path + [lead] if lead else path)
+        simp = simplified[number] if simplified is not None and line is lines[number] else None
+        emit(line, path + [lead] if lead else path, simp)
     while stack:
         pop()
     if not chunks:  # a document that is its title alone (普通文件营商环境): the title is its text

@@ -111,7 +111,8 @@ def process_file(source: SourceFile, data: bytes | None = None, notes: FileNotes
     heading_domains: dict[str, set[str]] = {}  # and classify it once
     for c in chunks:
         path_simp = [simplified.get(h) or simplified.setdefault(h, analysis.to_simplified(h)) for h in c.section_path]
-        doms = domains.classify(path_simp, analysis.to_simplified(c.text), rules, heading_domains, title_simp)
+        text_simp = c.simplified if c.simplified is not None else analysis.to_simplified(c.text)
+        doms = domains.classify(path_simp, text_simp, rules, heading_domains, title_simp)
         doc.chunks.append(ChunkRecord(f"{doc_id}-{c.paragraph}-{c.part}", c.paragraph, c.part, c.text, c.section_path, doms))
     return doc
 
