@@ -75,6 +75,9 @@ ENGINES: dict[str, EngineEntry] = {entry.name: entry for entry in (
             Option("index", "--opensearch-index", "REFORM_SEARCH_OPENSEARCH_INDEX", "NAME",
                    "OpenSearch index name, an alias (default reform-search)", r"[a-z0-9][a-z0-9_.-]*",
                    "lower-case letters, digits, '-', '_' and '.' only", names_index=True),
+            Option("timeout", "--opensearch-timeout", "REFORM_SEARCH_OPENSEARCH_TIMEOUT", "SECONDS",
+                   "the longest one OpenSearch request may take, the whole wait (default 30)",
+                   r"(?:\d{1,4}(?:\.\d+)?|\.\d+)", "a number of seconds"),
         ),
         server="url", scores_exact=False),
 )}

@@ -49,7 +49,7 @@ SCHEMA_VERSION = 3  # 2: chars, the text's exact characters; 3: lead, what a tit
 DEFAULT_URL = "http://127.0.0.1:9200"
 DEFAULT_INDEX = "reform-search"
 GAP = "\u2063"  # an empty position (a clause break): dropped by the analyzer, its position kept
-REQUEST_TIMEOUT = float(os.environ.get("REFORM_SEARCH_OPENSEARCH_TIMEOUT") or 30)  # seconds a request may take
+DEFAULT_TIMEOUT = 30.0  # seconds a request may take (the timeout setting)
 BULK_CHUNK = 500
 BULK_THREADS = 2  # bulk requests in flight: the cluster indexes one while the next is sent
 FLUSH_AT = BULK_CHUNK * BULK_THREADS * 4  # paragraphs gathered before they are sent
@@ -303,8 +303,8 @@ class OpenSearchUpdate(CountedUpdate):
             # (its own default is a minute per request), and answers within it
             for ok, item in helpers.parallel_bulk(self.client, actions, thread_count=BULK_THREADS,
                                                   chunk_size=BULK_CHUNK, raise_on_error=False,
-                                                  timeout=f"{max(1, int(REQUEST_TIMEOUT))}s",
-                                                  request_timeout=REQUEST_TIMEOUT * 2):
+                                                  timeout=f"{max(1, int(self.engine.timeout))}s",
+                                                  request_timeout=self.engine.timeout * 2):
                 if not ok:
                     errors.append(item)
         if errors:
@@ -342,7 +342,7 @@ class OpenSearchUpdate(CountedUpdate):
         deadline = time.monotonic() + GREEN_WAIT
         while True:
             with self.engine.failures():
-                status = self.client.cluster.health(index=self.index, request_timeout=REQUEST_TIMEOUT).get("status")
+                status = self.client.cluster.health(index=self.index, request_timeout=self.engine.timeout).get("status")
             if status == "green":
                 return
             if status == "red" or time.monotonic() > deadline:
@@ -361,9 +361,16 @@ class OpenSearchEngine(FolderEngine):
     NAME = "opensearch"
     SCHEMA_VERSION = SCHEMA_VERSION
 
-    def __init__(self, root: str | os.PathLike, url: str | None = None, index: str | None = None):
-        """``url``, ``index``: the options' (``search.engines.ENGINES``)."""
+    def __init__(self, root: str | os.PathLike, url: str | None = None, index: str | None = None,
+                 timeout: str | float | None = None):
+        """``url``, ``index``, ``timeout``: the options' (``search.engines.ENGINES``)."""
         self.root = Path(root)
+        try:
+            self.timeout = float(timeout) if timeout else DEFAULT_TIMEOUT
+        except ValueError:
+            raise ValueError(f"OpenSearch timeout: expected a number of seconds, got {timeout!r}") from None
+        if not self.timeout > 0:
+            raise ValueError(f"OpenSearch timeout: expected more than 0 seconds, got {timeout!r}")
         self._url = url
         self._index = index
         self._lock = threading.Lock()
@@ -406,7 +413,7 @@ class OpenSearchEngine(FolderEngine):
                 # a connection refused is tried again (another attempt is
                 # quick); a timeout is not: the documented timeout is the
                 # whole wait, not one of three
-                self._client = OpenSearch(hosts=[url], timeout=REQUEST_TIMEOUT, max_retries=2,
+                self._client = OpenSearch(hosts=[url], timeout=self.timeout, max_retries=2,
                                           retry_on_timeout=False, http_compress=True,
                                           pool_maxsize=MAX_CONNECTIONS)
                 self._client_url = url
@@ -421,7 +428,7 @@ class OpenSearchEngine(FolderEngine):
         _, alias = self.location()
         with self.failures():
             c = self.client()
-            health = c.cluster.health(index=alias, request_timeout=REQUEST_TIMEOUT)
+            health = c.cluster.health(index=alias, request_timeout=self.timeout)
             if health.get("status") == "red":
                 raise EngineUnavailable(f"the OpenSearch index {alias} is red: a shard has no copy on a live node")
             if not c.indices.exists_alias(name=alias):
@@ -584,7 +591,7 @@ class OpenSearchEngine(FolderEngine):
         params = {}
         if request.time_limit:
             body["timeout"] = f"{max(1, int(request.time_limit * 1000))}ms"
-            params["request_timeout"] = max(REQUEST_TIMEOUT, request.time_limit * 4)
+            params["request_timeout"] = max(self.timeout, request.time_limit * 4)
         # past the cluster's search.max_buckets, give up the counts that make
         # most buckets: documents per value first, then the comparison's
         to_give_up = (["document_facets"] if counting_documents else []) + (["pivot"] if request.pivot else [])
