@@ -12,6 +12,12 @@ from search.cliutil import OneLineParser
 from search.engines import ENGINES, add_options, open_engine, settings_from
 
 
+def _no_settings_in_the_environment(monkeypatch) -> None:
+    for entry in ENGINES.values():
+        for o in entry.options:
+            monkeypatch.delenv(o.env, raising=False)
+
+
 def _parser() -> OneLineParser:
     p = OneLineParser(prog="probe")
     add_options(p)
@@ -19,9 +25,7 @@ def _parser() -> OneLineParser:
 
 
 def test_every_engine_option_is_a_flag_and_reaches_its_engine_as_a_setting(monkeypatch, tmp_path):
-    for entry in ENGINES.values():
-        for o in entry.options:
-            monkeypatch.delenv(o.env, raising=False)
+    _no_settings_in_the_environment(monkeypatch)
     before = dict(os.environ)
     p = _parser()
     args = p.parse_args(["--opensearch-url", "http://10.0.0.9:9201", "--opensearch-timeout", "7"])
@@ -33,6 +37,7 @@ def test_every_engine_option_is_a_flag_and_reaches_its_engine_as_a_setting(monke
 
 
 def test_the_environment_stands_in_for_a_flag_and_a_flag_wins(monkeypatch):
+    _no_settings_in_the_environment(monkeypatch)
     monkeypatch.setenv("REFORM_SEARCH_OPENSEARCH_INDEX", "from-env")
     monkeypatch.setenv("REFORM_SEARCH_OPENSEARCH_TIMEOUT", "12")
     p = _parser()
