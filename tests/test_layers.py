@@ -138,3 +138,19 @@ def test_the_search_library_never_reaches_up_into_the_indexer():
         if reached:
             offenders[name] = reached
     assert not offenders, f"library modules importing the indexer: {offenders}"
+
+
+def test_every_package_is_shipped_by_a_plain_install():
+    """``pip install .`` (not editable) installs what ``setup.cfg``'s
+    package patterns name: a new subpackage they miss (``search.engines``
+    was one) works in every editable checkout and is missing from a real
+    install."""
+    import configparser
+    from fnmatch import fnmatchcase
+
+    cfg = configparser.ConfigParser()
+    cfg.read(ROOT / "setup.cfg", encoding="utf-8")
+    patterns = cfg.get("options.packages.find", "include").split()
+    packages = {name for name, path in _modules().items() if path.name == "__init__.py"}
+    missing = sorted(p for p in packages if not any(fnmatchcase(p, pat) for pat in patterns))
+    assert not missing, f"packages setup.cfg does not ship: {missing}"
