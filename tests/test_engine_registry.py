@@ -61,3 +61,27 @@ def test_a_flag_of_the_wrong_shape_is_one_line_and_exit_2():
         assert done.returncode == 2, (flag, done.stderr)
         lines = done.stderr.strip().splitlines()
         assert len(lines) == 1 and flag in lines[0] and "Traceback" not in done.stderr, done.stderr
+
+
+def test_a_server_generation_that_records_no_schema_is_refused_not_read(tmp_path):
+    """A file engine opens a generation from before schemas were recorded
+    (it is an old index of its own); every generation OpenSearch wrote
+    records its schema, so one without is another version's — refused with
+    the reason, before any request to a cluster."""
+    import json
+
+    import pytest
+
+    from search import storage
+    from search.errors import IndexFromAnotherVersion
+
+    root = tmp_path / "ix"
+    gen = storage.new_generation(root)
+    (gen / storage.GEN_META).write_text(json.dumps({"engine": "opensearch", "url": "http://127.0.0.1:1",
+                                                    "alias": "x", "index": "x-gen"}), encoding="utf-8")
+    storage.switch(root, gen)
+    engine = open_engine(root, settings={})
+    assert engine.NAME == "opensearch"
+    with pytest.raises(IndexFromAnotherVersion, match="schema None"):
+        engine.check()
+    assert engine.state() == "damaged"

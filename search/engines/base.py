@@ -29,13 +29,14 @@ class FolderEngine:
     NAME = ""
     SCHEMA_VERSION = 0
     READABLE_SCHEMAS: tuple[int, ...] = ()  # besides SCHEMA_VERSION: older ones it still reads
+    READS_UNRECORDED = True  # a generation from before schemas were recorded opens as it is
     UPDATE: type = object
     root: Path
 
     # -- state
     def check(self) -> None:
         """Raise ``IndexMissing`` or ``IndexDamaged`` unless the index opens."""
-        self._open(storage.live_generation(self.root))
+        self._release(self._open(storage.live_generation(self.root)))
 
     def state(self) -> str:
         """'missing', 'live' or 'damaged' (the live generation must open)."""
@@ -53,8 +54,9 @@ class FolderEngine:
 
     def check_schema(self, gen: Path, schema: int | None) -> None:
         """``IndexFromAnotherVersion`` unless this version reads ``schema``
-        (None: a generation from before schemas were recorded, read as is)."""
-        if schema is None or schema == self.SCHEMA_VERSION or schema in self.READABLE_SCHEMAS:
+        (None: unrecorded, read as it is where ``READS_UNRECORDED``)."""
+        if schema == self.SCHEMA_VERSION or schema in self.READABLE_SCHEMAS or (schema is None
+                                                                                and self.READS_UNRECORDED):
             return
         raise IndexFromAnotherVersion(f"{gen} was written by another version of reform-search ({self.NAME} schema "
                                       f"{schema}, this one reads {self.SCHEMA_VERSION})")
@@ -105,7 +107,10 @@ class FolderEngine:
         except (IndexMissing, IndexDamaged):
             return removed
         before = set(os.listdir(live))
-        self._collect_garbage(live, opened)
+        try:
+            self._collect_garbage(live, opened)
+        finally:
+            self._release(opened)
         return removed + sorted(before - set(os.listdir(live)))
 
     def _collect_garbage(self, live: Path, opened) -> None:
