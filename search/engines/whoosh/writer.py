@@ -60,7 +60,7 @@ class WhooshUpdate(CountedUpdate):
         self.writer.commit()
 
     def _held(self) -> int:
-        return index.open_dir(str(self.gen)).doc_count()
+        return self.writer.held  # what the table of contents it wrote counts (``_CountedCommit``)
 
     def _documents_held(self) -> int:
         with index.open_dir(str(self.gen)).searcher() as s:
@@ -76,9 +76,10 @@ class _CountedCommit:
     number of paragraphs expected (``expected``; None: no check)."""
 
     expected: int | None = None
+    held: int | None = None  # what the table of contents written holds
 
     def _commit_toc(self, segments):
-        held = sum(seg.doc_count() for seg in segments)
+        held = self.held = sum(seg.doc_count() for seg in segments)
         if self.expected is not None and held != self.expected:
             raise IndexIncomplete(f"the index would hold {held} paragraphs, but {self.expected} were written")
         super()._commit_toc(segments)
