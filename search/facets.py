@@ -89,17 +89,15 @@ def as_indexed(facet: str, value: str) -> tuple[str, bool]:
     taxonomy; else the value as typed, in simplified script (it matches
     what it says: nothing, or a value a sidecar gave). A value already in
     its indexed form is taken as it is, without converting it again."""
-    table = _names(load_units()) if facet == "district" else None
-    if value in (TAXONOMY if table is None else table.values()):
-        return value, True
-    text = analysis.to_simplified(value)
-    if table is not None:
+    if facet == "district":
+        table = _names(load_units())
+        if table.get(value) == value:  # a unit's full name, as the index holds it
+            return value, True
+        text = analysis.to_simplified(value)
         known = _district(text.strip().replace(" ", ""), table)
     else:
+        if value in TAXONOMY:
+            return value, True
+        text = analysis.to_simplified(value)
         known = text.strip() if text.strip() in TAXONOMY else None
     return (known, True) if known is not None else (text, False)
-
-
-def canonical_domain(value: str) -> str | None:
-    text = analysis.to_simplified(value).strip()
-    return text if text in TAXONOMY else None
