@@ -157,8 +157,9 @@ def query_analyzer() -> Analyzer:
 
 
 def words(text: str) -> list[str]:
-    """Whole query words of ``text``, normalized (simplified, folded)."""
-    return [t.text for t in query_analyzer()(text)]
+    """Whole query words of ``text``, normalized (simplified, folded): the
+    analysis's own list, without making a ``Token`` of each."""
+    return index_tokens(text, subwords=False).words
 
 
 # ---- exact characters (a quoted fragment, a pasted run)
