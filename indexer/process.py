@@ -10,7 +10,7 @@ import re
 from dataclasses import dataclass, field
 
 from search import analysis
-from search.engine import ChunkRecord, DocumentRecord
+from search.engine import SECTION_SEPARATOR, ChunkRecord, DocumentRecord
 
 from . import chunk as chunking
 from . import clean, domains, meta, repair
@@ -104,6 +104,7 @@ def process_file(source: SourceFile, data: bytes | None = None, notes: FileNotes
         content_hash=content_hash(data, sidecar_raw),
         url=info.url,
         date_source=info.date_source,
+        title_simplified=info.title_simplified,
     )
     rules = domains.load_rules()
     title_simp = info.title_simplified
@@ -113,7 +114,8 @@ def process_file(source: SourceFile, data: bytes | None = None, notes: FileNotes
         path_simp = [simplified.get(h) or simplified.setdefault(h, analysis.to_simplified(h)) for h in c.section_path]
         text_simp = c.simplified if c.simplified is not None else analysis.to_simplified(c.text)
         doms = domains.classify(path_simp, text_simp, rules, heading_domains, title_simp)
-        doc.chunks.append(ChunkRecord(f"{doc_id}-{c.paragraph}-{c.part}", c.paragraph, c.part, c.text, c.section_path, doms))
+        doc.chunks.append(ChunkRecord(f"{doc_id}-{c.paragraph}-{c.part}", c.paragraph, c.part, c.text, c.section_path, doms,
+                                      simplified=text_simp, section_simplified=SECTION_SEPARATOR.join(path_simp)))
     return doc
 
 

@@ -56,14 +56,19 @@ def to_simplified(text: str) -> str:
     return _converter().convert(text)
 
 
-def normalize(text: str) -> tuple[str, list[int] | None]:
+def normalize(text: str, simplified: str | None = None) -> tuple[str, list[int] | None]:
     """Simplified, width- and case-folded copy of ``text``.
 
     Returns ``(copy, offsets)``: ``offsets`` is ``None`` when every character maps
     to exactly one character (the usual case, so copy offsets *are* original
     offsets); otherwise ``offsets[i]`` is the original index of copy character
-    ``i`` plus a final entry for the end.
+    ``i`` plus a final entry for the end. ``simplified``: ``text`` in
+    simplified script when the caller converted it already (the indexer
+    converts a document's lines once); used when it keeps the length (t2s
+    leaves what the fold changes alone, so folding it gives the same copy).
     """
+    if simplified is not None and len(simplified) == len(text):
+        return simplified.translate(_WIDTH), None
     folded = text.translate(_WIDTH)
     simp = _converter().convert(folded)
     if len(simp) == len(text):
@@ -352,18 +357,20 @@ def analyse_document(doc) -> None:
     distinct one is segmented once."""
     seen: dict[str, Tokens] = {}
 
-    def once(text: str) -> Tokens:
+    def once(text: str, simplified: str | None) -> Tokens:
         found = seen.get(text)
         if found is None:
-            found = seen[text] = index_tokens(text)
+            found = seen[text] = index_tokens(text, normalized=normalize(text, simplified))
         return found
 
-    doc.title_tokens = once(doc.title) if doc.title else index_tokens("")
+    doc.title_tokens = once(doc.title, doc.title_simplified) if doc.title else index_tokens("")
+    doc.title_simplified = None
     for chunk in doc.chunks:
-        normalized = normalize(chunk.text)  # once for the words and the exact characters
+        normalized = normalize(chunk.text, chunk.simplified)  # once for the words and the exact characters
         chunk.tokens = index_tokens(chunk.text, normalized=normalized)
         chunk.chars = _chars_of(normalized[0])
-        chunk.section_tokens = once(chunk.section_text) if chunk.section_path else index_tokens("")
+        chunk.section_tokens = once(chunk.section_text, chunk.section_simplified) if chunk.section_path else index_tokens("")
+        chunk.simplified = chunk.section_simplified = None
 
 
 _PACKED = b"RST1"  # the kept-tokens format: magic, count, words length, words, numbers

@@ -42,6 +42,12 @@ class ChunkRecord:
     # analysis.exact_chars(text): the letters and digits every engine
     # indexes as pairs (analysis.char_grams), for quotes. None: not analysed.
     chars: str | None = None
+    # The text and the heading path in simplified script, as the indexer
+    # converted them with their document: the analysis reads them instead
+    # of converting again, then drops them (never sent on, never stored).
+    # None: not at hand (the analysis converts).
+    simplified: str | None = None
+    section_simplified: str | None = None
 
     @property
     def section(self) -> str:
@@ -80,6 +86,7 @@ class DocumentRecord:
     # where ``date`` (or, without a day, ``year``) came from: "text", "title",
     # "body", "sidecar", "filename", "file" (indexer.meta.DocMeta); None: unknown
     date_source: str | None = None
+    title_simplified: str | None = None  # like ChunkRecord.simplified, for the title
 
 
 # ---- the query tree the engine executes (built by search.query) ----

@@ -97,3 +97,28 @@ def test_kept_tokens_survive_the_index_and_nothing_else_loads_from_them():
     assert unpack_tokens(pickle.dumps(print)) is None
     assert unpack_tokens(packed[:-1]) is None and unpack_tokens(packed + b"x") is None
     assert unpack_tokens(pack_tokens([])) == []
+
+
+def test_text_converted_once_by_the_indexer_gives_the_tokens_converting_again_would(tmp_path):
+    """The indexer converts a document's lines to simplified script once and
+    the analysis reads that copy: the tokens, exact characters and heading
+    tokens must be what converting each text again gives (traditional text,
+    full-width Latin, a heading path), and the copy is not sent on."""
+    from indexer.process import process_file
+    from indexer.read import find_files
+
+    (tmp_path / "doc.txt").write_text(
+        "羅湖區深化「放管服」改革實施方案\n第一章　總則\n"
+        "為優化營商環境，推進ＡＩ政務服務「一網通辦」，制定本方案。\n"
+        "第二條　乾隆年間的檔案與現行規範性文件分開管理。\n", encoding="utf-8")
+    doc = process_file(find_files(tmp_path)[0])
+    assert doc.title_simplified and all(c.simplified for c in doc.chunks)
+    expected = [(analysis.index_tokens(c.text), analysis.exact_chars(c.text),
+                 analysis.index_tokens(c.section_text)) for c in doc.chunks]
+    title = analysis.index_tokens(doc.title)
+    analysis.analyse_document(doc)
+    assert [(c.tokens, c.chars, c.section_tokens) for c in doc.chunks] == expected
+    assert doc.title_tokens == title
+    assert any("ai" in c.tokens.words for c in doc.chunks)
+    assert doc.title_simplified is None
+    assert all(c.simplified is None and c.section_simplified is None for c in doc.chunks)
