@@ -39,8 +39,9 @@ class IndexBusy(Exception):
     """Another indexer holds the index."""
 
 
-def write_meta(gen: Path, engine: str, schema: int) -> None:
-    (gen / GEN_META).write_text(json.dumps({"engine": engine, "schema": schema}), encoding="utf-8")
+def write_meta(gen: Path, engine: str, schema: int, **recorded) -> None:
+    """What wrote ``gen`` and, for a server engine, where its index is."""
+    (gen / GEN_META).write_text(json.dumps({"engine": engine, "schema": schema, **recorded}), encoding="utf-8")
 
 
 def _meta(gen: Path) -> dict | None:

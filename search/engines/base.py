@@ -72,7 +72,10 @@ class FolderEngine:
     def _open_index(self, gen: Path):  # pragma: no cover - each engine defines it
         raise NotImplementedError
 
-    def _create_index(self, gen: Path) -> None:  # pragma: no cover - each engine defines it
+    def _create_index(self, gen: Path) -> dict | None:  # pragma: no cover - each engine defines it
+        """Make an empty index for ``gen``; return what the generation
+        records besides its engine and schema (a server engine: where the
+        index lives), which its run is given too."""
         raise NotImplementedError
 
     # -- writing
@@ -80,18 +83,22 @@ class FolderEngine:
         """Changes to the live generation, or (``rebuild``) a new generation
         that goes live when it commits. Call while holding ``storage.writing``."""
         if not rebuild:
-            live = storage.live_generation(self.root)
-            self._release(self._open(live))
-            return self.UPDATE(self, live, new_generation=False, procs=procs)
+            return self._update_live(procs)
         self.root.mkdir(parents=True, exist_ok=True)
         gen = storage.new_generation(self.root)
         try:
-            self._create_index(gen)
-            storage.write_meta(gen, self.NAME, self.SCHEMA_VERSION)
-            return self.UPDATE(self, gen, new_generation=True, procs=procs)
+            recorded = self._create_index(gen) or {}
+            storage.write_meta(gen, self.NAME, self.SCHEMA_VERSION, **recorded)
+            return self.UPDATE(self, gen, new_generation=True, procs=procs, **recorded)
         except BaseException:
             storage.discard(gen)  # a full disk must not leave one more empty generation per run
             raise
+
+    def _update_live(self, procs: int):
+        """A run changing the live index in place."""
+        live = storage.live_generation(self.root)
+        self._release(self._open(live))
+        return self.UPDATE(self, live, new_generation=False, procs=procs)
 
     def _release(self, opened) -> None:
         """What ``_open`` returned, no longer needed."""

@@ -246,12 +246,13 @@ class OpenSearchUpdate(CountedUpdate):
     physical index that the alias is moved to only when it holds every
     paragraph and its replicas are copied."""
 
-    def __init__(self, engine: "OpenSearchEngine", gen: Path | None, index: str, new_index: bool, alias: str):
-        super().__init__(engine, gen, new_index)
+    def __init__(self, engine: "OpenSearchEngine", gen: Path | None, new_generation: bool, *, index: str, alias: str,
+                 url: str | None = None, procs: int = 1):
+        super().__init__(engine, gen, new_generation)
         self.alias = alias  # the name readers use
         self.index = index  # the physical index written
         self.client = engine.client()
-        self.before = 0 if new_index else self.engine._count(index)
+        self.before = 0 if new_generation else self.engine._count(index)
         self.actions: list[dict] = []
 
     def _write(self, doc: DocumentRecord) -> None:
@@ -480,29 +481,24 @@ class OpenSearchEngine(FolderEngine):
         return removed
 
     # -- writing
-    def update(self, rebuild: bool = False, procs: int = 1) -> OpenSearchUpdate:
+    def _update_live(self, procs: int) -> OpenSearchUpdate:
+        self.check()
+        _, alias = self.location()
+        return OpenSearchUpdate(self, None, new_generation=False, index=self._physical(alias), alias=alias)
+
+    def _create_index(self, gen: Path) -> dict:
+        """A new physical index, loading-fast (no replicas, no refresh) until
+        its run goes live; the alias a rebuild fills is the option's, when
+        given (a folder may move to another index)."""
         url, alias = self.location()
-        if rebuild:
-            alias = self._index or alias
-        if not rebuild:
-            self.check()
-            return OpenSearchUpdate(self, None, self._physical(alias), new_index=False, alias=alias)
-        self.root.mkdir(parents=True, exist_ok=True)
-        gen = storage.new_generation(self.root)
+        alias = self._index or alias
         index = f"{alias}-{gen.name}-{int(time.time())}"
-        try:
-            body = index_settings()
-            body["settings"]["index"].pop("auto_expand_replicas")
-            body["settings"]["index"].update(LOADING_SETTINGS)
-            with self.failures():
-                self.client().indices.create(index=index, body=body)
-            (gen / storage.GEN_META).write_text(json.dumps(
-                {"engine": self.NAME, "schema": SCHEMA_VERSION, "url": url, "alias": alias, "index": index}),
-                encoding="utf-8")
-            return OpenSearchUpdate(self, gen, index, new_index=True, alias=alias)
-        except BaseException:
-            storage.discard(gen)
-            raise
+        body = index_settings()
+        body["settings"]["index"].pop("auto_expand_replicas")
+        body["settings"]["index"].update(LOADING_SETTINGS)
+        with self.failures():
+            self.client().indices.create(index=index, body=body)
+        return {"url": url, "alias": alias, "index": index}
 
     def _physical(self, alias: str) -> str:
         with self.failures():
