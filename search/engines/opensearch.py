@@ -362,6 +362,7 @@ class OpenSearchEngine(FolderEngine):
     NAME = "opensearch"
     SCHEMA_VERSION = SCHEMA_VERSION
     READS_UNRECORDED = False  # every generation it wrote records its schema
+    UPDATE = OpenSearchUpdate
 
     def __init__(self, root: str | os.PathLike, url: str | None = None, index: str | None = None,
                  timeout: str | float | None = None):
