@@ -154,10 +154,38 @@ def _opening(line: str) -> str | None:
     return None
 
 
+_COMES_INTO_FORCE = re.compile(r"\s*起\s*(?:施行|实施|执行|生效)")
+_IN_FORCE_ON_ISSUE = re.compile(r"自(?:公布|发布|印发|颁布|发文)之日起(?:施行|实施|执行|生效)")
+IN_FORCE_LINES = 12  # the closing articles: 本条例自2020年1月1日起施行
+
+
+def in_force(body: list[str]) -> str | None:
+    """When the closing articles say the text takes effect: a day
+    (``自2020年1月1日起施行``), "issued" (``自公布之日起施行``), or None."""
+    for line in reversed(body[-IN_FORCE_LINES:]):
+        text = line.translate(_NARROW)
+        for at in re.finditer(r"自\s*", text):
+            m = DAY.match(text, at.end())
+            if m and _COMES_INTO_FORCE.match(text, m.end()) and (day := iso_day(m)):
+                return day
+        if _IN_FORCE_ON_ISSUE.search(text):
+            return "issued"
+    return None
+
+
 def from_text(head: list[str], body: list[str]) -> TextDates:
     """``head``: every line of the file in simplified script, boilerplate
     included (a site's 发布日期 line is boilerplate to the body, evidence to
-    the date); ``body``: the lines kept as the document, for the signature."""
+    the date); ``body``: the lines kept as the document, for the signature
+    and the closing articles (when it takes effect)."""
+    found = _published(head, body)
+    if found.effective is None:
+        closing = in_force(body)
+        found.effective = (found.published or found.written) if closing == "issued" else closing
+    return found
+
+
+def _published(head: list[str], body: list[str]) -> TextDates:
     found = TextDates()
     first, last = head[:HEAD_LINES], head[-TAIL_LINES:]
     labels = [x for line in first if (x := _labelled(line))]

@@ -15,7 +15,7 @@ from pathlib import Path
 
 from search.text import one_line
 
-from . import dates
+from . import dates, official
 from .clean import Lines
 from search.facets import LEVEL_RANK as _LEVEL_RANK
 from search.query.parse import YEAR_MAX, YEAR_MIN
@@ -50,6 +50,7 @@ class DocMeta:
     # file's own metadata); None when nothing is known
     date_source: str | None = None
     dates: dates.TextDates = field(default_factory=dates.TextDates)  # everything the text says
+    official: official.Official = field(default_factory=official.Official)  # 文号, 发文机关, 索引号, 文种
     warnings: list[str] = field(default_factory=list)  # evidence set aside, for the report
 
 
@@ -237,7 +238,7 @@ def _title(value):
     return None, "must be non-empty text"
 
 
-def _date(value):
+def _iso_day(value):
     import datetime
 
     if isinstance(value, str) and re.fullmatch(r"\d{4}-\d{2}-\d{2}", value.strip()):
@@ -279,7 +280,39 @@ def _district(value):
     return None, "must be text (a unit's name)"
 
 
-_SIDECAR_FIELDS = {"title": _title, "date": _date, "year": _year, "district": _district, "url": _url}
+def _short_text(limit: int):
+    def check(value):
+        if value is None or value == "":
+            return None, None  # explicitly unknown
+        if isinstance(value, str) and len(value.strip()) <= limit:
+            return value.strip(), None
+        return None, f"must be text of at most {limit} characters"
+    return check
+
+
+def _issuers(value):
+    if value is None or value == "" or value == []:
+        return [], None
+    if isinstance(value, str):
+        value = [value]
+    if isinstance(value, list) and all(isinstance(v, str) and v.strip() and len(v.strip()) <= 60 for v in value):
+        return list(dict.fromkeys(v.strip() for v in value)), None
+    return None, "must be a name or a list of names (text of at most 60 characters each)"
+
+
+def _optional_date(value):
+    if value is None or value == "":
+        return None, None
+    return _iso_day(value)
+
+
+_SIDECAR_FIELDS = {"title": _title, "date": _iso_day, "year": _year, "district": _district, "url": _url,
+                   # the official fields (indexer.official): a sidecar's value wins over the text's
+                   "doc_number": _short_text(60), "issuers": _issuers, "kind": _short_text(10),
+                   "index_number": _short_text(60), "date_written": _optional_date,
+                   "date_adopted": _optional_date, "date_effective": _optional_date}
+OFFICIAL_SIDECAR = ("doc_number", "issuers", "kind", "index_number")
+DATE_SIDECAR = {"date_written": "written", "date_adopted": "adopted", "date_effective": "effective"}
 
 
 @dataclass
@@ -318,6 +351,14 @@ def extract(body: Lines, every: Lines, facts: FileFacts | None = None, sidecar: 
         path_simp = analysis.to_simplified(str(Path(facts.rel_path).parent)) if facts.rel_path else ""
         meta.district = find_district(title_simp, body_simp, path_simp)
     meta.url = sidecar.get("url") or facts.url or find_url(every.text)
+    meta.official = official.extract(body, every, meta.title, title_simp)
+    for key in OFFICIAL_SIDECAR:
+        if key in sidecar:
+            setattr(meta.official, key, sidecar[key])
+            meta.official.how[key] = "sidecar"
+    for key, name in DATE_SIDECAR.items():
+        if key in sidecar:
+            setattr(meta.dates, name, sidecar[key])
     return meta
 
 

@@ -42,8 +42,18 @@ def doc_id_for(source: SourceFile) -> str:
     return hashlib.sha1(f"{source.corpus}\0{source.rel}".encode("utf-8")).hexdigest()[:16]
 
 
+# What the indexer makes of a file: raised when a change reads more from the
+# same bytes (2: the official fields), so the next incremental run reads
+# every file again instead of keeping what an older version made of it.
+EXTRACTION_VERSION = 2
+
+
 def content_hash(data: bytes, sidecar: bytes = b"") -> str:
+    """What decides that a file must be read again: its bytes, its
+    sidecar's, and what this version reads from them."""
     h = hashlib.sha1(data)
+    if EXTRACTION_VERSION > 1:  # version 1's hashes were of the bytes alone
+        h.update(b"\0extraction %d\0" % EXTRACTION_VERSION)
     h.update(b"\0sidecar\0")
     h.update(sidecar)
     return h.hexdigest()
@@ -105,6 +115,13 @@ def process_file(source: SourceFile, data: bytes | None = None, notes: FileNotes
         url=info.url,
         date_source=info.date_source,
         title_simplified=info.title_simplified,
+        doc_number=info.official.doc_number,
+        issuers=info.official.issuers,
+        kind=info.official.kind,
+        index_number=info.official.index_number,
+        date_written=info.dates.written,
+        date_adopted=info.dates.adopted,
+        date_effective=info.dates.effective,
     )
     rules = domains.load_rules()
     title_simp = info.title_simplified

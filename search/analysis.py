@@ -363,7 +363,8 @@ def analyse_document(doc) -> None:
             found = seen[text] = index_tokens(text, normalized=normalize(text, simplified))
         return found
 
-    doc.title_tokens = once(doc.title, doc.title_simplified) if doc.title else index_tokens("")
+    doc.title_tokens = _known_by(doc) if doc.doc_number else (
+        once(doc.title, doc.title_simplified) if doc.title else index_tokens(""))
     doc.title_simplified = None
     for chunk in doc.chunks:
         normalized = normalize(chunk.text, chunk.simplified)  # once for the words and the exact characters
@@ -371,6 +372,18 @@ def analyse_document(doc) -> None:
         chunk.chars = _chars_of(normalized[0])
         chunk.section_tokens = once(chunk.section_text, chunk.section_simplified) if chunk.section_path else index_tokens("")
         chunk.simplified = chunk.section_simplified = None
+
+
+def _known_by(doc) -> Tokens:
+    """The tokens of what a document is known by: its title, then on a line
+    of its own its 文号 — a researcher types 罗办发〔2017〕1号, or 罗办发, and
+    finds the document as by a word of its title. (Only indexed: the title
+    shown is the title.)"""
+    title = normalize(doc.title, doc.title_simplified)
+    number = normalize(doc.doc_number)
+    if title[1] is None and number[1] is None:
+        return index_tokens(f"{doc.title}\n{doc.doc_number}", normalized=(f"{title[0]}\n{number[0]}", None))
+    return index_tokens(f"{doc.title}\n{doc.doc_number}")
 
 
 _PACKED = b"RST1"  # the kept-tokens format: magic, count, words length, words, numbers

@@ -87,6 +87,15 @@ class DocumentRecord:
     # "body", "sidecar", "filename", "file" (indexer.meta.DocMeta); None: unknown
     date_source: str | None = None
     title_simplified: str | None = None  # like ChunkRecord.simplified, for the title
+    # what researchers cite it by (indexer.official), names in its own script;
+    # None / [] when its text does not say
+    doc_number: str | None = None  # 文号: 罗办发〔2017〕1号, 国务院令第722号
+    issuers: list[str] = field(default_factory=list)  # 发文机关
+    kind: str | None = None  # 文种, a simplified label from data/kinds.txt
+    index_number: str | None = None  # 索引号
+    date_written: str | None = None  # 成文日期
+    date_adopted: str | None = None  # 通过 / 批准
+    date_effective: str | None = None  # 施行
 
 
 # ---- the query tree the engine executes (built by search.query) ----
@@ -385,12 +394,27 @@ def document_fields(doc: "DocumentRecord") -> dict:
     hit's document, ``document_from_fields`` reads it back)."""
     return {"doc_id": doc.doc_id, "source": doc.source, "corpus": doc.corpus, "title": doc.title,
             "date": doc.date, "year": doc.year, "district": doc.district, "content_hash": doc.content_hash,
-            "url": doc.url, "date_source": doc.date_source}
+            "url": doc.url, "date_source": doc.date_source, **official_of(doc)}
+
+
+# a document's official fields (``DocumentRecord``), stored and returned as they are
+OFFICIAL_FIELDS = ("doc_number", "issuers", "kind", "index_number", "date_written", "date_adopted", "date_effective")
+
+
+def official_of(doc: "DocumentRecord") -> dict:
+    return {name: getattr(doc, name) for name in OFFICIAL_FIELDS}
+
+
+def official_fields(stored: dict | None) -> dict:
+    """``official_of``'s fields as stored; what an older index did not
+    store is unknown."""
+    stored = stored or {}
+    return {name: stored.get(name) or ([] if name == "issuers" else None) for name in OFFICIAL_FIELDS}
 
 
 def document_from_fields(d: dict) -> "DocumentRecord":
     return DocumentRecord(d["doc_id"], d["source"], d["corpus"], d["title"], d["date"], d["year"], d["district"],
-                          d["content_hash"], url=d.get("url"), date_source=d.get("date_source"))
+                          d["content_hash"], url=d.get("url"), date_source=d.get("date_source"), **official_fields(d))
 
 
 def one_character_away(term: str, word: str) -> bool:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import threading
 
 from . import highlight, storage
-from .engine import Engine, SearchRequest, empty_counts, shown_score
+from .engine import Engine, SearchRequest, empty_counts, official_of, shown_score
 from .engines import Settings, live_engine, open_engine
 from .errors import BadRequest
 from .query.options import Options
@@ -179,6 +179,7 @@ class SearchService:
                 continue
             groups.append({"doc_id": doc_id, "title": doc.title, "source": doc.source, "district": doc.district,
                            "year": doc.year, "date": doc.date, "date_source": doc.date_source, "url": doc.url,
+                           **official_of(doc),
                            "matches": counted.documents.get(doc_id, len(hits)),
                            "score": round(shown_score(hits[0].score), 3) if hits else None,
                            "hits": [self._hit_json(h, words, path_spans) for h in hits]})
@@ -222,6 +223,7 @@ class SearchService:
             "text": chunk.text,
             "url": doc.url,
             "section_path": list(chunk.section_path),
+            **official_of(doc),
         }
         if words is not None:
             spans = highlight.match_spans(chunk.text, words, chunk.tokens)
@@ -258,7 +260,8 @@ class SearchService:
             })
         return {"doc_id": doc.doc_id, "title": doc.title, "source": doc.source, "url": doc.url,
                 "district": doc.district,
-                "year": doc.year, "date": doc.date, "date_source": doc.date_source, "paragraphs": paragraphs,
+                "year": doc.year, "date": doc.date, "date_source": doc.date_source, **official_of(doc),
+                "paragraphs": paragraphs,
                 "paragraph_count": doc.paragraph_count, "first": first,
                 "last": min(last or doc.paragraph_count, doc.paragraph_count)}
 

@@ -11,7 +11,7 @@ from whoosh.analysis import Tokenizer as WTokenizer
 
 from ... import analysis
 from .files import install as read_segments_in_place
-from ...engine import ChunkRecord, DocumentRecord
+from ...engine import ChunkRecord, DocumentRecord, official_fields
 
 read_segments_in_place()  # segments read in place: no copy of the index per searcher
 
@@ -20,8 +20,8 @@ read_segments_in_place()  # segments read in place: no copy of the index per sea
 # 5: the text's exact characters (quotes; an older index matches a quote by its words)
 #    and the first paragraphs' mark; 6: lead, the title on a document's first paragraph
 
-SCHEMA_VERSION = 6
-READABLE_SCHEMAS = (2, 3, 4, 5, 6)  # an older index reads (without what came later) until it is rebuilt
+SCHEMA_VERSION = 7
+READABLE_SCHEMAS = (2, 3, 4, 5, 6, 7)  # an older index reads (without what came later) until it is rebuilt
 PASSES_KEPT = 2  # per searcher (one per thread): the last questions' totals and filtered sets
 LATEST_FIELDS = frozenset({"chars", "first", "lead"})  # schema 5's and 6's, which a query uses when the index has them
 RANKED_FIELDS = ("text", "section", "title", "lead")  # each has a column of its lengths: "<field>_norm"
@@ -115,6 +115,7 @@ def make_schema() -> fields.Schema:
         content_hash=fields.STORED(),
         url=fields.STORED(),  # schema 3
         date_source=fields.STORED(),  # schema 4
+        official=fields.STORED(),  # schema 7: the document's official fields (engine.OFFICIAL_FIELDS)
         title=fields.TEXT(analyzer=ana, stored=True, phrase=False),
         section=fields.TEXT(analyzer=ana, stored=True),
         section_path=fields.STORED(),
@@ -152,6 +153,7 @@ def records(stored: dict, tokens: bool = True) -> tuple[DocumentRecord, ChunkRec
         content_hash=stored["content_hash"],
         url=stored.get("url"),
         date_source=stored.get("date_source"),
+        **official_fields(stored.get("official")),
     )
     chunk = ChunkRecord(stored["chunk_id"], stored["paragraph"], stored.get("part", 1), stored["text"],
                         list(stored.get("section_path") or []), [d for d in stored["domain"].split(",") if d],

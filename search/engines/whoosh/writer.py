@@ -17,7 +17,7 @@ from whoosh.writing import SegmentWriter
 from ... import analysis, ranking
 from ...text import one_line
 from ...lifetime import die_with_parent, how_it_ended
-from ...engine import ChunkRecord, DocumentRecord
+from ...engine import ChunkRecord, DocumentRecord, official_of
 from ..base import CountedUpdate
 from ...errors import IndexIncomplete
 from .schema import AnalysedText
@@ -43,7 +43,7 @@ class WhooshUpdate(CountedUpdate):
             self.writer = _CheckedSegmentWriter(self.ix, timeout=5.0, limitmb=256)
         self.writer.schema = self.ix.schema
         # fields an older index (updated in place) does not have
-        self.older = [name for name in ("url", "date_source", "chars", "first", "lead") if name not in self.ix.schema]
+        self.older = [name for name in ("url", "date_source", "chars", "first", "lead", "official") if name not in self.ix.schema]
 
     def _write(self, doc: DocumentRecord) -> None:
         for chunk in doc.chunks:
@@ -219,6 +219,7 @@ def _chunk_fields(doc: DocumentRecord, chunk: ChunkRecord) -> dict:
         "content_hash": doc.content_hash,
         "url": doc.url,
         "date_source": doc.date_source,
+        "official": official_of(doc),
         "title": AnalysedText(doc.title, doc.title_tokens),
         "_stored_title": doc.title,
         "section": AnalysedText(section, chunk.section_tokens),
