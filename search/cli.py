@@ -44,7 +44,8 @@ def build_parser() -> OneLineParser:
     p.add_argument("--show", metavar="DOC_ID",
                    help="print the cleaned document with the query's matches marked (through $PAGER on a terminal)")
     p.add_argument("--export", metavar="FILE",
-                   help="write every matching paragraph (up to 10,000) to FILE.csv, .json or .xlsx; - for CSV on stdout")
+                   help="write every matching paragraph (up to 10,000) to FILE.csv, .json or .xlsx, or the matching "
+                        "documents' citations to FILE.ris or .bib (with --show: that document's); - for CSV on stdout")
     p.add_argument("--lang", choices=export.LANGS, default="en",
                    help="export column names: en (default, what scripts read) or zh (what a person reads)")
     p.add_argument("--no-synonyms", action="store_true",
@@ -121,6 +122,8 @@ def format_human(result: dict, color: bool) -> str:
         lines.append(f"   {meta}  {dim}{where}{reset}" if meta else f"   {dim}{where}{reset}")
         # the whole heading path, marked: a paragraph found through its
         # heading (深化“放管服”改革 › 一是…) shows why it matched
+        if present.official(hit):
+            lines.append(f"   {plain(present.official(hit))}")
         if hit["section_path"]:
             path = present.heading_path(hit, open_mark=hl_on, close_mark=hl_off + dim, quote=plain)
             lines.append(f"   {dim}〔{path}〕{reset}")
@@ -146,6 +149,8 @@ def format_documents(result: dict, color: bool) -> str:
         lines.append("")
         lines.append(f"{bold}{n}. {plain(g['title'])}{reset}  {g['matches']} 段匹配")
         lines.append(f"   {_where_and_when(g)}  {dim}{shown(g['source'])} · --show {g['doc_id']}{reset}")
+        if present.official(g):
+            lines.append(f"   {plain(present.official(g))}")
         for h in g["hits"]:
             lines.append(f"   §{h['paragraph']} " + present.excerpt(h, open_mark=hl_on, close_mark=hl_off, quote=plain))
     lines.extend(_facet_lines(result["document_facets"], "（篇）"))
@@ -160,6 +165,10 @@ def format_document(doc: dict, color: bool) -> str:
     hl_on, hl_off = _marks(color)
     bold, dim, reset = _styles(color)
     lines = [f"{bold}{plain(doc['title'])}{reset}", f"{_where_and_when(doc)}  {dim}{shown(doc['source'])}{reset}"]
+    for label, key in present.OFFICIAL_LABELS:
+        value = doc.get(key)
+        if value:
+            lines.append(f"{label}：{plain('、'.join(value) if isinstance(value, list) else str(value))}")
     if doc.get("url"):
         lines.append(f"原文：{plain(doc['url'])}")
     if present.date_source(doc):
@@ -194,7 +203,16 @@ def _print_document(doc: dict, args) -> int:
     return write_output("search", lambda: print(text))
 
 
-def _write_export(body, target: str, data: dict) -> int:
+def _export_summary(data: dict, fmt: str) -> str:
+    """What was written, as the stderr line says it."""
+    if "rows" not in data:  # one document's citation
+        return f"《{plain(data['title'])}》的引用"
+    if fmt in export.CITATION_FORMATS:
+        return f"{len({r['doc_id'] for r in data['rows']})} 篇文档的引用"
+    return f"{len(data['rows'])} 段"
+
+
+def _write_export(body, target: str, data: dict, fmt: str) -> int:
     """The file whole or not at all: written beside, then moved into place."""
     if target == "-":
         code = write_output("search", lambda: sys.stdout.write(body.lstrip("\ufeff")))  # a BOM helps a spreadsheet, not a pipe
@@ -209,9 +227,9 @@ def _write_export(body, target: str, data: dict) -> int:
         except OSError as exc:
             tmp.unlink(missing_ok=True)
             return fail("search", f"cannot write {path}: {exc.strerror or exc}")
-        print(f"已导出 {len(data['rows'])} 段到 {path}" + ("（结果太多，未全部导出）" if data["truncated"] else ""),
+        print(f"已导出 {_export_summary(data, fmt)}到 {path}" + ("（结果太多，未全部导出）" if data.get("truncated") else ""),
               file=sys.stderr)
-    for note in data["notes"]:
+    for note in data.get("notes", []):
         print(f"提示：{plain(note)}", file=sys.stderr)
     return 0
 
@@ -237,15 +255,17 @@ def main(argv: list[str] | None = None) -> int:
             parser.error(f"corpus folder not found: {corpus}")
     if args.query is None and not (args.facets or args.show):  # typed empty ("") is a query, answered with a note
         parser.error("a query is needed (or --facets for the facet values, --show DOC_ID for a document)")
-    modes = [name for name, on in (("--facets", args.facets), ("--by-document", args.by_document),
-                                   ("--show", args.show), ("--export", args.export)) if on]
-    if len(modes) > 1:
-        parser.error(f"choose one of {', '.join(modes)}")
     export_format = None
     if args.export:
         export_format = "csv" if args.export == "-" else Path(args.export).suffix.lower().lstrip(".")
         if export_format not in export.FORMATS:
-            parser.error(f"argument --export: the file must end in .csv, .json or .xlsx, not {args.export!r}")
+            parser.error(f"argument --export: the file must end in .csv, .json, .xlsx, .ris or .bib, not {args.export!r}")
+    cited = bool(args.show and export_format in export.CITATION_FORMATS)  # one document's citation
+    modes = [name for name, on in (("--facets", args.facets), ("--by-document", args.by_document),
+                                   ("--show", args.show), ("--export", args.export and not cited)) if on]
+    if len(modes) > 1:
+        parser.error(f"choose one of {', '.join(modes)}")
+    if args.export:
         if args.export != "-" and not Path(args.export).resolve().parent.is_dir():
             parser.error(f"argument --export: folder not found: {Path(args.export).parent}")
     if args.show and not re.fullmatch(r"[0-9a-f]{16}", args.show):
@@ -261,10 +281,12 @@ def main(argv: list[str] | None = None) -> int:
             doc = service.document(args.show, args.query)
             if doc is None:
                 return fail("search", f"no document {args.show} in {index_root}")
+            if cited:
+                return _write_export(export.render(doc, export_format), args.export, doc, export_format)
             return _print_document(doc, args)
         if args.export:
             data = service.export(args.query, opts)
-            return _write_export(export.render(data, export_format, args.lang), args.export, data)
+            return _write_export(export.render(data, export_format, args.lang), args.export, data, export_format)
         if args.facets:
             result = service.overview(args.query, opts)
         elif args.by_document:

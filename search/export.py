@@ -1,5 +1,6 @@
 """Every matching paragraph as a table a researcher takes into a spreadsheet:
-CSV, JSON or XLSX, the same columns in each.
+CSV, JSON or XLSX, the same columns in each; or the matching documents'
+citations for a reference manager, RIS or BibTeX (``search.cite``).
 
 One header row, never two: a spreadsheet's filter, sort and pivot table, and
 ``pandas.read_csv``, take the first row as the column names and the second as
@@ -12,6 +13,7 @@ import csv
 import io
 import json
 
+from . import cite
 from .engine import SECTION_SEPARATOR
 
 # key → Chinese column name
@@ -19,11 +21,14 @@ COLUMNS = {
     "doc_id": "文档编号", "chunk_id": "段落编号", "title": "标题", "district": "地区", "year": "年份",
     "date": "日期", "paragraph": "段落序号", "heading_path": "所在章节", "domains": "改革领域",
     "text": "段落原文", "score": "相关度", "source": "来源文件", "url": "原文网址",
+    "doc_number": "文号", "issuers": "发文机关", "kind": "文种",
 }
-FORMATS = ("csv", "json", "xlsx")
+FORMATS = ("csv", "json", "xlsx", "ris", "bib")  # the last two: one record per document (search.cite)
+CITATION_FORMATS = ("ris", "bib")
 LANGS = ("en", "zh")  # column names: English keys, or Chinese
 MEDIA_TYPES = {"csv": "text/csv; charset=utf-8", "json": "application/json; charset=utf-8",
-               "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"}
+               "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+               "ris": "application/x-research-info-systems; charset=utf-8", "bib": "application/x-bibtex; charset=utf-8"}
 
 
 def header(lang: str = "en") -> list[str]:
@@ -33,7 +38,7 @@ def header(lang: str = "en") -> list[str]:
 def values(row: dict) -> list:
     """A hit row (``SearchService.export``) in ``COLUMNS`` order."""
     cells = {**row, "heading_path": SECTION_SEPARATOR.join(row.get("section_path") or []),
-             "domains": "、".join(row.get("domains") or [])}
+             "domains": "、".join(row.get("domains") or []), "issuers": "、".join(row.get("issuers") or [])}
     return [cells.get(key) for key in COLUMNS]
 
 
@@ -64,6 +69,7 @@ def to_json(data: dict, lang: str = "en") -> str:
         cells = dict(zip(keys, values(row)))
         cells[keys[list(COLUMNS).index("heading_path")]] = list(row.get("section_path") or [])
         cells[keys[list(COLUMNS).index("domains")]] = list(row.get("domains") or [])
+        cells[keys[list(COLUMNS).index("issuers")]] = list(row.get("issuers") or [])
         rows.append(cells)
     body = {"query": data["query"], "total": data["total"], "truncated": data["truncated"],
             "notes": data["notes"], "rows": rows}
@@ -99,4 +105,9 @@ def to_xlsx(data: dict, lang: str = "en") -> bytes:
 
 
 def render(data: dict, fmt: str, lang: str = "en") -> str | bytes:
+    """``data``: ``SearchService.export``'s rows, or a document (its
+    citation alone, RIS or BibTeX)."""
+    if fmt in CITATION_FORMATS:
+        rows = data["rows"] if "rows" in data else [data]
+        return (cite.ris if fmt == "ris" else cite.bibtex)(rows)
     return {"csv": to_csv, "json": to_json, "xlsx": to_xlsx}[fmt](data, lang)

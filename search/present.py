@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from html import escape
 
+from . import cite
 from .engine import SECTION_SEPARATOR
 
 # what the edges render marks from; not part of the JSON contract
@@ -62,16 +63,22 @@ def date_source(item: dict) -> str:
     return DATE_SOURCES.get(item.get("date_source") or "", "")
 
 
+# a document's official fields as its page and ``search --show`` list them
+OFFICIAL_LABELS = (("文号", "doc_number"), ("发文机关", "issuers"), ("文种", "kind"), ("索引号", "index_number"),
+                   ("成文日期", "date_written"), ("通过日期", "date_adopted"), ("施行日期", "date_effective"))
+
+
+def official(item: dict) -> str:
+    """文号 · 发文机关 · 文种 on one line; "" when the text gives none."""
+    parts = [item.get("doc_number") or "", "、".join(item.get("issuers") or []), item.get("kind") or ""]
+    return " · ".join(p for p in parts if p)
+
+
 def citation(item: dict) -> str:
-    """A citation a researcher pastes into a report: title, district, date,
-    paragraph (for a hit), and where it comes from — the original address
-    when the source names one, the file otherwise."""
-    when = item.get("date") or (f"{item['year']}年" if item.get("year") else "日期不详")
-    about = "，".join(x for x in (item.get("district") or "", when) if x)
-    title = item.get("title") or item.get("source") or ""
-    where = f"，第 {item['paragraph']} 段" if item.get("paragraph") else ""
-    origin = f"原文：{item['url']}" if item.get("url") else f"来源文件：{item.get('source', '')}"
-    return f"《{title}》（{about}）{where}。{origin}。"
+    """The citation a researcher pastes into a paper (``search.cite``,
+    GB/T 7714-2015): issuers, title and 文号, [EB/OL], dates, address; a
+    hit's paragraph after it."""
+    return cite.gbt7714(item)
 
 
 def grouped(answer: dict) -> dict:

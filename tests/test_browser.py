@@ -355,7 +355,7 @@ def test_document_page_has_citation_url_search_box_and_contents(page, server):
     assert page.locator(target).evaluate("el => el.matches(':target')")
     page.locator(".doc-cite .cite summary").first.click()
     citation = page.locator(".doc-cite .citation").first.inner_text()
-    assert hit["title"] in citation and "罗湖区" in citation and "2017-03-28" in citation
+    assert hit["title"] in citation and "羅辦發〔2017〕1號" in citation and "(2017-03-28)" in citation
     assert page.locator(".at-cite .citation").text_content().count(f"第 {hit['paragraph']} 段") == 1
     assert "来源未给出" in page.locator(".docmeta").inner_text()  # the seed scrape names no address
     assert page.locator("#doc-matches").inner_text() == "5"

@@ -161,3 +161,69 @@ def test_extraction_meets_the_precision_and_recall_the_issue_asks_for_on_the_lab
     scores, misses = score(sample)
     for f in FIELDS:
         assert scores[f].precision >= 0.95 and scores[f].recall >= 0.9, (scores[f], misses)
+
+
+# ------------------------------------------------------------ citations a paper can use
+
+
+def test_a_citation_is_gbt7714_in_the_documents_script_and_says_what_is_unknown():
+    import datetime
+
+    from search import cite
+
+    day = datetime.date(2026, 12, 3)
+    luohu = {"title": "深圳市羅湖區2017年改革計劃", "doc_number": LUOHU_NUMBER, "issuers": LUOHU_ISSUERS,
+             "date": "2017-03-28", "year": 2017, "url": "http://www.szlh.gov.cn/a.html", "district": "罗湖区"}
+    assert cite.gbt7714(luohu, day) == ("中共深圳市羅湖區委辦公室, 深圳市羅湖區人民政府辦公室. 深圳市羅湖區2017年改革計劃: "
+                                        "羅辦發〔2017〕1號[EB/OL]. (2017-03-28)[2026-12-03]. http://www.szlh.gov.cn/a.html.")
+    news = {"title": "光明在重点领域和关键环节持续改革突破", "issuers": [], "date": None, "year": None, "url": None,
+            "source": "004_0acaf77349eb75c1.txt", "district": "光明区"}
+    assert cite.gbt7714(news, day) == "佚名. 光明在重点领域和关键环节持续改革突破[EB]. [2026-12-03]."
+    assert "罗湖区" not in cite.gbt7714(luohu, day)  # the district is no author
+
+
+def _client(seed_index):
+    from web.cli import app_for
+
+    return app_for(["--index", str(seed_index)]).test_client()
+
+
+def test_the_page_shows_the_official_fields_and_gives_ris_and_bibtex(seed_index, service):
+    client = _client(seed_index)
+    hit = next(h for h in service.search("改革计划", Options(limit=50))["hits"] if h["source"] == LUOHU)
+    html = client.get("/?q=罗办发").get_data(as_text=True)
+    assert '<span class="doc-number" title="文号">羅辦發〔2017〕1號</span>' in html
+    doc = client.get(f"/doc/{hit['doc_id']}").get_data(as_text=True)
+    assert '<dd class="doc-number">羅辦發〔2017〕1號</dd>' in doc
+    assert '<dd class="issuers">中共深圳市羅湖區委辦公室、深圳市羅湖區人民政府辦公室</dd>' in doc
+    assert '<dd class="kind">通知</dd>' in doc and '<dd class="index-number">000000-02-2017-099899</dd>' in doc
+    ris = client.get(f"/api/cite/{hit['doc_id']}?format=ris")
+    assert ris.status_code == 200 and ris.mimetype == "application/x-research-info-systems"
+    body = ris.get_data(as_text=True)
+    assert body.startswith("TY  - GOVDOC\n") and "AU  - 中共深圳市羅湖區委辦公室\n" in body
+    assert "M1  - 羅辦發〔2017〕1號\n" in body and body.rstrip().endswith("ER  -")
+    bib = client.get(f"/api/cite/{hit['doc_id']}?format=bib").get_data(as_text=True)
+    assert "author = {{中共深圳市羅湖區委辦公室} and {深圳市羅湖區人民政府辦公室}}" in bib
+    assert bib.count("{") == bib.count("}")
+    assert client.get(f"/api/cite/{hit['doc_id']}?format=doc").status_code == 400
+    assert client.get("/api/cite/0000000000000000?format=ris").status_code == 404
+    every = client.get("/api/export?q=改革&format=ris").get_data(as_text=True)
+    assert every.count("TY  - GOVDOC") == 5  # a record per document, not per paragraph
+
+
+def test_the_cli_writes_citations_for_a_query_and_for_one_document(tmp_path):
+    corpus = tmp_path / "corpus"
+    shutil.copytree(SEEDS, corpus)
+    index = tmp_path / "ix"
+    hit = _search("罗办发", "--corpus", str(corpus), "--index", str(index))["hits"][0]
+    for args, target in ((["改革"], tmp_path / "all.bib"), (["--show", hit["doc_id"]], tmp_path / "one.ris")):
+        done = subprocess.run([sys.executable, "-m", "search.cli", *args, "--index", str(index), "--export", str(target)],
+                              capture_output=True, text=True, timeout=300, cwd=ROOT)
+        assert done.returncode == 0, done.stderr
+        assert "的引用到" in done.stderr
+    assert (tmp_path / "all.bib").read_text(encoding="utf-8").count("@misc{") == 5
+    one = (tmp_path / "one.ris").read_text(encoding="utf-8")
+    assert one.count("TY  - GOVDOC") == 1 and "M1  - 羅辦發〔2017〕1號" in one
+    bad = subprocess.run([sys.executable, "-m", "search.cli", "x", "--index", str(index), "--export", str(tmp_path / "x.doc")],
+                         capture_output=True, text=True, timeout=300, cwd=ROOT)
+    assert bad.returncode == 2 and ".ris or .bib" in bad.stderr

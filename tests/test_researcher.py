@@ -168,8 +168,11 @@ def test_the_comparison_counts_documents_in_the_document_view(client, service):
 def test_every_hit_and_document_has_a_citation(client, service):
     hit = service.search("强区放权")["hits"][0]
     cite = present.citation(hit)
-    assert cite.startswith(f"《{hit['title']}》（罗湖区，2017-03-28），第 {hit['paragraph']} 段。")
-    assert "来源文件：003_3c0b11c1ebd16181.txt" in cite
+    # GB/T 7714-2015: issuers. title: 文号[EB]. (published)[cited] — in the document's own script;
+    # no hash-named file, no district standing in for the author
+    assert cite.startswith("中共深圳市羅湖區委辦公室, 深圳市羅湖區人民政府辦公室. "
+                           f"{hit['title']}: 羅辦發〔2017〕1號[EB]. (2017-03-28)[")
+    assert cite.endswith(f"第 {hit['paragraph']} 段.") and "003_3c0b11c1ebd16181" not in cite
     html = get(client, "/?q=强区放权").get_data(as_text=True)
     assert html.count('<p class="citation">') == 9
     doc = get(client, f"/doc/{hit['doc_id']}?q=强区放权&at={hit['paragraph']}").get_data(as_text=True)
@@ -212,7 +215,7 @@ def test_a_documents_url_comes_from_its_sidecar_page_or_text(tmp_path):
     doc_id = next(h["doc_id"] for h in service.search("放管服")["hits"] if h["source"] == "a.txt")
     html = client.get(f"/doc/{doc_id}").get_data(as_text=True)
     assert '<a class="original" href="https://www.szlhq.gov.cn/a.html"' in html
-    assert "原文：https://www.szlhq.gov.cn/a.html" in html  # the citation names it
+    assert "[EB/OL]. " in html and "https://www.szlhq.gov.cn/a.html." in html  # the citation names it
 
 
 # ------------------------------------------------------------ exports

@@ -2,6 +2,8 @@
 DESIGN.md), and the export of a whole answer."""
 from __future__ import annotations
 
+import re
+
 from flask import Blueprint, Response, jsonify, request
 
 from search import export, present
@@ -53,6 +55,21 @@ def api_export():
                     headers={"Content-Disposition": f'attachment; filename="{name}.{fmt}"',
                              "X-Total-Count": str(data["total"]),
                              "X-Truncated": "1" if data["truncated"] else "0"})
+
+
+@api.get("/api/cite/<doc_id>")
+
+
+def api_cite(doc_id: str):
+    """One document's citation for a reference manager (RIS or BibTeX)."""
+    fmt = request.args.get("format", "ris")
+    if fmt not in export.CITATION_FORMATS:
+        return _json_error(f"format 只能是 {' 或 '.join(export.CITATION_FORMATS)}。")
+    doc = current_service().document(doc_id, "", 1, 1) if re.fullmatch(r"[0-9a-f]{16}", doc_id) else None
+    if doc is None:
+        return _json_error("没有这篇文档。", 404)
+    return Response(export.render(doc, fmt), content_type=export.MEDIA_TYPES[fmt],
+                    headers={"Content-Disposition": f'attachment; filename="{doc_id}.{fmt}"'})
 
 
 @api.get("/api/documents")
