@@ -33,6 +33,12 @@ def build_parser() -> OneLineParser:
     p.add_argument("--district", action="append", default=[], metavar="D", help="filter by district (repeatable)")
     p.add_argument("--year", action="append", default=[], metavar="Y", help="2020 or 2018-2021 (repeatable)")
     p.add_argument("--domain", action="append", default=[], metavar="X", help="reform domain (repeatable)")
+    p.add_argument("--issuer", action="append", default=[], metavar="I",
+                   help="issuing body, 发文机关, e.g. 国务院 (repeatable)")
+    p.add_argument("--kind", action="append", default=[], metavar="K", help="文种, e.g. 通知 or 条例 (repeatable)")
+    p.add_argument("--date", default="", metavar="SPAN",
+                   help="documents dated within a span of days: 2021-03-01..2021-06-30 (either end may be left "
+                        "open), or one day, month (2021-03) or year")
     p.add_argument("-n", type=int_argument, default=10, metavar="N", help="hits per page (default 10)")
     p.add_argument("--page", type=int_argument, default=1, metavar="P", help="page number (default 1)")
     p.add_argument("--sort", choices=("relevance", "date", "date-asc"), default="relevance",
@@ -241,11 +247,13 @@ def main(argv: list[str] | None = None) -> int:
     from indexer.first_use import ensure_index
 
     from .service import BadRequest, Options, SearchService
-    from .query.parse import parse_year
+    from .query.parse import parse_date_span, parse_year
 
     for y in args.year:
         if parse_year(y) is None:
             parser.error(f"argument --year: expected 2020 or 2018-2021, got {y!r}")
+    if args.date and parse_date_span(args.date) is None:
+        parser.error(f"argument --date: expected 2021-03-01..2021-06-30, 2021-03 or 2021, got {args.date!r}")
     if not 1 <= args.n <= 100:
         parser.error("argument -n: expected a number from 1 to 100")
     if args.page < 1:
@@ -275,7 +283,8 @@ def main(argv: list[str] | None = None) -> int:
     try:
         ensure_index(parser, index_root, args.corpus, explicit=is_explicit(args.index), settings=settings)
         service = SearchService(engines.open_engine(index_root, settings=settings), settings=settings)
-        opts = Options(district=args.district, year=args.year, domain=args.domain, page=args.page, limit=args.n,
+        opts = Options(district=args.district, year=args.year, domain=args.domain, issuer=args.issuer,
+                       kind=args.kind, date=args.date, page=args.page, limit=args.n,
                        sort=args.sort, synonyms=not args.no_synonyms)
         if args.show:
             doc = service.document(args.show, args.query)

@@ -16,7 +16,12 @@ from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Iterable, Protocol
 
-FACETS = ("district", "year", "domain")
+from . import analysis
+
+# what a search counts by and filters by: a document's district and year, a
+# paragraph's domains, a document's issuers (发文机关, in simplified script so
+# both scripts count together) and 文种
+FACETS = ("district", "year", "domain", "issuer", "kind")
 
 
 def empty_counts() -> dict[str, dict[str, int]]:
@@ -154,17 +159,46 @@ class AllOf:
 
 @dataclass
 class Filters:
+    """What a match must be, besides the query: within each facet any of
+    the values (ORed), across facets all of them; ``date``: a document's
+    day within an inclusive span of ISO days (a document without a day
+    is outside every span)."""
+
     district: list[str] = field(default_factory=list)
     year: list[tuple[int, int]] = field(default_factory=list)  # inclusive ranges, ORed
     domain: list[str] = field(default_factory=list)
+    issuer: list[str] = field(default_factory=list)
+    kind: list[str] = field(default_factory=list)
+    date: tuple[str, str] | None = None
 
-    def without(self, facet: str) -> "Filters":
-        copy = Filters(list(self.district), list(self.year), list(self.domain))
-        setattr(copy, facet, [])
+    def without(self, *names: str) -> "Filters":
+        """A copy without these selections (a facet's counts ignore its own)."""
+        copy = Filters(list(self.district), list(self.year), list(self.domain), list(self.issuer), list(self.kind),
+                       self.date)
+        for name in names:
+            setattr(copy, name, None if name == "date" else [])
         return copy
 
     def is_empty(self) -> bool:
-        return not (self.district or self.year or self.domain)
+        return not (self.district or self.year or self.domain or self.issuer or self.kind or self.date)
+
+    def key(self) -> tuple:
+        """Every selection, as a value to remember an answer by."""
+        return (tuple(self.district), tuple(self.year), tuple(self.domain), tuple(self.issuer), tuple(self.kind),
+                self.date)
+
+
+DAY_LOW, DAY_HIGH = "0000-01-01", "9999-12-31"  # an open end of a date span
+
+
+def day_number(day: str | None) -> int:
+    """An ISO day as the number engines filter by (20210301; 0: none)."""
+    return int(day.replace("-", "")) if day else 0
+
+
+def issuer_values(doc: "DocumentRecord") -> list[str]:
+    """A document's issuers as the issuer facet counts them: simplified."""
+    return list(dict.fromkeys(analysis.to_simplified(name) for name in doc.issuers or []))
 
 
 @dataclass(kw_only=True)

@@ -16,7 +16,7 @@ from pathlib import Path
 
 from . import analysis, config
 
-LABELS = {"district": "地区", "year": "年份", "domain": "领域"}  # each facet's name, as users read it
+LABELS = {"district": "地区", "year": "年份", "domain": "领域", "issuer": "发文机关", "kind": "文种"}  # as users read them
 TAXONOMY = ("经济", "政府职能", "民主法治", "文化", "社会民生", "基层治理", "生态文明", "党的建设", "纪检监察", "综合")
 LEVEL_RANK = {"district": 0, "city": 1, "province": 2, "national": 3}
 # A filter value is a unit's name typed without its level (光明 for 光明区).
@@ -95,9 +95,31 @@ def as_indexed(facet: str, value: str) -> tuple[str, bool]:
             return value, True
         text = analysis.to_simplified(value)
         known = _district(text.strip().replace(" ", ""), table)
-    else:
+    elif facet == "domain":
         if value in TAXONOMY:
             return value, True
         text = analysis.to_simplified(value)
         known = text.strip() if text.strip() in TAXONOMY else None
+    else:  # an issuer or a 文种: as the index holds it, simplified; the index's own values tell if it is there
+        text = analysis.to_simplified(value).strip()
+        known = text if facet == "kind" and text in kind_labels() else None
     return (known, True) if known is not None else (text, False)
+
+
+def kind_labels() -> tuple[str, ...]:
+    """The 文种 the indexer gives (``data/kinds.txt``'s first column)."""
+    path = config.data_dir() / "kinds.txt"
+    try:
+        return _kind_labels(path, path.stat().st_mtime_ns)
+    except OSError:
+        return ()
+
+
+@lru_cache(maxsize=4)
+def _kind_labels(path: Path, stamp: int) -> tuple[str, ...]:
+    labels = []
+    for line in path.read_text(encoding="utf-8").splitlines():
+        line = line.split("#", 1)[0].strip()
+        if "\t" in line:
+            labels.append(line.split("\t", 1)[0].strip())
+    return tuple(dict.fromkeys(labels))

@@ -32,10 +32,11 @@ def expected(seed_docs, word, district=None, year=None, domain=None):
         for c in doc.chunks:
             first = (c.paragraph, c.part) == (1, 1) and word in to_simplified(doc.title)
             if first or word in to_simplified(c.text + "\n" + "\n".join(c.section_path)):
-                rows.append((doc.district, str(doc.year) if doc.year else None, c.domains))
+                rows.append((doc.district, str(doc.year) if doc.year else None, c.domains,
+                             [to_simplified(i) for i in doc.issuers], doc.kind))
 
     def keep(row, skip):
-        d, y, doms = row
+        d, y, doms, _issuers, _kind = row
         return ((skip == "district" or not district or d == district)
                 and (skip == "year" or not year or y == year)
                 and (skip == "domain" or not domain or domain in doms))
@@ -45,6 +46,8 @@ def expected(seed_docs, word, district=None, year=None, domain=None):
         "district": Counter(r[0] for r in rows if r[0] and keep(r, "district")),
         "year": Counter(r[1] for r in rows if r[1] and keep(r, "year")),
         "domain": Counter(x for r in rows if keep(r, "domain") for x in r[2]),
+        "issuer": Counter(x for r in rows if keep(r, "issuer") for x in r[3]),
+        "kind": Counter(r[4] for r in rows if r[4] and keep(r, "kind")),
     }
     return total, {k: dict(v) for k, v in facets.items()}
 

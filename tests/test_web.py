@@ -194,14 +194,15 @@ def test_a_paragraph_found_through_its_heading_shows_the_marked_heading(client):
     hit = next(h for h in html.split('<li class="hit">')[1:] if "一是打造无实体卡证城区" in h)
     section = re.search(r'<p class="section">(.*?)</p>', hit, re.S).group(1)
     assert "<mark>放管服</mark>" in section and "›" in section
-    # the JSON contract is unchanged: its hit fields exactly, the marks in the snippet
+    # the JSON contract only grows: its hit fields exactly (DESIGN's, and the official fields of #23), the marks in the snippet
     api = json.loads(page(client, "/api/search?q=放管服"))
     assert api["hits"] and all(set(h) == CONTRACT_HIT_KEYS for h in api["hits"])
     assert any("<mark>放管服</mark>" in h["snippet"] for h in api["hits"])
 
 
 CONTRACT_HIT_KEYS = {"doc_id", "chunk_id", "title", "source", "paragraph", "section", "district", "year", "date",
-                     "domains", "score", "date_source", "text", "snippet"}
+                     "domains", "score", "date_source", "text", "snippet",
+                     "doc_number", "issuers", "kind", "index_number", "date_written", "date_adopted", "date_effective"}
 
 
 def test_a_search_over_its_time_limit_answers_with_a_note_not_an_error(seed_index):

@@ -12,7 +12,7 @@ from urllib.parse import urlencode
 from search import facets
 from search.engine import FACETS
 from search.facets import as_indexed
-from search.query.parse import parse_year
+from search.query.parse import parse_date_span, parse_year
 from search.query.options import MAX_LIMIT, SORTS, Options
 from search.text import ascii_int
 
@@ -29,6 +29,9 @@ class SearchState:
     district: tuple[str, ...] = ()
     year: tuple[str, ...] = ()
     domain: tuple[str, ...] = ()
+    issuer: tuple[str, ...] = ()
+    kind: tuple[str, ...] = ()
+    date: str = ""  # a span of days (search.query.parse.parse_date_span)
     sort: str = "relevance"
     page: int = 1
     limit: int = 10
@@ -71,18 +74,24 @@ class SearchState:
         limit = _int(args.get("limit"), default_limit, 1, MAX_LIMIT, "每页条数", errors)
         # a value as the index holds it (龙华 → 龙华区), so the sidebar shows it
         # selected and its chip removes it; an unknown one stays as typed
-        district = tuple(dict.fromkeys(_indexed("district", v) for v in values("district")))
-        domain = tuple(dict.fromkeys(_indexed("domain", v) for v in values("domain")))
+        indexed = {facet: tuple(dict.fromkeys(_indexed(facet, v) for v in values(facet)))
+                   for facet in FACETS if facet != "year"}
+        date = (args.get("date") or "").strip()[:60]
+        if date and parse_date_span(date) is None:
+            errors.append(f"日期“{date[:30]}”无效，应为 2021-03-01..2021-06-30（可只写一端）、2021-03 或 2021。")
+            date = ""
         synonyms = args.get("synonyms", "1") not in ("0", "off", "false", "no")
-        return cls(q, district, tuple(years), domain, sort, page, limit, view, synonyms), errors
+        return cls(q=q, year=tuple(years), date=date, sort=sort, page=page, limit=limit, view=view,
+                   synonyms=synonyms, **indexed), errors
 
     # ------------------------------------------------------------ using
     def options(self) -> Options:
-        return Options(district=list(self.district), year=list(self.year), domain=list(self.domain), page=self.page,
+        return Options(district=list(self.district), year=list(self.year), domain=list(self.domain),
+                       issuer=list(self.issuer), kind=list(self.kind), date=self.date, page=self.page,
                        limit=self.limit, sort=self.sort, synonyms=self.synonyms)
 
     def is_empty(self) -> bool:
-        return not (self.q or self.district or self.year or self.domain)
+        return not (self.q or self.date or any(getattr(self, facet) for facet in FACETS))
 
     def selected(self, facet: str) -> tuple[str, ...]:
         return getattr(self, facet)
@@ -94,6 +103,8 @@ class SearchState:
             out.append(("q", self.q))
         for facet in FACETS:
             out.extend((facet, v) for v in getattr(self, facet))
+        if self.date:
+            out.append(("date", self.date))
         if self.sort != "relevance":
             out.append(("sort", self.sort))
         if self.view != "paragraphs":
@@ -134,7 +145,10 @@ class SearchState:
         return replace(self, q=q, page=1)
 
     def unfiltered(self) -> "SearchState":
-        return replace(self, district=(), year=(), domain=(), page=1)
+        return replace(self, date="", page=1, **{facet: () for facet in FACETS})
+
+    def dated(self, date: str) -> "SearchState":
+        return replace(self, date=date, page=1)
 
 
 def _int(raw, default, lo, hi, label, errors) -> int:
@@ -193,8 +207,11 @@ def facet_records(state: SearchState, counts: dict[str, dict[str, int]]) -> list
 
 def chips(state: SearchState) -> list[dict]:
     """Active filters, each with the URL that removes it."""
-    return [{"facet": FACET_LABELS[f], "value": v, "remove_url": state.without_value(f, v).url()}
-            for f in FACETS for v in state.selected(f)]
+    out = [{"facet": FACET_LABELS[f], "value": v, "remove_url": state.without_value(f, v).url()}
+           for f in FACETS for v in state.selected(f)]
+    if state.date:
+        out.append({"facet": "日期", "value": state.date, "remove_url": state.dated("").url()})
+    return out
 
 
 def _indexed(facet: str, value: str) -> str:

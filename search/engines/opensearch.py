@@ -39,13 +39,13 @@ from .. import analysis, ranking, storage
 from ..text import one_line
 from ..engine import (
     DOCUMENT_BUCKETS, FACETS, SEQUENCE_BOOST, TITLE_BOOST, TITLE_MATCH_WEIGHT, ChunkRecord, date_sort_keys,
-    document_fields, document_from_fields, DocumentRecord, empty_counts, EngineResult, Filters, Hit,
-    SearchRequest,
+    day_number, document_fields, document_from_fields, DocumentRecord, empty_counts, EngineResult, Filters, Hit,
+    issuer_values, SearchRequest,
 )
 from .base import CountedUpdate, FolderEngine, QueryCompiler, document_of
 from ..errors import EngineUnavailable, IndexDamaged, IndexIncomplete, IndexMissing
 
-SCHEMA_VERSION = 3  # 2: chars, the text's exact characters; 3: lead, what a title's word finds
+SCHEMA_VERSION = 4  # 2: chars, the text's exact characters; 3: lead, what a title's word finds; 4: issuer, kind, day_n
 DEFAULT_URL = "http://127.0.0.1:9200"
 DEFAULT_INDEX = "reform-search"
 GAP = "\u2063"  # an empty position (a clause break): dropped by the analyzer, its position kept
@@ -110,6 +110,9 @@ def index_settings(replicas: str = "0-1") -> dict:
                 "year": {"type": "keyword"},
                 "year_n": {"type": "integer"},
                 "domain": {"type": "keyword"},
+                "issuer": {"type": "keyword"},
+                "kind": {"type": "keyword"},
+                "day_n": {"type": "integer"},  # engine.day_number: date spans as ranges (0: none)
                 "paragraph": {"type": "integer"},
                 "part": {"type": "integer"},
                 "date_desc": {"type": "long"},
@@ -233,8 +236,12 @@ def filter_clauses(f: Filters) -> dict[str, dict]:
         out["district"] = {"terms": {"district": list(f.district)}}
     if f.year:
         out["year"] = _any([{"range": {"year_n": {"gte": lo, "lte": hi}}} for lo, hi in f.year])
-    if f.domain:
-        out["domain"] = {"terms": {"domain": list(f.domain)}}
+    for facet in ("domain", "issuer", "kind"):
+        values = getattr(f, facet)
+        if values:
+            out[facet] = {"terms": {facet: list(values)}}
+    if f.date:
+        out["date"] = {"range": {"day_n": {"gte": max(1, day_number(f.date[0])), "lte": day_number(f.date[1])}}}
     return out
 
 
@@ -260,6 +267,7 @@ class OpenSearchUpdate(CountedUpdate):
         about = document_fields(doc)
         title = " ".join(w for w in (doc.title_tokens.words if doc.title_tokens else []) if _clean(w))
         pads = ranking.lead_pads(title)
+        issuers, day = issuer_values(doc), day_number(doc.date)
         sections: dict[str, str] = {}
         for number, chunk in enumerate(doc.chunks):
             body = {
@@ -267,7 +275,8 @@ class OpenSearchUpdate(CountedUpdate):
                 "text": token_string(ranking.padded(chunk.tokens)), "title": title,
                 "lead": title if number == 0 else pads, "chars": analysis.char_string(chunk.chars),
                 "district": doc.district, "year": str(doc.year) if doc.year else None, "year_n": doc.year or 0,
-                "domain": list(chunk.domains), "paragraph": chunk.paragraph, "part": chunk.part,
+                "domain": list(chunk.domains), "issuer": issuers, "kind": doc.kind, "day_n": day,
+                "paragraph": chunk.paragraph, "part": chunk.part,
                 "date_desc": date_desc, "date_asc": date_asc, "d": about,
                 "c": {"chunk_id": chunk.chunk_id, "paragraph": chunk.paragraph, "part": chunk.part,
                       "section_path": chunk.section_path, "domains": chunk.domains, "text": chunk.text},
@@ -743,7 +752,7 @@ def _aggregations(request: SearchRequest, filters: dict) -> tuple[dict, list[dic
             years["aggs"] = {"d": _DOC_TERMS}
             counting_documents.append(years)
         aggs["_pivot"] = {
-            "filter": {"bool": {"filter": [c for name, c in filters.items() if name == "domain"]}},
+            "filter": {"bool": {"filter": [c for name, c in filters.items() if name not in ("district", "year")]}},
             "aggs": {"v": {"terms": {"field": "district", "size": FACET_SIZE}, "aggs": {"y": years}}}}
     return aggs, counting_documents
 

@@ -25,13 +25,14 @@ import tantivy
 from .. import analysis, ranking, storage
 from ..text import one_line
 from ..engine import (
-    DOCUMENT_BUCKETS, FACETS, ChunkRecord, document_fields, document_from_fields, DocumentRecord, empty_counts,
-    EngineResult, Filters, Hit, reading_order, SearchRequest,
+    DOCUMENT_BUCKETS, FACETS, ChunkRecord, day_number, document_fields, document_from_fields, DocumentRecord,
+    empty_counts, EngineResult, Filters, Hit, issuer_values, reading_order, SearchRequest,
 )
 from .base import CountedUpdate, FolderEngine, QueryCompiler, document_of
 from ..errors import IndexIncomplete
 
-SCHEMA_VERSION = 6  # 2: year_n, the token store; 3: the text in the record; 4: the reading order; 5: chars; 6: lead
+SCHEMA_VERSION = 7  # 2: year_n, the token store; 3: the text in the record; 4: the reading order; 5: chars; 6: lead;
+# 7: issuer, kind, day_n
 HEAP_BYTES = 1024 * 1024 * 1024
 WRITER_THREADS = 1
 GC_HEAP_BYTES = 16 * 1024 * 1024  # a writer opened only to collect garbage
@@ -62,6 +63,7 @@ def make_schema() -> tantivy.Schema:
     for facet in FACETS:
         sb.add_text_field(facet, stored=False, fast=True, **raw, index_option="basic")
     sb.add_integer_field("year_n", indexed=True, fast=True)  # year filters as ranges (0: none)
+    sb.add_integer_field("day_n", indexed=True, fast=True)  # date spans as ranges (engine.day_number; 0: none)
     sb.add_integer_field("paragraph", indexed=True, fast=True)
     # engine.reading_order, newest and oldest first: both sorted ascending
     sb.add_text_field("order_newest", stored=False, fast=True, **raw, index_option="basic")
@@ -106,6 +108,8 @@ class TantivyUpdate(CountedUpdate):
         title = " ".join(doc.title_tokens.words) if doc.title else None
         pads = ranking.lead_pads(title) if title else None
         year = str(doc.year) if doc.year else None
+        issuers = issuer_values(doc)
+        day = day_number(doc.date)
         add = self.writer.add_document
         with self._failures():
             for number, chunk in enumerate(doc.chunks):
@@ -131,6 +135,11 @@ class TantivyUpdate(CountedUpdate):
                 t.add_integer("year_n", doc.year or 0)
                 for domain in chunk.domains:
                     t.add_text("domain", domain)
+                for issuer in issuers:
+                    t.add_text("issuer", issuer)
+                if doc.kind:
+                    t.add_text("kind", doc.kind)
+                t.add_integer("day_n", day)
                 t.add_integer("paragraph", chunk.paragraph)
                 t.add_text("order_newest", reading_order(doc.date, doc.year, doc.doc_id, chunk.paragraph, chunk.part,
                                                          newest_first=True))
@@ -274,8 +283,13 @@ def _filter_clauses(f: Filters) -> list:
     if f.year:
         out.append(_any([tantivy.Query.range_query(_schema(), "year_n", tantivy.FieldType.Integer, lo, hi)
                          for lo, hi in f.year]))
-    if f.domain:
-        out.append(_any([_term("domain", d) for d in f.domain]))
+    for facet in ("domain", "issuer", "kind"):
+        values = getattr(f, facet)
+        if values:
+            out.append(_any([_term(facet, v) for v in values]))
+    if f.date:
+        out.append(tantivy.Query.range_query(_schema(), "day_n", tantivy.FieldType.Integer,
+                                             max(1, day_number(f.date[0])), day_number(f.date[1])))
     return [tantivy.Query.const_score_query(q, 0.0) for q in out]
 
 
@@ -483,7 +497,7 @@ class TantivyEngine(FolderEngine):
         if documents:
             years["aggs"] = {"docs": _DOC_TERMS}
         aggs = {"d": {"terms": {"field": "district", "size": FACET_SIZE}, "aggs": {"y": years}}}
-        scope = _with_filters(match, Filters(domain=list(f.domain)))
+        scope = _with_filters(match, f.without("district", "year"))
         try:
             found = s.aggregate(scope, aggs)
         except ValueError:  # more buckets than one aggregation may make

@@ -8,17 +8,21 @@ words, and a note says so.
 """
 from __future__ import annotations
 
+import calendar
+import datetime
 import re
 from dataclasses import dataclass, field
 
 from .. import analysis
-from ..engine import AllOf, AnyOf, Exact, Filters, Phrase, Term, iter_terms
+from ..engine import DAY_HIGH, DAY_LOW, AllOf, AnyOf, Exact, Filters, Phrase, Term, iter_terms
 
 MAX_QUERY_CHARS = 1000
 MAX_WORDS = 32
 YEAR_MIN, YEAR_MAX = 1900, 2100
-_FIELD = re.compile(r"^(district|year|domain|区|年份|年|领域)[:：](.*)$", re.IGNORECASE)
-_FIELD_NAMES = {"区": "district", "年份": "year", "年": "year", "领域": "domain"}
+_FIELD = re.compile(r"^(district|year|domain|issuer|kind|date|区|年份|年|领域|发文机关|文种|日期)[:：](.*)$", re.IGNORECASE)
+_FIELD_NAMES = {"区": "district", "年份": "year", "年": "year", "领域": "domain", "发文机关": "issuer", "文种": "kind",
+                "日期": "date"}
+_DATE_PART = re.compile(r"^\s*(\d{4})(?:[-/.](\d{1,2})(?:[-/.](\d{1,2}))?)?\s*$")
 _YEAR = re.compile(r"^\s*(\d{4})\s*(?:[-–—~至到]\s*(\d{4}))?\s*$")
 _UNSUPPORTED = re.compile(r"[*?？~^()（）\[\]{}\\]")  # wildcard, fuzzy, boost and grouping syntax of other engines
 _TOKEN = re.compile(r'"[^"]*"?|“[^”]*”?|\S+')
@@ -53,6 +57,43 @@ def parse_year(text: str) -> tuple[int, int] | None:
     return lo, hi
 
 
+def _date_bounds(text: str) -> tuple[str, str] | None:
+    """The first and last day of ``2021-03-05``, ``2021-03`` or ``2021``."""
+    m = _DATE_PART.match(text)
+    if not m:
+        return None
+    year = int(m.group(1))
+    if not YEAR_MIN <= year <= YEAR_MAX:
+        return None
+    try:
+        if m.group(3):
+            day = datetime.date(year, int(m.group(2)), int(m.group(3))).isoformat()
+            return day, day
+        if m.group(2):
+            month = int(m.group(2))
+            last = calendar.monthrange(year, month)[1]
+            return datetime.date(year, month, 1).isoformat(), datetime.date(year, month, last).isoformat()
+    except ValueError:
+        return None
+    return f"{year}-01-01", f"{year}-12-31"
+
+
+def parse_date_span(text: str) -> tuple[str, str] | None:
+    """An inclusive span of days: ``2021-03-01..2021-06-30``, open at either
+    end (``2021-03-01..``, ``..2021-06-30``), or one day, month or year
+    (``2021-03``: all of March). None when it is none of these."""
+    text = (text or "").strip()
+    if ".." not in text:
+        return _date_bounds(text)
+    low_text, _, high_text = text.partition("..")
+    low = _date_bounds(low_text) if low_text.strip() else (DAY_LOW, DAY_LOW)
+    high = _date_bounds(high_text) if high_text.strip() else (DAY_HIGH, DAY_HIGH)
+    if low is None or high is None or (not low_text.strip() and not high_text.strip()):
+        return None
+    span = (low[0], high[1])
+    return span if span[0] <= span[1] else (high[0], low[1])
+
+
 def _group(words: list[str]):
     """One typed chunk (e.g. 放管服改革): its words, next to each other."""
     if len(words) == 1:
@@ -78,10 +119,14 @@ def _filter(raw: str, filters: Filters, notes: list[str]) -> str | None:
             notes.append(f"“{raw}” 不是有效的年份或年份范围（如 2020 或 2018-2021），已按普通词检索。")
             return value
         filters.year.append(span)
-    elif name == "district":  # converted and canonicalised once, with the options' (plan)
-        filters.district.append(value)
-    else:
-        filters.domain.append(value)
+    elif name == "date":
+        day_span = parse_date_span(value)
+        if day_span is None:
+            notes.append(f"“{raw}” 不是有效的日期范围（如 2021-03-01..2021-06-30），已按普通词检索。")
+            return value
+        filters.date = day_span
+    else:  # district, domain, issuer, kind: converted and canonicalised once, with the options' (plan)
+        getattr(filters, name).append(value)
     return None
 
 

@@ -23,6 +23,11 @@ from .options import Options
 from .parse import exact_runs, loosen, parse, sequences
 from .pinyin import looks_like_pinyin, table as pinyin_table
 
+# a filter value the index does not hold: what the note calls the facet, and
+# how many of the values there are it lists (an archive has hundreds of issuers)
+UNKNOWN_LABELS = {"district": "地区", "domain": "改革领域", "issuer": "发文机关", "kind": "文种"}
+KNOWN_LISTED = 30
+
 
 @dataclass
 class Executed:
@@ -120,6 +125,11 @@ class Planner:
                                       + list(opts.districts), notes)
         filters.domain = self.known("domain", [as_indexed("domain", d) for d in filters.domain]
                                     + list(opts.domains), notes)
+        filters.issuer = self.known("issuer", [as_indexed("issuer", i) for i in filters.issuer]
+                                    + list(opts.issuers), notes)
+        filters.kind = self.known("kind", [as_indexed("kind", k) for k in filters.kind] + list(opts.kinds), notes)
+        if opts.date_span is not None:  # the option wins over a date: typed in the query
+            filters.date = opts.date_span
 
         tree = parsed.tree
         parsed.places = []
@@ -153,9 +163,9 @@ class Planner:
             if not known:
                 there = there if there is not None else self.engine.facet_values(facet)
                 if value not in there:
-                    choices = TAXONOMY if facet == "domain" else there
-                    label = "改革领域" if facet == "domain" else "地区"
-                    notes.append(f"没有名为“{value}”的{label}；可选：{'、'.join(choices) or '（索引中没有）'}。")
+                    choices = list(TAXONOMY if facet == "domain" else there)
+                    listed = "、".join(choices[:KNOWN_LISTED]) + ("等" if len(choices) > KNOWN_LISTED else "")
+                    notes.append(f"没有名为“{value}”的{UNKNOWN_LABELS[facet]}；可选：{listed or '（索引中没有）'}。")
             out.append(value)
         return list(dict.fromkeys(out))
 
@@ -228,7 +238,8 @@ class Planner:
             as_word = self.engine.search(SearchRequest.counting(self.resolve(tree, scratch), filters)).total
             if as_word >= relax.RELAX_BELOW:
                 continue
-            narrowed = Filters(filters.district + [district], list(filters.year), list(filters.domain))
+            narrowed = filters.without()  # a copy with every other selection kept
+            narrowed.district.append(district)
             as_place = self.engine.search(SearchRequest.counting(self.resolve(rest, scratch), narrowed)).total
             if as_place > as_word:
                 filters.district.append(district)

@@ -76,15 +76,26 @@ class Counted:
                                       for facet, sets in self.doc_sets.items()}
 
 
+def _column(reader, name: str):
+    """A facet column, or None in an index older than the facet."""
+    return reader.column_reader(name) if reader.has_column(name) else None
+
+
 def make_tally(reader, request: SearchRequest, doc_of, counted: Counted):
     """The function that counts one match into ``counted`` (from the facet
     columns) and says whether every filter lets it through. A closure, not a
-    method: it runs once per match, and its names are cells, not attributes."""
+    method: it runs once per match, and its names are cells, not attributes.
+
+    A facet's counts ignore its own selection and honour every other: a
+    match that fails no filter counts in every facet, one that fails one
+    facet's selection counts in that facet only, and one that fails two (or
+    the date span, which is no facet) counts in none."""
     f = request.filters
-    dcol = reader.column_reader("district")
-    ycol = reader.column_reader("year")
-    mcol = reader.column_reader("domain_set")
-    want_d, want_m, want_y = set(f.district), set(f.domain), f.year
+    dcol, ycol, mcol = (reader.column_reader(n) for n in ("district", "year", "domain_set"))
+    icol, kcol = _column(reader, "issuer_set"), _column(reader, "kind")
+    datecol = reader.column_reader("date") if f.date else None
+    want_d, want_m, want_y, want_i, want_k = set(f.district), set(f.domain), f.year, set(f.issuer), set(f.kind)
+    low, high = f.date or ("", "")
     filtered, facets, pivoting = not f.is_empty(), request.facets, request.pivot
     owners = doc_of[1] if doc_of is not None else None
     counts, doc_sets, per_doc, passing = counted.counts, counted.doc_sets, counted.per_doc, counted.passing
@@ -98,41 +109,55 @@ def make_tally(reader, request: SearchRequest, doc_of, counted: Counted):
         yi = int(y)
         return any(lo <= yi <= hi for lo, hi in want_y)
 
+    def add(facet: str, value: str, owner) -> None:
+        bucket = counts[facet]
+        bucket[value] = bucket.get(value, 0) + 1
+        if owner is not None:
+            doc_sets[facet].setdefault(value, set()).add(owner)
+
     def tally(docnum: int) -> bool:
         d = text_of(dcol[docnum])
         y = text_of(ycol[docnum])
         m = text_of(mcol[docnum])
         doms = m.split(",") if m else []
+        i = text_of(icol[docnum]) if icol is not None else ""
+        issuers = i.split(",") if i else []
+        k = text_of(kcol[docnum]) if kcol is not None else ""
         ok_d = not want_d or d in want_d
         ok_y = year_ok(y)
         ok_m = not want_m or bool(want_m.intersection(doms))
+        ok_i = not want_i or bool(want_i.intersection(issuers))
+        ok_k = not want_k or k in want_k
+        ok_t = datecol is None or low <= (text_of(datecol[docnum]) or "~") <= high
         owner = owners[docnum] if owners is not None else None
-        kept = ok_d and ok_y and ok_m
+        kept = ok_d and ok_y and ok_m and ok_i and ok_k and ok_t
         if kept:
             counted.total += 1
             if filtered:
                 passing.add(docnum)
             if owner is not None:
                 per_doc[owner] = per_doc.get(owner, 0) + 1
-        if pivoting and ok_m and d and y:
+        if pivoting and ok_m and ok_i and ok_k and ok_t and d and y:
             row = pivot.setdefault(d, {})
             row[y] = row.get(y, 0) + 1
             if owner is not None:
                 pivot_docs.setdefault((d, y), set()).add(owner)
-        if facets:
-            if ok_y and ok_m and d:
-                counts["district"][d] = counts["district"].get(d, 0) + 1
-                if owner is not None:
-                    doc_sets["district"].setdefault(d, set()).add(owner)
-            if ok_d and ok_m and y:
-                counts["year"][y] = counts["year"].get(y, 0) + 1
-                if owner is not None:
-                    doc_sets["year"].setdefault(y, set()).add(owner)
-            if ok_d and ok_y:
+        if facets and ok_t:
+            failed = (not ok_d) + (not ok_y) + (not ok_m) + (not ok_i) + (not ok_k)
+            if failed > 1:
+                return kept
+            if d and (kept or not ok_d):
+                add("district", d, owner)
+            if y and (kept or not ok_y):
+                add("year", y, owner)
+            if kept or not ok_m:
                 for dom in doms:
-                    counts["domain"][dom] = counts["domain"].get(dom, 0) + 1
-                    if owner is not None:
-                        doc_sets["domain"].setdefault(dom, set()).add(owner)
+                    add("domain", dom, owner)
+            if kept or not ok_i:
+                for issuer in issuers:
+                    add("issuer", issuer, owner)
+            if k and (kept or not ok_k):
+                add("kind", k, owner)
         return kept
 
     return tally

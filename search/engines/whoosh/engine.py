@@ -180,7 +180,7 @@ class WhooshEngine(FolderEngine):
     def facet_values(self, facet: str) -> list[str]:
         """Every value of a facet in the index (for a note that lists them)."""
         s = self.searcher()
-        if not s.doc_count():
+        if not s.doc_count() or facet not in s.schema:  # an index older than the facet
             return []
         return sorted(text_of(v) for v in s.reader().lexicon(facet) if v)
 
@@ -213,7 +213,7 @@ class WhooshEngine(FolderEngine):
         page, limit = max(1, request.page), max(0, request.limit)
         # a search that only ranks (the by-document walk's batches) reuses
         # the total and the passing set of the same question's last pass
-        key = (request.query, tuple(f.district), tuple(f.year), tuple(f.domain))
+        key = (request.query, f.key())
         passes = s.__dict__.setdefault("_reform_passes", {})
         one_pass, timed_out = None, []
         if not (request.facets or request.documents or request.pivot) and key in passes:
@@ -344,6 +344,12 @@ def _filter_query(f: Filters):
         parts.append(wq.Or([wq.Term("year", str(y)) for y in years]))
     if f.domain:
         parts.append(wq.Or([wq.Term("domain", d) for d in f.domain]))
+    if f.issuer:
+        parts.append(wq.Or([wq.Term("issuer", i) for i in f.issuer]))
+    if f.kind:
+        parts.append(wq.Or([wq.Term("kind", k) for k in f.kind]))
+    if f.date:
+        parts.append(wq.TermRange("date", f.date[0], f.date[1]))
     if not parts:
         return None
     return wq.And(parts) if len(parts) > 1 else parts[0]

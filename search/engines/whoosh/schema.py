@@ -133,6 +133,10 @@ def make_schema() -> fields.Schema:
         date=fields.ID(stored=True, sortable=columns.RefBytesColumn()),
         domain=fields.KEYWORD(stored=True, commas=True, lowercase=False),
         domain_set=fields.COLUMN(columns.RefBytesColumn()),
+        # schema 7: the document's issuers (simplified, comma-joined) and 文种
+        issuer=fields.KEYWORD(stored=False, commas=True, lowercase=False),
+        issuer_set=fields.COLUMN(columns.RefBytesColumn()),
+        kind=fields.ID(stored=False, sortable=columns.RefBytesColumn()),
         text_norm=fields.COLUMN(columns.NumericColumn("B")),
         section_norm=fields.COLUMN(columns.NumericColumn("B")),
         title_norm=fields.COLUMN(columns.NumericColumn("B")),

@@ -17,7 +17,7 @@ from whoosh.writing import SegmentWriter
 from ... import analysis, ranking
 from ...text import one_line
 from ...lifetime import die_with_parent, how_it_ended
-from ...engine import ChunkRecord, DocumentRecord, official_of
+from ...engine import ChunkRecord, DocumentRecord, issuer_values, official_of
 from ..base import CountedUpdate
 from ...errors import IndexIncomplete
 from .schema import AnalysedText
@@ -43,11 +43,13 @@ class WhooshUpdate(CountedUpdate):
             self.writer = _CheckedSegmentWriter(self.ix, timeout=5.0, limitmb=256)
         self.writer.schema = self.ix.schema
         # fields an older index (updated in place) does not have
-        self.older = [name for name in ("url", "date_source", "chars", "first", "lead", "official") if name not in self.ix.schema]
+        self.older = [name for name in ("url", "date_source", "chars", "first", "lead", "official",
+                                                "issuer", "issuer_set", "kind") if name not in self.ix.schema]
 
     def _write(self, doc: DocumentRecord) -> None:
+        issuers = issuer_values(doc)
         for chunk in doc.chunks:
-            row = _chunk_fields(doc, chunk)
+            row = _chunk_fields(doc, chunk, issuers)
             for name in self.older:
                 del row[name]
             self.writer.add_document(**row)
@@ -206,9 +208,10 @@ class _CheckedMpWriter(_CountedCommit, MpWriter):
         super().cancel()
 
 
-def _chunk_fields(doc: DocumentRecord, chunk: ChunkRecord) -> dict:
+def _chunk_fields(doc: DocumentRecord, chunk: ChunkRecord, issuers: list[str]) -> dict:
     """The stored values are plain strings (``_stored_*``); the indexed ones
-    carry the library's tokens (``replace`` analysed the document first)."""
+    carry the library's tokens (``replace`` analysed the document first).
+    ``issuers``: ``engine.issuer_values(doc)``, made once per document."""
     section = chunk.section_text
     text_tokens = ranking.padded(chunk.tokens)  # what BM25 counts: the floor's pads included
     return {
@@ -239,6 +242,9 @@ def _chunk_fields(doc: DocumentRecord, chunk: ChunkRecord) -> dict:
         "date": doc.date or "",
         "domain": ",".join(chunk.domains),
         "domain_set": ",".join(chunk.domains).encode("utf-8"),
+        "issuer": ",".join(issuers),
+        "issuer_set": ",".join(issuers).encode("utf-8"),
+        "kind": doc.kind or "",
         "text_norm": ranking.fieldnorm_id(len(text_tokens)),
         "section_norm": ranking.fieldnorm_id(len(chunk.section_tokens) if chunk.section_path else 0),
         "title_norm": ranking.fieldnorm_id(len(doc.title_tokens) if doc.title else 0),
