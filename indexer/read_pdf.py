@@ -129,11 +129,20 @@ def _paragraphs(lines: list[_Line]) -> list[str]:
     margin_right, right_known = _margin(Counter(round(line.right) for line in lines), max)
     heights = sorted(line.top - line.bottom for line in lines)
     size = heights[len(heights) // 2] or 10.0  # about one character's width
+    gaps = sorted(a.bottom - b.top for a, b in zip(lines, lines[1:]) if a.page == b.page)
+    # the space between two lines of one paragraph: the lower quartile, as
+    # a short page of one-line paragraphs has more gaps between paragraphs
+    leading = gaps[len(gaps) // 4] if gaps else size
     paragraphs: list[str] = []
     current = ""
     previous: _Line | None = None
     for line in lines:
+        line.text = _unspaced(line.text)
         starts = previous is None
+        if not starts and _wraps_centred(previous, line, margin_left, margin_right, size, leading):
+            current += line.text  # a centred title or heading too long for one line
+            previous = line
+            continue
         if not starts:
             indented = line.left > margin_left + 0.8 * size
             # where no two lines end alike, the margin is unknown: a line that
@@ -159,6 +168,41 @@ def _paragraphs(lines: list[_Line]) -> list[str]:
     if current:
         paragraphs.append(_hyphen(current))
     return paragraphs
+
+
+# a letter-spaced word — one Chinese character or mark at a time, a space
+# after each (一 、 总 体 要 求, 总 则, a name padded to two places: 赵 军) —
+# is how PDFium reads a heading set with letter spacing or a padded name:
+# its spaces go, so its words are found. A space between words stays (机遇
+# 争当: the author's), and so does one before a letter-spaced tail of a
+# word (叶仕春 赵 军 keeps 叶仕春 whole).
+_CJK = "\u3000-\u303f\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uff01-\uff0f\uff1a-\uff20\u2014\u201c\u201d"
+_SPACED_RUN = re.compile(f"(?<!\\S)(?:[{_CJK}] )+[{_CJK}](?!\\S)")
+
+
+def _unspaced(text: str) -> str:
+    return _SPACED_RUN.sub(lambda m: m.group(0).replace(" ", ""), text)
+
+
+def _centred(line: _Line, margin_left: float, margin_right: float, size: float) -> bool:
+    return (line.left > margin_left + 0.8 * size
+            and abs((line.left - margin_left) - (margin_right - line.right)) < 1.5 * size)
+
+
+def _wraps_centred(previous: _Line, line: _Line, margin_left: float, margin_right: float, size: float,
+                   leading: float) -> bool:
+    """``line`` goes on with the centred line above it: both centred, in one
+    type size, no further apart than two lines of a paragraph (``leading``),
+    and the one above not ending a sentence and as wide as the text block
+    (less two of its characters): it wrapped because the next word did not
+    fit. A short centred line, or one set apart (a subtitle, a speaker's
+    name under it), stands alone."""
+    return (line.page == previous.page and previous.bottom - line.top <= leading + 0.2 * size
+            and abs(_height(line) - _height(previous)) <= 0.25 * size
+            and not previous.text.endswith(_PARAGRAPH_END)
+            and previous.right - previous.left >= margin_right - margin_left - 2.5 * _height(previous)
+            and _centred(previous, margin_left, margin_right, size)
+            and _centred(line, margin_left, margin_right, size))
 
 
 def _margin(positions: Counter, outermost) -> tuple[float, bool]:

@@ -130,7 +130,7 @@ def format_human(result: dict, color: bool) -> str:
         # heading (深化“放管服”改革 › 一是…) shows why it matched
         if present.official(hit):
             lines.append(f"   {plain(present.official(hit))}")
-        if hit["section_path"]:
+        if hit["shown_path"]:
             path = present.heading_path(hit, open_mark=hl_on, close_mark=hl_off + dim, quote=plain)
             lines.append(f"   {dim}〔{path}〕{reset}")
         lines.append("   " + present.excerpt(hit, open_mark=hl_on, close_mark=hl_off, quote=plain))
@@ -184,7 +184,7 @@ def format_document(doc: dict, color: bool) -> str:
     lines.append(f"共 {doc['paragraph_count']} 段" + (f"，{matched} 段匹配" if matched else ""))
     section = None
     for p in doc["paragraphs"]:
-        path = p["section_path"]
+        path = p["shown_path"]
         if path and path != section:
             lines.append("")
             lines.append(f"{bold}〔{present.heading_path(p, open_mark=hl_on, close_mark=hl_off + bold, quote=plain)}〕{reset}")

@@ -12,7 +12,7 @@ from . import cite
 from .engine import SECTION_SEPARATOR
 
 # what the edges render marks from; not part of the JSON contract
-INTERNAL_HIT_KEYS = ("spans", "window", "section_path", "section_spans", "url")
+INTERNAL_HIT_KEYS = ("spans", "window", "section_path", "shown_path", "section_spans", "url")
 INTERNAL_ANSWER_KEYS = ("suggestions", "district_years", "places")  # the notes' links and the comparison, for the page
 
 
@@ -43,8 +43,9 @@ def excerpt(hit: dict, **marks) -> str:
 
 
 def heading_path(item: dict, **marks) -> str:
-    """A hit's or a document paragraph's whole heading path, marked."""
-    return marked(SECTION_SEPARATOR.join(item["section_path"]), item["section_spans"], **marks)
+    """A hit's or a document paragraph's heading path as a reader is shown
+    it (``service.shown_path``: not a run-in heading its text opens with), marked."""
+    return marked(SECTION_SEPARATOR.join(item.get("shown_path", item["section_path"])), item["section_spans"], **marks)
 
 
 # where a document's date came from (``DocumentRecord.date_source``), as a reader is told

@@ -11,7 +11,7 @@ from __future__ import annotations
 import threading
 
 from . import highlight, storage
-from .engine import Engine, SearchRequest, empty_counts, official_of, shown_score
+from .engine import SECTION_SEPARATOR, Engine, SearchRequest, empty_counts, official_of, shown_score
 from .engines import Settings, live_engine, open_engine
 from .errors import BadRequest
 from .query.options import Options
@@ -223,6 +223,7 @@ class SearchService:
             "text": chunk.text,
             "url": doc.url,
             "section_path": list(chunk.section_path),
+            "shown_path": shown_path(chunk),
             **official_of(doc),
         }
         if words is not None:
@@ -254,7 +255,7 @@ class SearchService:
             spans = highlight.match_spans(c.text, words, c.tokens)
             paragraphs.append({
                 "chunk_id": c.chunk_id, "paragraph": c.paragraph, "part": c.part,
-                "section": c.section, "section_path": c.section_path,
+                "section": c.section, "section_path": c.section_path, "shown_path": shown_path(c),
                 "section_spans": _path_spans(c, words, path_spans), "domains": c.domains,
                 "text": c.text, "spans": [list(s) for s in spans], "matches": len(spans),
             })
@@ -266,13 +267,32 @@ class SearchService:
                 "last": min(last or doc.paragraph_count, doc.paragraph_count)}
 
 
+def shown_path(chunk) -> list[str]:
+    """The heading path as a reader is shown it above the paragraph: without
+    a run-in heading the paragraph opens with (推动战役战略性改革。加强…: it
+    would read twice). The record keeps it — ``section`` in the contract
+    still names it, and the paragraphs after it stand under it."""
+    path = chunk.section_path
+    if path and _letters(chunk.text).startswith(_letters(path[-1])):
+        return list(path[:-1])
+    return list(path)
+
+
+def _letters(text: str) -> str:
+    return "".join(ch for ch in text if ch.isalnum())
+
+
 def _path_spans(chunk, marks, seen: dict) -> list[list[int]]:
-    """Where the marks fall in the joined heading path, from the path's kept
-    tokens (no token spans the separator, so each heading is marked alone)."""
-    key = tuple(chunk.section_path)
+    """Where the marks fall in the shown heading path (``shown_path``), from
+    the path's kept tokens (no token spans the separator, so each heading is
+    marked alone; the shown path is the start of the whole one)."""
+    shown = shown_path(chunk)
+    key = tuple(shown)
     if key not in seen:
         text = chunk.section_text
-        seen[key] = [list(s) for s in highlight.match_spans(text, marks, chunk.section_tokens)] if text else []
+        end = len(SECTION_SEPARATOR.join(shown))
+        seen[key] = [list(s) for s in highlight.match_spans(text, marks, chunk.section_tokens)
+                     if s[1] <= end] if shown else []
     return seen[key]
 
 

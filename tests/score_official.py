@@ -1,11 +1,12 @@
 """Precision and recall of the official fields on the hand-labelled sample.
 
-``tests/data/official_sample.jsonl``: 62 documents, each with its true 文号
+``tests/data/official_sample.jsonl``: 63 documents, each with its true 文号
 (``doc_number``), 发文机关 (``issuers``), 文种 (``kind``) and date, labelled
 by reading the document before the extraction's answers were looked at:
 
-* 12 in this repository — the five seeds, their PDF and Word twins, a
-  government web page, a printed work report, a short notice, and two laws
+* 13 in this repository — the five seeds, their PDF and Word twins, a
+  government web page, a printed work report, a short notice, a notice
+  printed with its 文号 and signature, and two laws
   (``tests/data/laws``);
 * 50 from the bench corpus, chosen at random (seed 23) by kind: 9 judicial
   interpretations, 9 administrative regulations, 8 departmental rules, 10

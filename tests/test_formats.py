@@ -41,7 +41,7 @@ def _ask(formats, q: str, **kw) -> dict:
 
 def test_every_file_not_read_is_named_with_its_reason(formats):
     report = formats["report"]
-    assert (report.added, report.failed) == (7, 0)
+    assert (report.added, report.failed) == (8, 0)
     assert dict(report.skipped) == {
         "2016_legacy.doc": "unsupported format (.doc): convert to .docx or .pdf",
         "notice.wps": "unsupported format (.wps): convert to .docx or .pdf",
@@ -185,6 +185,6 @@ def test_search_index_reports_the_unsupported_files_and_exits_zero(tmp_path):
     out = subprocess.run([sys.executable, "-m", "indexer.cli", "--corpus", str(corpus), "--index", str(tmp_path / "ix")],
                          capture_output=True, text=True, timeout=300)
     assert out.returncode == 0, out.stderr
-    assert "7 added" in out.stdout
+    assert "8 added" in out.stdout
     assert "2016_legacy.doc: unsupported format (.doc): convert to .docx or .pdf" in out.stdout
     assert "scan.pdf: scanned PDF, no text layer" in out.stdout

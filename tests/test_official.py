@@ -227,3 +227,25 @@ def test_the_cli_writes_citations_for_a_query_and_for_one_document(tmp_path):
     bad = subprocess.run([sys.executable, "-m", "search.cli", "x", "--index", str(index), "--export", str(tmp_path / "x.doc")],
                          capture_output=True, text=True, timeout=300, cwd=ROOT)
     assert bad.returncode == 2 and ".ris or .bib" in bad.stderr
+
+
+# ------------------------------------------------------------ PDFs as printed
+
+
+def test_a_pdf_title_wrapped_over_lines_and_a_letter_spaced_heading_read_whole(tmp_path):
+    """Chromium's print of a notice whose title wraps over two centred lines
+    and whose heading is letter-spaced (一 、 总 体 要 求 to PDFium): the
+    title is one paragraph without a space, its words are found, the
+    heading is a word again, and the official fields are read from the PDF."""
+    doc = _doc(FORMATS, "notice_wrapped_title.pdf")[0]
+    title = "深圳市罗湖区人民政府办公室关于印发罗湖区深化营商环境改革实施方案（2021—2023年）的通知"
+    assert doc.title == title and not any(c.text in title for c in doc.chunks)  # no piece of it is a paragraph
+    assert any(c.text == "一、总体要求" or "一、总体要求" in c.section_path for c in doc.chunks)
+    assert (doc.doc_number, doc.issuers, doc.kind, doc.date_written) == (
+        "罗府办〔2021〕7号", ["深圳市罗湖区人民政府办公室"], "通知", "2021-03-05")
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    shutil.copy(FORMATS / "notice_wrapped_title.pdf", corpus)
+    answer = _search('"营商环境改革实施方案"', "--corpus", str(corpus), "--index", str(tmp_path / "ix"))
+    assert answer["hits"] and answer["hits"][0]["title"] == title  # the title's words, across its wrap
+    assert _search("总体要求", "--index", str(tmp_path / "ix"))["total"] >= 1

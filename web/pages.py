@@ -98,9 +98,11 @@ def _table_of_contents(paragraphs: list[dict]) -> list[dict]:
                 continue
             seen.add(path[:depth])
             # a heading new here means the path changed here: the page shows
-            # the path above this paragraph, with this anchor
+            # the path above this paragraph, with this anchor; a run-in
+            # heading (not shown above its own paragraph) leads to the paragraph
+            run_in = depth > len(p["shown_path"])
             out.append({"title": path[depth - 1], "level": min(depth, 4),
-                        "anchor": p["heading_anchor"]})
+                        "anchor": p["anchor"] if run_in else p["heading_anchor"]})
     return out
 
 

@@ -86,6 +86,24 @@ def make_short_pdf() -> None:
     _print_pdf(_page("关于召开营商环境改革推进会的通知", paragraphs), OUT / "short_notice.pdf")
 
 
+def make_notice_pdf() -> None:
+    """An official notice as a district prints it: a title too long for one
+    line, so it wraps over two centred lines; its 文号 under it; a heading
+    set letter-spaced (the gaps PDFium reads as spaces); a signature and
+    the day it was written."""
+    title = "深圳市罗湖区人民政府办公室关于印发罗湖区深化营商环境改革实施方案（2021—2023年）的通知"
+    style = PAGE_STYLE + " .c{text-align:center;text-indent:0}" \
+        " .spaced{letter-spacing:.6em;text-indent:0} .r{text-align:right;text-indent:0}"
+    body = (f'<p class="c">罗府办〔2021〕7号</p>\n<p>各街道办事处，区政府直属各单位：</p>\n'
+            "<p>《罗湖区深化营商环境改革实施方案（2021—2023年）》已经区政府同意，现印发给你们，请认真组织实施。</p>\n"
+            '<p class="spaced">一、总体要求</p>\n'
+            "<p>以优化营商环境为基础，全面深化放管服改革，推进政务服务一网通办。</p>\n"
+            '<p class="r">深圳市罗湖区人民政府办公室</p>\n<p class="r">2021年3月5日</p>\n')
+    page = (f'<!doctype html><html><head><meta charset="utf-8"><title>{html.escape(title)}</title>'
+            f"<style>{style}</style></head><body><h1>{html.escape(title)}</h1>\n{body}</body></html>")
+    _print_pdf(page, OUT / "notice_wrapped_title.pdf")
+
+
 def _png(width: int, height: int) -> bytes:
     rows = b"".join(b"\x00" + bytes((x * 7 + y * 3) % 256 for x in range(width)) for y in range(height))
 
