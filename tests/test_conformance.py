@@ -301,7 +301,6 @@ def test_every_engine_scores_by_the_products_bm25(world):
     at least), its count."""
     from indexer.process import process_file
     from indexer.read import find_files
-    from search.analysis import to_simplified
     from search import ranking
     from search.analysis import index_tokens
 
@@ -331,7 +330,6 @@ def test_a_title_word_scores_each_documents_first_paragraph_once(world):
     paragraphs): the title's lengths, averaged over every paragraph."""
     from indexer.process import process_file
     from indexer.read import find_files
-    from search.analysis import to_simplified
     from search import analysis, ranking
     from search.engine import TITLE_BOOST, TITLE_MATCH_WEIGHT
 

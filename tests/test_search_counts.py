@@ -154,7 +154,7 @@ def test_no_paragraph_with_both_words_shows_those_with_the_rarer_one(service, se
     counts = {w: expected(seed_docs, w)[0] for w in ("城中村", "放管服")}
     rarer = min(counts, key=counts.get)
     assert r["total"] >= counts[rarer] > 0
-    assert any(f"含全部检索词的段落 0 段" in n and f"都含“{rarer}”" in n for n in r["notes"]), r["notes"]
+    assert any("含全部检索词的段落 0 段" in n and f"都含“{rarer}”" in n for n in r["notes"]), r["notes"]
 
 
 # ---- precision and marks on a tiny corpus of our own ----

@@ -11,8 +11,6 @@ from __future__ import annotations
 import threading
 import tracemalloc
 
-import pytest
-
 from search.engines import open_engine
 from search.service import Options, SearchService
 from tests.conftest import build
