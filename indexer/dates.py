@@ -30,7 +30,7 @@ _ARABIC = r"((?:19|20)\d{2})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日
 _HAN_DIGITS = "〇○零一二三四五六七八九"
 _HAN = r"([〇○零一二三四五六七八九]{4})\s*年\s*([一二三四五六七八九十]{1,3})\s*月\s*([一二三四五六七八九十]{1,3})\s*日"
 DAY = re.compile(f"{_ARABIC}|{_HAN}")
-_LABEL = re.compile(r"(发布|成文|印发|公布|发文|生成|施行|实施)?(?:日期|时间)\s*[:：]\s*(?=\S)")
+_LABEL = re.compile(r"(发布|成文|印发|公布|发文|生成|施行|实施)?(?:日期|时间)\s*[:：]\s*(?:\|\s*)?(?=\S)")  # | : a table's cells
 _LABEL_KIND = {"成文": "written", "施行": "effective", "实施": "effective"}  # the rest: published
 _COMPACT = re.compile(r"(?:最新异动日期|异动日期|修正日期|公布日期)\s*[:：]\s*((?:19|20)\d{2})(\d{2})(\d{2})")
 _WRAPPING = "（）()〔〕[]【】<>《》—－-–~ 　\t"
@@ -173,6 +173,24 @@ def in_force(body: list[str]) -> str | None:
     return None
 
 
+_LABEL_ALONE = re.compile(r"^\s*[\u4e00-\u9fff](?:\s*[\u4e00-\u9fff]){1,5}\s*[:：]\s*$")
+
+
+def label_rows(lines: list[str], *parallel: list[str]) -> list[list[str]]:
+    """``lines`` (and each list ``parallel`` to them, line for line) with a
+    label alone on its line joined to the value on the next: a web page's
+    header table gives each cell a line (``发布日期：`` / ``2024年03月05日``).
+    The lines are read from the simplified ones; every list is joined alike."""
+    out = [[] for _ in (lines, *parallel)]
+    k = 0
+    while k < len(lines):
+        take = 2 if _LABEL_ALONE.match(lines[k]) and k + 1 < len(lines) else 1
+        for column, source in zip(out, (lines, *parallel)):
+            column.append("".join(source[k:k + take]))
+        k += take
+    return out
+
+
 def from_text(head: list[str], body: list[str]) -> TextDates:
     """``head``: every line of the file in simplified script, boilerplate
     included (a site's 发布日期 line is boilerplate to the body, evidence to
@@ -187,7 +205,7 @@ def from_text(head: list[str], body: list[str]) -> TextDates:
 
 def _published(head: list[str], body: list[str]) -> TextDates:
     found = TextDates()
-    first, last = head[:HEAD_LINES], head[-TAIL_LINES:]
+    first, last = label_rows(head[:HEAD_LINES * 2])[0][:HEAD_LINES], head[-TAIL_LINES:]
     labels = [x for line in first if (x := _labelled(line))]
     for day, kind in labels:
         if kind == "written":

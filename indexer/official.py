@@ -85,9 +85,12 @@ def _labelled(original: str, simp: str) -> list[tuple[str, str, str]]:
     for k, m in enumerate(labels):
         name = re.sub(r"\s", "", m.group("label"))
         end = labels[k + 1].start() if k + 1 < len(labels) else len(simp)
-        value_simp = simp[m.end():end].strip()
+        start = m.end()
+        while start < end and simp[start] in " |\t":  # a table's cells: 文号： | 罗办发〔2017〕1号 |
+            start += 1
+        value_simp = simp[start:end].strip().strip("|").strip()
         if name in _LABEL_FIELD and value_simp:
-            found.append((_LABEL_FIELD[name], _cut(original, simp, m.end(), end), value_simp))
+            found.append((_LABEL_FIELD[name], _cut(original, simp, start, end).strip().strip("|").strip(), value_simp))
     return found
 
 
@@ -262,7 +265,8 @@ def extract(body: Lines, every: Lines, title: str, title_simp: str) -> Official:
     boilerplate to the body, evidence here); ``body``: the document's own
     lines (its signature); ``title``: the title found for it."""
     found = Official()
-    head_text, head_simp = every.text[:HEAD_LINES], every.simplified[:HEAD_LINES]
+    head_simp, head_text = dates.label_rows(every.simplified[:HEAD_LINES * 2], every.text[:HEAD_LINES * 2])
+    head_simp, head_text = head_simp[:HEAD_LINES], head_text[:HEAD_LINES]
     name = name_simp = None
     issuers: list[str] = []
     label_issuers: list[str] = []

@@ -249,3 +249,47 @@ def test_a_pdf_title_wrapped_over_lines_and_a_letter_spaced_heading_read_whole(t
     answer = _search('"营商环境改革实施方案"', "--corpus", str(corpus), "--index", str(tmp_path / "ix"))
     assert answer["hits"] and answer["hits"][0]["title"] == title  # the title's words, across its wrap
     assert _search("总体要求", "--index", str(tmp_path / "ix"))["total"] >= 1
+
+
+GOV_PAGE = """<html><head><title>国务院办公厅关于进一步优化营商环境的意见_政府信息公开专栏</title></head><body>
+<table class="bd1">
+<tr><td><b>索 引 号：</b></td><td>000014349/2024-00012</td><td><b>主题分类：</b></td><td>综合政务</td></tr>
+<tr><td><b>发文机关：</b></td><td>国务院办公厅</td><td><b>成文日期：</b></td><td>2024年03月01日</td></tr>
+<tr><td><b>标　　题：</b></td><td colspan="3">国务院办公厅关于进一步优化营商环境的意见</td></tr>
+<tr><td><b>发文字号：</b></td><td>国办发〔2024〕9号</td><td><b>发布日期：</b></td><td>2024年03月05日</td></tr>
+</table>
+<div id="UCAP-CONTENT"><p>各省、自治区、直辖市人民政府，国务院各部委、各直属机构：</p>
+<p>优化营商环境是激发市场活力的重要举措。经国务院同意，现提出以下意见。</p>
+<p>一、总体要求</p><p>深化放管服改革，推进政务服务一网通办。本意见自印发之日起施行。</p>
+<p style="text-align:right">国务院办公厅</p><p style="text-align:right">2024年3月1日</p></div>
+</body></html>"""
+
+
+def test_a_government_pages_header_table_gives_every_field_in_html_and_word(tmp_path):
+    """The layout of gov.cn's 政策文件库 pages: each label and its value in
+    cells of their own (a line each once read); the same table in a Word
+    file (a row's cells joined by |)."""
+    (tmp_path / "html").mkdir()
+    (tmp_path / "html" / "gov.html").write_text(GOV_PAGE, encoding="utf-8")
+    doc = _doc(tmp_path / "html", "gov.html")[0]
+    want = ("国办发〔2024〕9号", ["国务院办公厅"], "意见", "000014349/2024-00012", "2024-03-05", "2024-03-01")
+    assert (doc.doc_number, doc.issuers, doc.kind, doc.index_number, doc.date, doc.date_written) == want
+    assert (doc.date_source, doc.date_effective) == ("text", "2024-03-05")
+
+    import docx
+
+    word = docx.Document()
+    table = word.add_table(rows=4, cols=4)
+    for r, row in enumerate([["索 引 号：", "000014349/2024-00012", "主题分类：", "综合政务"],
+                             ["发文机关：", "国务院办公厅", "成文日期：", "2024年03月01日"],
+                             ["标　　题：", "国务院办公厅关于进一步优化营商环境的意见", "", ""],
+                             ["发文字号：", "国办发〔2024〕9号", "发布日期：", "2024年03月05日"]]):
+        for c, text in enumerate(row):
+            table.cell(r, c).text = text
+    for line in ("各省、自治区、直辖市人民政府：", "深化放管服改革，推进政务服务一网通办。本意见自印发之日起施行。",
+                 "国务院办公厅", "2024年3月1日"):
+        word.add_paragraph(line)
+    (tmp_path / "word").mkdir()
+    word.save(tmp_path / "word" / "gov.docx")
+    doc = _doc(tmp_path / "word", "gov.docx")[0]
+    assert (doc.doc_number, doc.issuers, doc.kind, doc.index_number, doc.date, doc.date_written) == want
