@@ -89,7 +89,9 @@ def make_tally(reader, request: SearchRequest, doc_of, counted: Counted):
     A facet's counts ignore its own selection and honour every other: a
     match that fails no filter counts in every facet, one that fails one
     facet's selection counts in that facet only, and one that fails two (or
-    the date span, which is no facet) counts in none."""
+    the date span, which is no facet) counts in none. A column holds few
+    distinct values (a document's district, its issuers): each is decoded
+    once per search, not once per match."""
     f = request.filters
     dcol, ycol, mcol = (reader.column_reader(n) for n in ("district", "year", "domain_set"))
     icol, kcol = _column(reader, "issuer_set"), _column(reader, "kind")
@@ -100,6 +102,22 @@ def make_tally(reader, request: SearchRequest, doc_of, counted: Counted):
     owners = doc_of[1] if doc_of is not None else None
     counts, doc_sets, per_doc, passing = counted.counts, counted.doc_sets, counted.per_doc, counted.passing
     pivot, pivot_docs = counted.pivot, counted.pivot_docs
+    c_d, c_y, c_m, c_i, c_k = (counts[name] for name in ("district", "year", "domain", "issuer", "kind"))
+    texts: dict = {}  # a column's raw value → its text
+    lists: dict = {}  # a comma-joined column's raw value → its values
+
+    def text(raw) -> str:
+        found = texts.get(raw)
+        if found is None:
+            found = texts[raw] = text_of(raw)
+        return found
+
+    def split(raw) -> tuple:
+        found = lists.get(raw)
+        if found is None:
+            joined = text_of(raw)
+            found = lists[raw] = tuple(joined.split(",")) if joined else ()
+        return found
 
     def year_ok(y: str) -> bool:
         if not want_y:
@@ -109,26 +127,21 @@ def make_tally(reader, request: SearchRequest, doc_of, counted: Counted):
         yi = int(y)
         return any(lo <= yi <= hi for lo, hi in want_y)
 
-    def add(facet: str, value: str, owner) -> None:
-        bucket = counts[facet]
-        bucket[value] = bucket.get(value, 0) + 1
-        if owner is not None:
-            doc_sets[facet].setdefault(value, set()).add(owner)
+    def remember(facet: str, value: str, owner) -> None:
+        doc_sets[facet].setdefault(value, set()).add(owner)
 
     def tally(docnum: int) -> bool:
-        d = text_of(dcol[docnum])
-        y = text_of(ycol[docnum])
-        m = text_of(mcol[docnum])
-        doms = m.split(",") if m else []
-        i = text_of(icol[docnum]) if icol is not None else ""
-        issuers = i.split(",") if i else []
-        k = text_of(kcol[docnum]) if kcol is not None else ""
+        d = text(dcol[docnum])
+        y = text(ycol[docnum])
+        doms = split(mcol[docnum])
+        issuers = split(icol[docnum]) if icol is not None else ()
+        k = text(kcol[docnum]) if kcol is not None else ""
         ok_d = not want_d or d in want_d
         ok_y = year_ok(y)
-        ok_m = not want_m or bool(want_m.intersection(doms))
-        ok_i = not want_i or bool(want_i.intersection(issuers))
+        ok_m = not want_m or not want_m.isdisjoint(doms)
+        ok_i = not want_i or not want_i.isdisjoint(issuers)
         ok_k = not want_k or k in want_k
-        ok_t = datecol is None or low <= (text_of(datecol[docnum]) or "~") <= high
+        ok_t = datecol is None or low <= (text(datecol[docnum]) or "~") <= high
         owner = owners[docnum] if owners is not None else None
         kept = ok_d and ok_y and ok_m and ok_i and ok_k and ok_t
         if kept:
@@ -142,22 +155,32 @@ def make_tally(reader, request: SearchRequest, doc_of, counted: Counted):
             row[y] = row.get(y, 0) + 1
             if owner is not None:
                 pivot_docs.setdefault((d, y), set()).add(owner)
-        if facets and ok_t:
-            failed = (not ok_d) + (not ok_y) + (not ok_m) + (not ok_i) + (not ok_k)
-            if failed > 1:
-                return kept
-            if d and (kept or not ok_d):
-                add("district", d, owner)
-            if y and (kept or not ok_y):
-                add("year", y, owner)
-            if kept or not ok_m:
-                for dom in doms:
-                    add("domain", dom, owner)
-            if kept or not ok_i:
-                for issuer in issuers:
-                    add("issuer", issuer, owner)
-            if k and (kept or not ok_k):
-                add("kind", k, owner)
+        if not facets or not ok_t:
+            return kept
+        if not kept and (not ok_d) + (not ok_y) + (not ok_m) + (not ok_i) + (not ok_k) > 1:
+            return kept
+        if d and (kept or not ok_d):
+            c_d[d] = c_d.get(d, 0) + 1
+            if owner is not None:
+                remember("district", d, owner)
+        if y and (kept or not ok_y):
+            c_y[y] = c_y.get(y, 0) + 1
+            if owner is not None:
+                remember("year", y, owner)
+        if kept or not ok_m:
+            for dom in doms:
+                c_m[dom] = c_m.get(dom, 0) + 1
+                if owner is not None:
+                    remember("domain", dom, owner)
+        if kept or not ok_i:
+            for issuer in issuers:
+                c_i[issuer] = c_i.get(issuer, 0) + 1
+                if owner is not None:
+                    remember("issuer", issuer, owner)
+        if k and (kept or not ok_k):
+            c_k[k] = c_k.get(k, 0) + 1
+            if owner is not None:
+                remember("kind", k, owner)
         return kept
 
     return tally
