@@ -102,7 +102,6 @@ def make_tally(reader, request: SearchRequest, doc_of, counted: Counted):
     owners = doc_of[1] if doc_of is not None else None
     counts, doc_sets, per_doc, passing = counted.counts, counted.doc_sets, counted.per_doc, counted.passing
     pivot, pivot_docs = counted.pivot, counted.pivot_docs
-    c_d, c_y, c_m, c_i, c_k = (counts[name] for name in ("district", "year", "domain", "issuer", "kind"))
     texts: dict = {}  # a column's raw value → its text
     lists: dict = {}  # a comma-joined column's raw value → its values
 
@@ -126,9 +125,6 @@ def make_tally(reader, request: SearchRequest, doc_of, counted: Counted):
             return False
         yi = int(y)
         return any(lo <= yi <= hi for lo, hi in want_y)
-
-    def remember(facet: str, value: str, owner) -> None:
-        doc_sets[facet].setdefault(value, set()).add(owner)
 
     def tally(docnum: int) -> bool:
         d = text(dcol[docnum])
@@ -159,28 +155,14 @@ def make_tally(reader, request: SearchRequest, doc_of, counted: Counted):
             return kept
         if not kept and (not ok_d) + (not ok_y) + (not ok_m) + (not ok_i) + (not ok_k) > 1:
             return kept
-        if d and (kept or not ok_d):
-            c_d[d] = c_d.get(d, 0) + 1
-            if owner is not None:
-                remember("district", d, owner)
-        if y and (kept or not ok_y):
-            c_y[y] = c_y.get(y, 0) + 1
-            if owner is not None:
-                remember("year", y, owner)
-        if kept or not ok_m:
-            for dom in doms:
-                c_m[dom] = c_m.get(dom, 0) + 1
-                if owner is not None:
-                    remember("domain", dom, owner)
-        if kept or not ok_i:
-            for issuer in issuers:
-                c_i[issuer] = c_i.get(issuer, 0) + 1
-                if owner is not None:
-                    remember("issuer", issuer, owner)
-        if k and (kept or not ok_k):
-            c_k[k] = c_k.get(k, 0) + 1
-            if owner is not None:
-                remember("kind", k, owner)
+        for name, values, ok in (("district", (d,) if d else (), ok_d), ("year", (y,) if y else (), ok_y),
+                                 ("domain", doms, ok_m), ("issuer", issuers, ok_i), ("kind", (k,) if k else (), ok_k)):
+            if kept or not ok:
+                bucket = counts[name]
+                for value in values:
+                    bucket[value] = bucket.get(value, 0) + 1
+                    if owner is not None:
+                        doc_sets[name].setdefault(value, set()).add(owner)
         return kept
 
     return tally
