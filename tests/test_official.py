@@ -4,6 +4,7 @@ typed, and returned in the JSON contract (added fields only)."""
 from __future__ import annotations
 
 import json
+import re
 import shutil
 import subprocess
 import sys
@@ -293,3 +294,21 @@ def test_a_government_pages_header_table_gives_every_field_in_html_and_word(tmp_
     word.save(tmp_path / "word" / "gov.docx")
     doc = _doc(tmp_path / "word", "gov.docx")[0]
     assert (doc.doc_number, doc.issuers, doc.kind, doc.index_number, doc.date, doc.date_written) == want
+
+
+def test_the_page_filters_by_issuer_kind_and_date_with_chips_that_remove_them(seed_index):
+    client = _client(seed_index)
+    html = client.get("/?q=改革").get_data(as_text=True)
+    assert 'id="facet-issuer"' in html and 'id="facet-kind"' in html and 'id="facet-date"' in html
+    link = re.search(r'href="([^"]*issuer=[^"]*)"', html).group(1).replace("&amp;", "&")
+    narrowed = client.get(link).get_data(as_text=True)
+    assert 'class="chip"' in narrowed and "发文机关：" in narrowed
+    total = int(re.search(r'id="total">(\d+)', narrowed).group(1))
+    assert total == 95  # the 罗湖 notice's paragraphs that hold 改革: the issuer filter took
+    dated = client.get("/?q=改革&date=2017-03-01..2017-03-31&kind=通知").get_data(as_text=True)
+    assert int(re.search(r'id="total">(\d+)', dated).group(1)) == 95
+    assert '<input type="hidden" name="kind" value="通知">' in dated  # the date form keeps the other filters
+    assert "日期：2017-03-01..2017-03-31" in dated  # its chip
+    none = client.get("/?q=改革&date=2018-01-01..").get_data(as_text=True)
+    assert "罗府办" not in none and int(re.search(r'id="total">(\d+)', none).group(1)) < 95
+    assert client.get("/?q=改革&date=yesterday").status_code == 400
