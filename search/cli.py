@@ -18,7 +18,11 @@ from .text import int_argument, plain, shown
 class QueryParser(OneLineParser):
     """A query may start with its exclusion (``search -督查``): a dash before
     a Chinese word or a quote is the query language's NOT, never an option
-    (options are ASCII), so no ``--`` is needed."""
+    (options are ASCII), so no ``--`` is needed. Its words need no quotes
+    (``search 放管服 改革``): every word given is the query, before, between or
+    after the options."""
+
+    intermixed = True
 
     def _parse_optional(self, arg_string):
         if len(arg_string) > 1 and arg_string[0] == "-" and not arg_string[1].isascii():
@@ -28,8 +32,8 @@ class QueryParser(OneLineParser):
 
 def build_parser() -> OneLineParser:
     p = QueryParser(prog="search", description="Search Chinese reform documents.")
-    p.add_argument("query", nargs="?", default=None,
-                   help='search words, e.g. 放管服 or "营商环境" district:龙华区 (may be left out with --facets)')
+    p.add_argument("query", nargs="*", default=[],
+                   help='search words, e.g. 放管服 改革, or \'"营商环境" district:龙华区\' (may be left out with --facets)')
     p.add_argument("--district", action="append", default=[], metavar="D", help="filter by district (repeatable)")
     p.add_argument("--year", action="append", default=[], metavar="Y", help="2020 or 2018-2021 (repeatable)")
     p.add_argument("--domain", action="append", default=[], metavar="X", help="reform domain (repeatable)")
@@ -117,7 +121,12 @@ def format_human(result: dict, color: bool) -> str:
     first = (result["page"] - 1) * result["limit"] + 1
     if total:
         last = first + len(result["hits"]) - 1
-        lines.append(f"共 {total} 段，第 {first}–{last} 段：" if result["hits"] else f"共 {total} 段。")
+        if result["hits"]:
+            lines.append(f"共 {total} 段，第 {first}–{last} 段：")
+        else:  # past the end: say where the end is
+            pages = -(-total // result["limit"]) if result["limit"] else 1
+            lines.append(f"共 {total} 段，每页 {result['limit']} 段共 {pages} 页；第 {result['page']} 页没有结果，"
+                         f"请用 --page 1 到 --page {pages}。")
     else:
         lines.append("没有找到匹配的段落。")
     for n, hit in enumerate(result["hits"], first):
@@ -149,8 +158,10 @@ def format_documents(result: dict, color: bool) -> str:
         lines = ["没有找到匹配的段落。"]
     elif result["groups"]:
         lines = [f"共 {result['total']} 段，来自 {result['documents']} 篇文档；第 {first}–{first + len(result['groups']) - 1} 篇："]
-    else:
-        lines = [f"共 {result['total']} 段，来自 {result['documents']} 篇文档。"]
+    else:  # past the end: say where the end is
+        pages = -(-result["documents"] // result["limit"]) if result["limit"] else 1
+        lines = [f"共 {result['total']} 段，来自 {result['documents']} 篇文档，每页 {result['limit']} 篇共 {pages} 页；"
+                 f"第 {result['page']} 页没有结果，请用 --page 1 到 --page {pages}。"]
     for n, g in enumerate(result["groups"], first):
         lines.append("")
         lines.append(f"{bold}{n}. {plain(g['title'])}{reset}  {g['matches']} 段匹配")
@@ -243,6 +254,7 @@ def _write_export(body, target: str, data: dict, fmt: str) -> int:
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
+    args.query = " ".join(args.query) if args.query else None  # the words as one query
     settings = engines.settings_from(parser, args)
     from indexer.first_use import ensure_index
 

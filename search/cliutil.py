@@ -12,6 +12,9 @@ from pathlib import Path
 from .text import UNDECODED, shown
 
 class OneLineParser(argparse.ArgumentParser):
+    # positionals may stand between options (search 放管服 --district 龙华区 改革)
+    intermixed = False
+
     def error(self, message: str):  # noqa: D401 - argparse's hook
         self.exit(2, f"{self.prog}: {message} (see {self.prog} --help)\n")
 
@@ -20,7 +23,8 @@ class OneLineParser(argparse.ArgumentParser):
         could not decode reaches Python as a surrogate, which no search can
         match and no output can print. Paths (``Path`` values) may hold such
         bytes: a file name on Linux is any bytes."""
-        parsed = super().parse_args(args, namespace)
+        parse = super().parse_intermixed_args if self.intermixed else super().parse_args
+        parsed = parse(args, namespace)
         names = {a.dest: (a.option_strings or [a.dest])[-1] for a in self._actions}
         for dest, value in vars(parsed).items():
             for item in value if isinstance(value, list) else [value]:

@@ -55,3 +55,18 @@ def test_a_query_that_starts_with_an_exclusion_needs_no_double_dash(seed_index):
     assert data["total"] > 0 and all("放管服" not in h["text"] for h in data["hits"])
     both = json.loads(_run("search.cli", "-放管服 营商环境", "--json", "--index", str(seed_index)).stdout)
     assert both["total"] > 0 and every["total"] > 0
+
+
+def test_words_need_no_quotes_and_a_page_past_the_end_says_where_the_end_is(seed_index):
+    """#24: `search 放管服 改革` was "unrecognized arguments: 改革"; words may
+    also stand between options. A page past the end said only "共 N 段。"."""
+    two = _run("search.cli", "放管服", "改革", "--json", "--index", str(seed_index))
+    assert two.returncode == 0, two.stderr
+    assert json.loads(two.stdout)["query"] == "放管服 改革"
+    between = _run("search.cli", "放管服", "--district", "龙华区", "改革", "--json", "--index", str(seed_index))
+    answer = json.loads(between.stdout)
+    assert answer["query"] == "放管服 改革" and {h["district"] for h in answer["hits"]} == {"龙华区"}
+    past = _run("search.cli", "放管服", "--page", "40", "--index", str(seed_index))
+    assert past.returncode == 0 and "共 1 页" in past.stdout and "--page 1 到 --page 1" in past.stdout
+    grouped = _run("search.cli", "改革", "--by-document", "--page", "9", "--index", str(seed_index))
+    assert "共 1 页" in grouped.stdout
