@@ -70,6 +70,30 @@ def test_methods_other_than_get_are_405_with_an_allow_header(server):
         assert err.value.headers["Allow"] == "GET, HEAD"
 
 
+def _raw_get(port: int, target: bytes) -> tuple[int, bytes]:
+    """A GET whose request line carries ``target`` byte for byte (what curl
+    sends for a URL typed with Chinese in it); (status, body)."""
+    with socket.create_connection(("127.0.0.1", port), timeout=20) as s:
+        s.sendall(b"GET " + target + b" HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n")
+        data = b""
+        while chunk := s.recv(65536):
+            data += chunk
+    head, _, body = data.partition(b"\r\n\r\n")
+    return int(head.split()[1]), body
+
+
+def test_raw_utf8_in_the_request_line_is_served_like_its_percent_encoded_twin(server):
+    """#24: `curl 'http://127.0.0.1:8000/api/search?q=放管服'` answered 400 "Bad URI"."""
+    _, port = server
+    status, body = _raw_get(port, "/api/search?q=放管服&district=龙华区".encode("utf-8"))
+    twin_status, twin = _raw_get(port, b"/api/search?q=%E6%94%BE%E7%AE%A1%E6%9C%8D&district=%E9%BE%99%E5%8D%8E%E5%8C%BA")
+    assert status == twin_status == 200
+    assert json.loads(body) == json.loads(twin) and json.loads(body)["total"] == 3
+    assert _raw_get(port, "/?q=强区放权".encode("utf-8"))[0] == 200
+    assert _raw_get(port, "/doc/不存在".encode("utf-8"))[0] == 404  # a path too: decoded, not refused
+    assert _raw_get(port, b"/api/search?q=\xff\xfe")[0] == 200  # not UTF-8 at all: still no 400 from the server
+
+
 @pytest.fixture(scope="module")
 def long_document_app(tmp_path_factory):
     from indexer.build import build_index

@@ -73,6 +73,9 @@ SERVER_LIMITS = dict(connection_limit=1000, asyncore_use_poll=True, channel_time
 def _serve(sock: socket.socket, index_root: Path, args) -> None:
     import waitress
 
+    from .raw_urls import accept_raw_utf8
+
+    accept_raw_utf8()  # curl's raw UTF-8 request line, as its percent-encoded twin
     app = make_app(index_root, args)
     waitress.serve(app, sockets=[sock], threads=args.threads, ident="reform-search", **SERVER_LIMITS)
 
