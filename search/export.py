@@ -12,13 +12,15 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 
 from . import cite
 from .engine import SECTION_SEPARATOR
 
-# key → Chinese column name
+# key → Chinese column name (段落标识: a paragraph's id, never to be taken for
+# 段落序号, its place in the document)
 COLUMNS = {
-    "doc_id": "文档编号", "chunk_id": "段落编号", "title": "标题", "district": "地区", "year": "年份",
+    "doc_id": "文档标识", "chunk_id": "段落标识", "title": "标题", "district": "地区", "year": "年份",
     "date": "日期", "paragraph": "段落序号", "heading_path": "所在章节", "domains": "改革领域",
     "text": "段落原文", "score": "相关度", "source": "来源文件", "url": "原文网址",
     "doc_number": "文号", "issuers": "发文机关", "kind": "文种",
@@ -72,7 +74,7 @@ def to_json(data: dict, lang: str = "en") -> str:
         cells[keys[list(COLUMNS).index("issuers")]] = list(row.get("issuers") or [])
         rows.append(cells)
     body = {"query": data["query"], "total": data["total"], "truncated": data["truncated"],
-            "notes": data["notes"], "rows": rows}
+            "notes": data["notes"], "conditions": data.get("conditions", {}), "rows": rows}
     return json.dumps(body, ensure_ascii=False, indent=1)
 
 
@@ -96,12 +98,54 @@ def to_xlsx(data: dict, lang: str = "en") -> bytes:
     sheet.freeze_panes(1, 0)
     sheet.autofilter(0, 0, max(1, len(data["rows"])), len(names) - 1)
     about = book.add_worksheet("检索条件" if lang == "zh" else "query")
-    about.write_row(0, 0, ["检索词" if lang == "zh" else "query", data["query"]])
-    about.write_row(1, 0, ["匹配段落" if lang == "zh" else "total", data["total"]])
-    for i, note in enumerate(data["notes"], 2):
-        about.write_row(i, 0, ["提示" if lang == "zh" else "note", note])
+    rows = condition_rows(data, lang)
+    for i, (name, value) in enumerate(rows):
+        about.write_row(i, 0, [name, safe_cell(value)])
+    about.set_column(0, 0, 14)
+    about.set_column(1, 1, 60)
     book.close()
     return buf.getvalue()
+
+
+# how an export was made (``SearchService.export``'s ``conditions``), as the
+# XLSX sheet names each: key → Chinese name
+CONDITIONS = {"query": "检索词", "district": "地区", "year": "年份", "domain": "改革领域", "issuer": "发文机关",
+              "kind": "文种", "date": "发布日期范围", "sort": "排序", "synonyms": "同义词扩展", "engine": "检索引擎",
+              "generation": "索引版本", "exported": "导出时间", "rows": "导出段落", "total": "匹配段落"}
+
+
+def condition_rows(data: dict, lang: str = "en") -> list[tuple[str, object]]:
+    """``(name, value)`` for every condition, then each note: a list shown
+    as its values joined, a filter not set as empty, so every export says
+    the same things in the same order."""
+    conditions = data.get("conditions") or {"query": data["query"], "total": data["total"]}
+    out = []
+    for key, zh in CONDITIONS.items():
+        if key not in conditions:
+            continue
+        value = conditions[key]
+        if isinstance(value, list):
+            value = "、".join(map(str, value))
+        elif isinstance(value, bool):
+            value = ("是" if value else "否") if lang == "zh" else str(value).lower()
+        out.append((zh if lang == "zh" else key, "" if value is None else value))
+    out += [("提示" if lang == "zh" else "note", note) for note in data["notes"]]
+    return out
+
+
+_UNSAFE_NAME = re.compile(r'[\\/:*?"<>|\x00-\x1f\x7f]+|^[.\s]+|[.\s]+$')
+
+
+def file_name(data: dict, fmt: str) -> str:
+    """What a download is called: what it holds, its query, the day —
+    改革检索_放管服_2026-12-02.xlsx — safe on every filesystem (none of
+    \\ / : * ? " < > |, no control character, no leading or trailing dot,
+    at most 40 characters of query)."""
+    import datetime
+
+    query = _UNSAFE_NAME.sub("_", "_".join((data.get("query") or "").split()))[:40].strip("_") or "全部"
+    day = (data.get("conditions") or {}).get("exported", "")[:10] or datetime.date.today().isoformat()
+    return f"改革检索_{query}_{day}.{fmt}"
 
 
 def render(data: dict, fmt: str, lang: str = "en") -> str | bytes:

@@ -127,7 +127,24 @@ class SearchService:
         truncated = result.total > len(rows)
         if truncated:
             notes.append(f"共 {result.total} 段，只导出前 {len(rows)} 段；请加上筛选条件分批导出。")
-        return {"query": q, "total": result.total, "rows": rows, "truncated": truncated, "notes": notes}
+        return {"query": q, "total": result.total, "rows": rows, "truncated": truncated, "notes": notes,
+                "conditions": self._conditions(q, opts, result.total, len(rows))}
+
+    def _conditions(self, q: str, opts: Options, total: int, rows: int) -> dict:
+        """How an export was made, for the file to remember: the query, every
+        filter as asked, the order, the engine and the index generation that
+        answered, when, and how many rows of how many matches."""
+        import datetime
+
+        try:
+            generation = self.engine.stats().get("generation")
+        except Exception:  # a count the export does not need to fail for
+            generation = None
+        return {"query": q, "district": list(opts.district), "year": list(opts.year), "domain": list(opts.domain),
+                "issuer": list(opts.issuer), "kind": list(opts.kind), "date": opts.date or None, "sort": opts.sort,
+                "synonyms": opts.synonyms, "engine": self.engine.NAME, "generation": generation,
+                "exported": datetime.datetime.now().astimezone().isoformat(timespec="seconds"),
+                "rows": rows, "total": total}
 
     def by_document(self, q: str, opts: Options | None = None, snippets: int = 2, pivot: bool = False) -> dict:
         """The matches as documents: one group per document with its number

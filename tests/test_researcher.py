@@ -329,3 +329,32 @@ def test_a_whoosh_index_from_before_urls_still_reads_and_updates(tmp_path, monke
     service = SearchService(open_engine(tmp_path / "index"))
     assert {r["source"]: r["url"] for r in service.export("放管服")["rows"]} == {
         "a.txt": None, "b.txt": "https://www.szgm.gov.cn/b.html"}
+
+
+def test_an_export_remembers_how_it_was_made_and_is_named_for_it(client):
+    """#24: the 检索条件 sheet held the query and the count only, and every
+    download was reform-search-export.xlsx. Read back as a researcher's
+    tools read it: openpyxl and pandas."""
+    import datetime
+
+    import openpyxl
+    import pandas
+
+    url = "/api/export?q=改革&format=xlsx&lang=zh&district=罗湖区&year=2017&kind=通知&date=2017-03&sort=date"
+    r = get(client, url)
+    disposition = r.headers["Content-Disposition"]
+    today = datetime.date.today().isoformat()
+    assert "filename*=UTF-8''" + "%E6%94%B9%E9%9D%A9%E6%A3%80%E7%B4%A2_%E6%94%B9%E9%9D%A9_" in disposition
+    assert disposition.endswith(f"_{today}.xlsx") and 'filename="reform-search-export.xlsx"' in disposition
+    book = openpyxl.load_workbook(io.BytesIO(r.data))
+    conditions = {row[0]: row[1] for row in book["检索条件"].iter_rows(values_only=True)}
+    assert conditions["检索词"] == "改革" and conditions["地区"] == "罗湖区" and conditions["年份"] == "2017"
+    assert conditions["文种"] == "通知" and conditions["发布日期范围"] == "2017-03" and conditions["排序"] == "date"
+    assert conditions["检索引擎"] in ("whoosh", "tantivy", "opensearch") and conditions["索引版本"]
+    assert conditions["导出时间"].startswith(today) and conditions["导出段落"] == conditions["匹配段落"] == 95
+    rows = pandas.read_excel(io.BytesIO(r.data), sheet_name="段落")
+    assert len(rows) == 95 and {"段落标识", "段落序号", "文号", "发文机关"} <= set(rows.columns)
+    csv_rows = pandas.read_csv(io.StringIO(get(client, url.replace("xlsx", "csv")).get_data(as_text=True)))
+    assert len(csv_rows) == 95  # one header row, read as it is: CSV keeps no comment line
+    data = json.loads(get(client, url.replace("xlsx", "json")).get_data(as_text=True))
+    assert data["conditions"]["kind"] == ["通知"] and data["conditions"]["rows"] == 95

@@ -50,11 +50,18 @@ def api_export():
         data = current_service().export(state.q, state.options())
     except BadRequest as exc:
         return _json_error(str(exc))
-    name = "reform-search-export"
     return Response(export.render(data, fmt, lang), content_type=export.MEDIA_TYPES[fmt],
-                    headers={"Content-Disposition": f'attachment; filename="{name}.{fmt}"',
+                    headers={"Content-Disposition": _attachment(export.file_name(data, fmt), f"reform-search-export.{fmt}"),
                              "X-Total-Count": str(data["total"]),
                              "X-Truncated": "1" if data["truncated"] else "0"})
+
+
+def _attachment(name: str, ascii_name: str) -> str:
+    """RFC 6266: the name in UTF-8 (``filename*``), and an ASCII one for a
+    client that reads only ``filename``."""
+    from urllib.parse import quote
+
+    return f"attachment; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(name, safe='')}"
 
 
 @api.get("/api/cite/<doc_id>")
