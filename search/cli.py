@@ -43,9 +43,11 @@ def build_parser() -> OneLineParser:
     p.add_argument("--date", default="", metavar="SPAN",
                    help="documents dated within a span of days: 2021-03-01..2021-06-30 (either end may be left "
                         "open), or one day, month (2021-03) or year")
+    p.add_argument("--since", default="", metavar="DAY",
+                   help="what is new: documents dated on or after DAY (2026-11-01), newest first unless --sort says")
     p.add_argument("-n", type=int_argument, default=10, metavar="N", help="hits per page (default 10)")
     p.add_argument("--page", type=int_argument, default=1, metavar="P", help="page number (default 1)")
-    p.add_argument("--sort", choices=("relevance", "date", "date-asc"), default="relevance",
+    p.add_argument("--sort", choices=("relevance", "date", "date-asc"), default=None,
                    help="relevance (default), date (newest first) or date-asc (oldest first)")
     p.add_argument("--facets", action="store_true",
                    help="the facet values and their paragraph counts (the whole index, or the query's matches)")
@@ -266,6 +268,13 @@ def main(argv: list[str] | None = None) -> int:
             parser.error(f"argument --year: expected 2020 or 2018-2021, got {y!r}")
     if args.date and parse_date_span(args.date) is None:
         parser.error(f"argument --date: expected 2021-03-01..2021-06-30, 2021-03 or 2021, got {args.date!r}")
+    if args.since:
+        if args.date:
+            parser.error("choose one of --since, --date")
+        if parse_date_span(args.since) is None or ".." in args.since:
+            parser.error(f"argument --since: expected a day such as 2026-11-01, got {args.since!r}")
+        args.date = parse_date_span(args.since)[0] + ".."
+    args.sort = args.sort or ("date" if args.since else "relevance")
     if not 1 <= args.n <= 100:
         parser.error("argument -n: expected a number from 1 to 100")
     if args.page < 1:

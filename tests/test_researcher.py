@@ -358,3 +358,41 @@ def test_an_export_remembers_how_it_was_made_and_is_named_for_it(client):
     assert len(csv_rows) == 95  # one header row, read as it is: CSV keeps no comment line
     data = json.loads(get(client, url.replace("xlsx", "json")).get_data(as_text=True))
     assert data["conditions"]["kind"] == ["通知"] and data["conditions"]["rows"] == 95
+
+
+# ------------------------------------------------------------ following a topic
+
+
+def test_every_result_page_has_a_feed_of_its_newest_documents(client):
+    """#24: an Atom feed per search (read by feedparser, as a feed reader
+    would), its entries the matching documents newest first, each linking
+    to its page; the result page links it, in its head and visibly."""
+    import feedparser
+
+    html = get(client, "/?q=改革&district=龙华区").get_data(as_text=True)
+    link = re.search(r'<link rel="alternate" type="application/atom\+xml"[^>]* href="([^"]+)"', html).group(1)
+    assert link.replace("&amp;", "&") == "/feed?q=%E6%94%B9%E9%9D%A9&district=%E9%BE%99%E5%8D%8E%E5%8C%BA"
+    assert 'class="feed"' in html
+    r = get(client, link.replace("&amp;", "&"))
+    assert r.mimetype == "application/atom+xml"
+    parsed = feedparser.parse(r.data)
+    assert not parsed.bozo and "改革" in parsed.feed.title and "龙华区" in parsed.feed.title
+    days = [e.published[:10] for e in parsed.entries]
+    assert len(parsed.entries) == 2 and days == sorted(days, reverse=True)  # the two 龙华 documents, newest first
+    for entry in parsed.entries:
+        assert "/doc/" in entry.link and entry.summary
+    everything = feedparser.parse(get(client, "/feed?q=改革").data)
+    assert len(everything.entries) == 5
+    assert everything.entries[0].title == "（原文无标题）“一杯咖啡办成事”服务模式作为政务服务效能提升典型经验案例获…"  # 2023
+    luohu = next(e for e in everything.entries if "羅湖" in e.title)
+    assert [a.name for a in luohu.authors] == ["中共深圳市羅湖區委辦公室", "深圳市羅湖區人民政府辦公室"]
+    assert get(client, "/feed?q=改革&date=someday", status=400)
+
+
+def test_search_since_lists_what_is_new_newest_first(seed_index):
+    out = run_search("改革", "--since", "2020-01-01", "--json", "--index", str(seed_index))
+    assert out.returncode == 0, out.stderr
+    days = [h["date"] for h in json.loads(out.stdout)["hits"]]
+    assert days and all(d >= "2020-01-01" for d in days) and days == sorted(days, reverse=True)
+    assert run_search("改革", "--since", "2020-01-01", "--date", "2021", "--index", str(seed_index)).returncode == 2
+    assert run_search("改革", "--since", "2020-01-01..", "--index", str(seed_index)).returncode == 2

@@ -21,6 +21,7 @@ from search.service import SearchService
 
 from .api import api
 from .current import EXTENSION
+from .feed import feed
 from .operations import operations
 from .pages import pages
 
@@ -37,7 +38,7 @@ def create_app(service: SearchService | None = None, index: str | Path | None = 
     if service is None:
         service = SearchService(open_engine(index, settings=settings), time_limit=time_limit, settings=settings)
     app.extensions[EXTENSION] = service
-    for blueprint in (operations, pages, api):
+    for blueprint in (operations, pages, api, feed):
         app.register_blueprint(blueprint)
     app.jinja_env.globals["FACETS"] = FACETS
     app.jinja_env.globals["date_source"] = present.date_source

@@ -163,7 +163,8 @@ def _results_view(state: SearchState, result: dict) -> dict:
     return {"hits": hits, "groups": groups, "facets": facets, "facet_shown": FACET_SHOWN, "unit": unit,
             "chips": chips(state) + _place_chips(state, result), "timeline": timeline,
             "comparison": comparison, "compared": compared if comparison else [], "paging": paging,
-            "sorts": sorts, "views": views, "export": downloads, "notes": notes, "shown_total": shown_total}
+            "sorts": sorts, "views": views, "export": downloads, "notes": notes, "shown_total": shown_total,
+            "feed_url": state.at_page(1).sorted_by("relevance").viewed_as("paragraphs").url("/feed")}
 
 
 def _place_chips(state: SearchState, result: dict) -> list[dict]:
