@@ -253,14 +253,10 @@ def _write_export(body, target: str, data: dict, fmt: str) -> int:
     return 0
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = build_parser()
-    args = parser.parse_args(argv)
-    args.query = " ".join(args.query) if args.query else None  # the words as one query
-    settings = engines.settings_from(parser, args)
-    from indexer.first_use import ensure_index
-
-    from .service import BadRequest, Options, SearchService
+def _checked(parser, args) -> tuple[str | None, bool]:
+    """Every argument checked (a usage error, exit 2, for one that is
+    wrong) and the date options read: ``(export format, whether the export
+    is one document's citation)``."""
     from .query.parse import parse_date_span, parse_year
 
     for y in args.year:
@@ -299,6 +295,19 @@ def main(argv: list[str] | None = None) -> int:
             parser.error(f"argument --export: folder not found: {Path(args.export).parent}")
     if args.show and not re.fullmatch(r"[0-9a-f]{16}", args.show):
         parser.error(f"argument --show: a document id is 16 hex digits (the doc_id of a hit), not {args.show[:40]!r}")
+    return export_format, cited
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    args.query = " ".join(args.query) if args.query else None  # the words as one query
+    settings = engines.settings_from(parser, args)
+    from indexer.first_use import ensure_index
+
+    from .service import BadRequest, Options, SearchService
+
+    export_format, cited = _checked(parser, args)
     args.query = args.query or ""
     index_root = index_folder(parser, args.index)
     try:

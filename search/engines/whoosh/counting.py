@@ -81,6 +81,33 @@ def _column(reader, name: str):
     return reader.column_reader(name) if reader.has_column(name) else None
 
 
+class _Decoded:
+    """A column's raw values decoded once each (a column holds few distinct
+    values: a document's district, its issuers)."""
+
+    def __init__(self):
+        self.texts: dict = {}
+        self.lists: dict = {}
+
+    def text(self, raw) -> str:
+        found = self.texts.get(raw)
+        if found is None:
+            found = self.texts[raw] = text_of(raw)
+        return found
+
+    def split(self, raw) -> tuple:
+        """A comma-joined value's parts."""
+        found = self.lists.get(raw)
+        if found is None:
+            joined = text_of(raw)
+            found = self.lists[raw] = tuple(joined.split(",")) if joined else ()
+        return found
+
+
+def _in_spans(year: str, spans) -> bool:
+    return bool(year) and any(lo <= int(year) <= hi for lo, hi in spans)
+
+
 def make_tally(reader, request: SearchRequest, doc_of, counted: Counted):
     """The function that counts one match into ``counted`` (from the facet
     columns) and says whether every filter lets it through. A closure, not a
@@ -89,9 +116,8 @@ def make_tally(reader, request: SearchRequest, doc_of, counted: Counted):
     A facet's counts ignore its own selection and honour every other: a
     match that fails no filter counts in every facet, one that fails one
     facet's selection counts in that facet only, and one that fails two (or
-    the date span, which is no facet) counts in none. A column holds few
-    distinct values (a document's district, its issuers): each is decoded
-    once per search, not once per match."""
+    the date span, which is no facet) counts in none. Column values are
+    decoded once per search (``_Decoded``), not once per match."""
     f = request.filters
     dcol, ycol, mcol = (reader.column_reader(n) for n in ("district", "year", "domain_set"))
     icol, kcol = _column(reader, "issuer_set"), _column(reader, "kind")
@@ -102,29 +128,11 @@ def make_tally(reader, request: SearchRequest, doc_of, counted: Counted):
     owners = doc_of[1] if doc_of is not None else None
     counts, doc_sets, per_doc, passing = counted.counts, counted.doc_sets, counted.per_doc, counted.passing
     pivot, pivot_docs = counted.pivot, counted.pivot_docs
-    texts: dict = {}  # a column's raw value → its text
-    lists: dict = {}  # a comma-joined column's raw value → its values
-
-    def text(raw) -> str:
-        found = texts.get(raw)
-        if found is None:
-            found = texts[raw] = text_of(raw)
-        return found
-
-    def split(raw) -> tuple:
-        found = lists.get(raw)
-        if found is None:
-            joined = text_of(raw)
-            found = lists[raw] = tuple(joined.split(",")) if joined else ()
-        return found
+    decoded = _Decoded()
+    text, split = decoded.text, decoded.split
 
     def year_ok(y: str) -> bool:
-        if not want_y:
-            return True
-        if not y:
-            return False
-        yi = int(y)
-        return any(lo <= yi <= hi for lo, hi in want_y)
+        return not want_y or _in_spans(y, want_y)
 
     def tally(docnum: int) -> bool:
         d = text(dcol[docnum])
