@@ -355,7 +355,6 @@ def extract(body: Lines, every: Lines, facts: FileFacts | None = None, sidecar: 
     for key in OFFICIAL_SIDECAR:
         if key in sidecar:
             setattr(meta.official, key, sidecar[key])
-            meta.official.how[key] = "sidecar"
     for key, name in DATE_SIDECAR.items():
         if key in sidecar:
             setattr(meta.dates, name, sidecar[key])

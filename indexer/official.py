@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
-from search import analysis, config
+from search import analysis, config, facets
 
 from . import dates
 from .clean import Lines
@@ -63,18 +63,12 @@ class Official:
     issuers: list[str] = field(default_factory=list)
     index_number: str | None = None  # 索引号, where a government site gives one
     kind: str | None = None
-    how: dict[str, str] = field(default_factory=dict)  # field → the rule that found it (for tests and the report)
 
 
 def _cut(original: str, simplified: str, start: int, end: int) -> str:
     """The span in the document's own script (t2s keeps lengths)."""
     text = original if len(original) == len(simplified) else simplified
     return text[start:end].strip()
-
-
-def find_doc_number(text: str) -> re.Match | None:
-    """The first 文号 in ``text`` (simplified)."""
-    return DOC_NUMBER.search(text)
 
 
 def _labelled(original: str, simp: str) -> list[tuple[str, str, str]]:
@@ -219,23 +213,14 @@ def prefix_issuers(doc_number_simp: str) -> list[str]:
 
 
 @lru_cache(maxsize=4)
-def _kind_table(path: Path, stamp: int) -> list[tuple[str, str]]:
-    endings = []
-    for line in path.read_text(encoding="utf-8").splitlines():
-        line = line.split("#", 1)[0].strip()
-        if "\t" in line:
-            kind, ends = line.split("\t", 1)
-            endings += [(end.strip(), kind.strip()) for end in ends.split(",") if end.strip()]
-    return sorted(endings, key=lambda e: -len(e[0]))
+def _endings(table: tuple) -> list[tuple[str, str]]:
+    return sorted(((end, kind) for kind, ends in table for end in ends), key=lambda e: -len(e[0]))
 
 
 def kinds() -> list[tuple[str, str]]:
-    """``(ending, kind)``, the longest ending first (``data/kinds.txt``)."""
-    path = config.data_dir() / "kinds.txt"
-    try:
-        return _kind_table(path, path.stat().st_mtime_ns)
-    except OSError:
-        return []
+    """``(ending, kind)``, the longest ending first (``data/kinds.txt``,
+    read by ``search.facets.kinds``)."""
+    return _endings(facets.kinds())
 
 
 # a word ending in 法 that names no law: a method, a practice, a view
@@ -268,14 +253,13 @@ def extract(body: Lines, every: Lines, title: str, title_simp: str) -> Official:
     head_simp, head_text = dates.label_rows(every.simplified[:HEAD_LINES * 2], every.text[:HEAD_LINES * 2])
     head_simp, head_text = head_simp[:HEAD_LINES], head_text[:HEAD_LINES]
     name = name_simp = None
-    issuers: list[str] = []
     label_issuers: list[str] = []
     for original, simp in zip(head_text, head_simp):
         for what, value, value_simp in _labelled(original, simp):
             if what == "doc_number" and found.doc_number is None:
                 m = DOC_NUMBER.search(value_simp) or DECREE.search(value_simp)
                 if m:
-                    found.doc_number, found.how["doc_number"] = _cut(value, value_simp, *m.span()), "label"
+                    found.doc_number = _cut(value, value_simp, *m.span())
             elif what == "index_number" and found.index_number is None:
                 m = _INDEX_NUMBER.match(value_simp)
                 if m:
@@ -284,12 +268,6 @@ def extract(body: Lines, every: Lines, title: str, title_simp: str) -> Official:
                 label_issuers = _offices(value, value_simp)
             elif what == "name" and name is None:
                 name, name_simp = value, value_simp
-    if name is not None:
-        issuers = name_issuers(name, name_simp)
-        if issuers:
-            found.how["issuers"] = "name label"
-    if not issuers and label_issuers:
-        issuers, found.how["issuers"] = label_issuers, "label"
     if found.doc_number is None:  # a line that is a 文号 alone, under the title
         for original, simp in zip(head_text, head_simp):
             bare = simp.strip().strip(_WRAP)
@@ -297,12 +275,7 @@ def extract(body: Lines, every: Lines, title: str, title_simp: str) -> Official:
             if m:
                 offset = simp.index(bare)
                 found.doc_number = _cut(original, simp, offset, offset + len(bare))
-                found.how["doc_number"] = "line"
                 break
-    if not issuers:
-        issuers = name_issuers(title, title_simp)
-        if issuers:
-            found.how["issuers"] = "title"
     law_adopted: list[str] = []
     law_published: list[str] = []
     for original, simp in zip(head_text, head_simp):
@@ -312,18 +285,12 @@ def extract(body: Lines, every: Lines, title: str, title_simp: str) -> Official:
         law_adopted += [b for b in adopted if b not in law_adopted]
         law_published += [b for b in published if b not in law_published]
         if number and found.doc_number is None:
-            found.doc_number, found.how["doc_number"] = number, "law line"
-    if not issuers and (law_adopted or law_published):
-        # a law's issuer is the body that adopted it; a rule's, the one that published it
-        issuers, found.how["issuers"] = law_adopted or law_published, "law line"
-    if not issuers:
-        issuers = signature_issuers(body)
-        if issuers:
-            found.how["issuers"] = "signature"
-    if not issuers and found.doc_number:
-        issuers = prefix_issuers(analysis.to_simplified(found.doc_number))
-        if issuers:
-            found.how["issuers"] = "doc number prefix"
+            found.doc_number = number
+    # the first place that names any, in this order of trust; a law's issuer
+    # is the body that adopted it, a rule's the one that published it
+    issuers = ((name_issuers(name, name_simp) if name is not None else []) or label_issuers
+               or name_issuers(title, title_simp) or law_adopted or law_published or signature_issuers(body)
+               or (prefix_issuers(analysis.to_simplified(found.doc_number)) if found.doc_number else []))
     names = (_issuer_name(n, analysis.to_simplified(n)) for n in issuers)
     found.issuers = list(dict.fromkeys(n for n in names if n))
     found.kind = find_kind(name_simp if name_simp else title_simp)

@@ -108,18 +108,26 @@ def as_indexed(facet: str, value: str) -> tuple[str, bool]:
 
 def kind_labels() -> tuple[str, ...]:
     """The 文种 the indexer gives (``data/kinds.txt``'s first column)."""
+    return tuple(kind for kind, _ in kinds())
+
+
+def kinds() -> tuple[tuple[str, tuple[str, ...]], ...]:
+    """``data/kinds.txt``: each 文种 and the name endings that give it, read
+    once per change of the file (the indexer's ``official.find_kind`` reads
+    the endings, a filter the labels)."""
     path = config.data_dir() / "kinds.txt"
     try:
-        return _kind_labels(path, path.stat().st_mtime_ns)
+        return _kinds(path, path.stat().st_mtime_ns)
     except OSError:
         return ()
 
 
 @lru_cache(maxsize=4)
-def _kind_labels(path: Path, stamp: int) -> tuple[str, ...]:
-    labels = []
+def _kinds(path: Path, stamp: int) -> tuple[tuple[str, tuple[str, ...]], ...]:
+    rows: dict[str, list[str]] = {}
     for line in path.read_text(encoding="utf-8").splitlines():
         line = line.split("#", 1)[0].strip()
         if "\t" in line:
-            labels.append(line.split("\t", 1)[0].strip())
-    return tuple(dict.fromkeys(labels))
+            kind, ends = line.split("\t", 1)
+            rows.setdefault(kind.strip(), []).extend(end.strip() for end in ends.split(",") if end.strip())
+    return tuple((kind, tuple(ends)) for kind, ends in rows.items())
