@@ -173,19 +173,23 @@ class Filters:
 
     def without(self, *names: str) -> "Filters":
         """A copy without these selections (a facet's counts ignore its own)."""
-        copy = Filters(list(self.district), list(self.year), list(self.domain), list(self.issuer), list(self.kind),
-                       self.date)
-        for name in names:
-            setattr(copy, name, None if name == "date" else [])
-        return copy
+        return Filters(**{f.name: (None if f.name == "date" else []) if f.name in names
+                          else _copied(getattr(self, f.name)) for f in fields(self)})
 
     def is_empty(self) -> bool:
-        return not (self.district or self.year or self.domain or self.issuer or self.kind or self.date)
+        return not any(getattr(self, f.name) for f in fields(self))
 
     def key(self) -> tuple:
         """Every selection, as a value to remember an answer by."""
-        return (tuple(self.district), tuple(self.year), tuple(self.domain), tuple(self.issuer), tuple(self.kind),
-                self.date)
+        return tuple(_frozen(getattr(self, f.name)) for f in fields(self))
+
+
+def _copied(value):
+    return list(value) if isinstance(value, list) else value
+
+
+def _frozen(value):
+    return tuple(value) if isinstance(value, list) else value
 
 
 DAY_LOW, DAY_HIGH = "0000-01-01", "9999-12-31"  # an open end of a date span
@@ -194,6 +198,12 @@ DAY_LOW, DAY_HIGH = "0000-01-01", "9999-12-31"  # an open end of a date span
 def day_number(day: str | None) -> int:
     """An ISO day as the number engines filter by (20210301; 0: none)."""
     return int(day.replace("-", "")) if day else 0
+
+
+def day_range(span: tuple[str, str]) -> tuple[int, int]:
+    """A date span as the inclusive range of ``day_number``s an engine
+    filters by: never from 0, which is a document without a day."""
+    return max(1, day_number(span[0])), day_number(span[1])
 
 
 def issuer_values(doc: "DocumentRecord") -> list[str]:

@@ -39,7 +39,7 @@ from .. import analysis, ranking, storage
 from ..text import one_line
 from ..engine import (
     DOCUMENT_BUCKETS, FACETS, SEQUENCE_BOOST, TITLE_BOOST, TITLE_MATCH_WEIGHT, ChunkRecord, date_sort_keys,
-    day_number, document_fields, document_from_fields, DocumentRecord, empty_counts, EngineResult, Filters, Hit,
+    day_number, day_range, document_fields, document_from_fields, DocumentRecord, empty_counts, EngineResult, Filters, Hit,
     issuer_values, SearchRequest,
 )
 from .base import CountedUpdate, FolderEngine, QueryCompiler, document_of
@@ -241,7 +241,8 @@ def filter_clauses(f: Filters) -> dict[str, dict]:
         if values:
             out[facet] = {"terms": {facet: list(values)}}
     if f.date:
-        out["date"] = {"range": {"day_n": {"gte": max(1, day_number(f.date[0])), "lte": day_number(f.date[1])}}}
+        low, high = day_range(f.date)
+        out["date"] = {"range": {"day_n": {"gte": low, "lte": high}}}
     return out
 
 

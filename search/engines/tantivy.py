@@ -25,7 +25,7 @@ import tantivy
 from .. import analysis, ranking, storage
 from ..text import one_line
 from ..engine import (
-    DOCUMENT_BUCKETS, FACETS, ChunkRecord, day_number, document_fields, document_from_fields, DocumentRecord,
+    DOCUMENT_BUCKETS, FACETS, ChunkRecord, day_number, day_range, document_fields, document_from_fields, DocumentRecord,
     empty_counts, EngineResult, Filters, Hit, issuer_values, reading_order, SearchRequest,
 )
 from .base import CountedUpdate, FolderEngine, QueryCompiler, document_of
@@ -288,8 +288,7 @@ def _filter_clauses(f: Filters) -> list:
         if values:
             out.append(_any([_term(facet, v) for v in values]))
     if f.date:
-        out.append(tantivy.Query.range_query(_schema(), "day_n", tantivy.FieldType.Integer,
-                                             max(1, day_number(f.date[0])), day_number(f.date[1])))
+        out.append(tantivy.Query.range_query(_schema(), "day_n", tantivy.FieldType.Integer, *day_range(f.date)))
     return [tantivy.Query.const_score_query(q, 0.0) for q in out]
 
 

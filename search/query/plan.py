@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 
 from .. import analysis
 from ..engine import AllOf, AnyOf, Filters, Phrase, SearchRequest, Term, iter_terms
-from ..facets import TAXONOMY, as_indexed, canonical_district
+from ..facets import LABELS, TAXONOMY, as_indexed, canonical_district
 from . import reading as relax
 from .aliases import expand_aliases, load_aliases
 from .fillers import fillers_note, set_aside_fillers
@@ -25,7 +25,7 @@ from .pinyin import looks_like_pinyin, table as pinyin_table
 
 # a filter value the index does not hold: what the note calls the facet, and
 # how many of the values there are it lists (an archive has hundreds of issuers)
-UNKNOWN_LABELS = {"district": "地区", "domain": "改革领域", "issuer": "发文机关", "kind": "文种"}
+UNKNOWN_LABELS = {**LABELS, "domain": "改革领域"}
 KNOWN_LISTED = 30
 
 
