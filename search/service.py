@@ -247,7 +247,7 @@ class SearchService:
             spans = highlight.match_spans(chunk.text, words, chunk.tokens)
             row["spans"] = [list(s) for s in spans]
             row["window"] = list(highlight.window(chunk.text, spans))
-            row["section_spans"] = _path_spans(chunk, words, {} if path_spans is None else path_spans)
+            row["section_spans"] = _path_spans(chunk, row["shown_path"], words, {} if path_spans is None else path_spans)
         return row
 
     def document(self, doc_id: str, q: str = "", at: int = 1, per_page: int | None = None) -> dict | None:
@@ -272,8 +272,8 @@ class SearchService:
             spans = highlight.match_spans(c.text, words, c.tokens)
             paragraphs.append({
                 "chunk_id": c.chunk_id, "paragraph": c.paragraph, "part": c.part,
-                "section": c.section, "section_path": c.section_path, "shown_path": shown_path(c),
-                "section_spans": _path_spans(c, words, path_spans), "domains": c.domains,
+                "section": c.section, "section_path": c.section_path, "shown_path": (shown := shown_path(c)),
+                "section_spans": _path_spans(c, shown, words, path_spans), "domains": c.domains,
                 "text": c.text, "spans": [list(s) for s in spans], "matches": len(spans),
             })
         return {"doc_id": doc.doc_id, "title": doc.title, "source": doc.source, "url": doc.url,
@@ -299,11 +299,10 @@ def _letters(text: str) -> str:
     return "".join(ch for ch in text if ch.isalnum())
 
 
-def _path_spans(chunk, marks, seen: dict) -> list[list[int]]:
+def _path_spans(chunk, shown: list[str], marks, seen: dict) -> list[list[int]]:
     """Where the marks fall in the shown heading path (``shown_path``), from
     the path's kept tokens (no token spans the separator, so each heading is
     marked alone; the shown path is the start of the whole one)."""
-    shown = shown_path(chunk)
     key = tuple(shown)
     if key not in seen:
         text = chunk.section_text
