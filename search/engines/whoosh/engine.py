@@ -115,30 +115,28 @@ class WhooshEngine(FolderEngine):
         view = self._local
         stamp = storage.pointer_stamp(self.root)
         current = getattr(view, "searcher", None)
-        if current is not None and stamp == view.stamp and view.epoch == self._epoch:
-            if current.up_to_date():
-                return current
-            if current.doc_count_all():  # an incremental commit into the live generation
-                view.searcher = current.refresh()  # reuses, and closes, what it can
-                self._replace(current, view.searcher, close_old=False)
-                return view.searcher
-            # an empty index has no segments for refresh() to reuse: open afresh
+        if current is not None and stamp == view.stamp and view.epoch == self._epoch and current.up_to_date():
+            return current
+        # An incremental commit into the live generation is read afresh too,
+        # never through Searcher.refresh(): Whoosh's reader reuse keys the
+        # open segment readers by segment, so a segment whose paragraphs the
+        # commit deleted kept answering with them (and the segments a merge
+        # removed were added back).
         gen = storage.live_generation(self.root)
         fresh = self._open(gen).searcher(weighting=LUCENE_BM25)
         view.searcher, view.gen, view.stamp, view.epoch = fresh, gen, stamp, self._epoch
         self._replace(current, fresh)
         return fresh
 
-    def _replace(self, old, new, close_old: bool = True) -> None:
+    def _replace(self, old, new) -> None:
         with self._lock:
             self._open_searchers.add(new)
             if old is not None and old is not new:
                 self._open_searchers.discard(old)
-                if close_old:
-                    try:
-                        old.close()  # only this thread ever used it
-                    except Exception:
-                        pass
+                try:
+                    old.close()  # only this thread ever used it
+                except Exception:
+                    pass
 
     @property
     def _gen(self) -> Path | None:
