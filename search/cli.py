@@ -47,8 +47,12 @@ def build_parser() -> OneLineParser:
                    help="what is new: documents dated on or after DAY (2026-11-01), newest first unless --sort says")
     p.add_argument("-n", type=int_argument, default=10, metavar="N", help="hits per page (default 10)")
     p.add_argument("--page", type=int_argument, default=1, metavar="P", help="page number (default 1)")
-    p.add_argument("--sort", choices=("relevance", "date", "date-asc"), default=None,
-                   help="relevance (default), date (newest first) or date-asc (oldest first)")
+    p.add_argument("--sort", choices=("relevance", "date", "date-asc", "title", "paragraphs"), default=None,
+                   help="relevance (default), date (newest first) or date-asc (oldest first); with --list also "
+                        "title (by pinyin) or paragraphs (most first)")
+    p.add_argument("--list", action="store_true",
+                   help="list the documents (every one, or those the filters keep), newest first, with their "
+                        "document counts per facet value: the archive's table")
     p.add_argument("--facets", action="store_true",
                    help="the facet values and their paragraph counts (the whole index, or the query's matches)")
     p.add_argument("--by-document", action="store_true",
@@ -178,6 +182,33 @@ def format_documents(result: dict, color: bool) -> str:
     return "\n".join(lines)
 
 
+def format_table(result: dict, color: bool) -> str:
+    """``search --list``: a document a line (date, district, 文种, title,
+    paragraphs), then the facet counts in documents."""
+    bold, dim, reset = _styles(color)
+    first = (result["page"] - 1) * result["limit"] + 1
+    pages = -(-result["total"] // result["limit"]) if result["limit"] else 1
+    if not result["total"]:
+        lines = ["没有符合这些条件的文档。"]
+    elif result["documents"]:
+        lines = [f"共 {result['total']} 篇文档、{result['paragraphs']} 段；第 {first}–{first + len(result['documents']) - 1} 篇"
+                 f"（第 {result['page']}/{pages} 页）："]
+    else:
+        lines = [f"共 {result['total']} 篇文档，每页 {result['limit']} 篇共 {pages} 页；"
+                 f"第 {result['page']} 页没有结果，请用 --page 1 到 --page {pages}。"]
+    for n, d in enumerate(result["documents"], first):
+        when = d["date"] or (f"{d['year']}年" if d["year"] else "日期不详")
+        lines.append(f"{n:>4}. {when:<10} {plain(d['district'] or '—')}  {bold}{plain(d['title'] or d['source'])}{reset}"
+                     f"  {d['paragraphs']} 段" + (f"  {plain(d['kind'])}" if d["kind"] else ""))
+        if present.official(d):
+            lines.append(f"      {dim}{plain(present.official(d))}{reset}")
+        lines.append(f"      {dim}{shown(d['source'])} · --show {d['doc_id']}{reset}")
+    lines.extend(_facet_lines(result["facets"], "（篇）"))
+    for note in result["notes"]:
+        lines.append(f"提示：{plain(note)}")
+    return "\n".join(lines)
+
+
 def format_document(doc: dict, color: bool) -> str:
     """``search --show``: the cleaned document, headings where they change,
     every paragraph numbered, the query's matches marked."""
@@ -270,7 +301,13 @@ def _checked(parser, args) -> tuple[str | None, bool]:
         if parse_date_span(args.since) is None or ".." in args.since:
             parser.error(f"argument --since: expected a day such as 2026-11-01, got {args.since!r}")
         args.date = parse_date_span(args.since)[0] + ".."
-    args.sort = args.sort or ("date" if args.since else "relevance")
+    args.sort = args.sort or ("date" if args.since or args.list else "relevance")
+    if args.list and args.sort == "relevance":
+        parser.error("argument --sort: --list sorts by date, date-asc, title or paragraphs")
+    if not args.list and args.sort in ("title", "paragraphs"):
+        parser.error(f"argument --sort: {args.sort} sorts the --list table only")
+    if args.list and args.query:
+        parser.error("--list takes no search words (filters only); to search, drop --list or use --by-document")
     if not 1 <= args.n <= 100:
         parser.error("argument -n: expected a number from 1 to 100")
     if args.page < 1:
@@ -278,7 +315,7 @@ def _checked(parser, args) -> tuple[str | None, bool]:
     for corpus in args.corpus or []:
         if not corpus.is_dir():
             parser.error(f"corpus folder not found: {corpus}")
-    if args.query is None and not (args.facets or args.show):  # typed empty ("") is a query, answered with a note
+    if args.query is None and not (args.facets or args.show or args.list):  # typed empty ("") is a query, answered with a note
         parser.error("a query is needed (or --facets for the facet values, --show DOC_ID for a document)")
     export_format = None
     if args.export:
@@ -286,7 +323,7 @@ def _checked(parser, args) -> tuple[str | None, bool]:
         if export_format not in export.FORMATS:
             parser.error(f"argument --export: the file must end in .csv, .json, .xlsx, .ris or .bib, not {args.export!r}")
     cited = bool(args.show and export_format in export.CITATION_FORMATS)  # one document's citation
-    modes = [name for name, on in (("--facets", args.facets), ("--by-document", args.by_document),
+    modes = [name for name, on in (("--facets", args.facets), ("--by-document", args.by_document), ("--list", args.list),
                                    ("--show", args.show), ("--export", args.export and not cited)) if on]
     if len(modes) > 1:
         parser.error(f"choose one of {', '.join(modes)}")
@@ -315,7 +352,7 @@ def main(argv: list[str] | None = None) -> int:
         service = SearchService(engines.open_engine(index_root, settings=settings), settings=settings)
         opts = Options(district=args.district, year=args.year, domain=args.domain, issuer=args.issuer,
                        kind=args.kind, date=args.date, page=args.page, limit=args.n,
-                       sort=args.sort, synonyms=not args.no_synonyms)
+                       sort="relevance" if args.list else args.sort, synonyms=not args.no_synonyms)
         if args.show:
             doc = service.document(args.show, args.query)
             if doc is None:
@@ -326,7 +363,9 @@ def main(argv: list[str] | None = None) -> int:
         if args.export:
             data = service.export(args.query, opts)
             return _write_export(export.render(data, export_format, args.lang), args.export, data, export_format)
-        if args.facets:
+        if args.list:
+            result = service.documents(opts, args.sort)
+        elif args.facets:
             result = service.overview(args.query, opts)
         elif args.by_document:
             result = service.by_document(args.query, opts)
@@ -341,10 +380,12 @@ def main(argv: list[str] | None = None) -> int:
     except Exception as exc:  # one line, never a traceback
         return fail("search", str(exc) or type(exc).__name__)
     if args.json:
-        shown = result if args.facets else present.grouped(result) if args.by_document else present.contract(result)
+        shown = result if args.facets or args.list else present.grouped(result) if args.by_document else present.contract(result)
         text = json.dumps(shown, ensure_ascii=False, indent=2)
     elif args.facets:
         text = format_facets(result)
+    elif args.list:
+        text = format_table(result, _use_color(args))
     elif args.by_document:
         text = format_documents(result, _use_color(args))
     else:

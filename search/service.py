@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import threading
 
-from . import highlight, storage
-from .engine import SECTION_SEPARATOR, Engine, SearchRequest, empty_counts, official_of, shown_score
+from . import catalogue, highlight, storage
+from .engine import SECTION_SEPARATOR, Engine, Filters, SearchRequest, empty_counts, official_of, shown_score
 from .engines import Settings, live_engine, open_engine
 from .errors import BadRequest
 from .query.options import Options
@@ -34,6 +34,8 @@ class SearchService:
         self._stamp = storage.pointer_stamp(engine.root) if getattr(engine, "root", None) else None
         self._switching = threading.Lock()
         self.time_limit = time_limit
+        self._catalogue: tuple[object, catalogue.Catalogue] | None = None  # (the index's stamp, its table)
+        self._reading_catalogue = threading.Lock()
 
     @property
     def engine(self) -> Engine:
@@ -145,6 +147,45 @@ class SearchService:
                 "synonyms": opts.synonyms, "engine": self.engine.NAME, "generation": generation,
                 "exported": datetime.datetime.now().astimezone().isoformat(timespec="seconds"),
                 "rows": rows, "total": total}
+
+    # ------------------------------------------------------------- browse
+    def documents(self, opts: Options | None = None, sort: str = "date") -> dict:
+        """Every document that passes the filters (no words needed), a page
+        of them in ``sort``'s order (``catalogue.SORTS``), with the facet
+        counts in documents: the archive's table (home page, ``/documents``,
+        ``search --list``)."""
+        opts = opts or Options()
+        if sort not in catalogue.SORTS:
+            raise BadRequest(f"sort must be one of {', '.join(catalogue.SORTS)}")
+        _, filters, notes, parsed = self._planner().plan("", opts)
+        table = self.catalogue()
+        if parsed is None:  # no filter: the whole archive, counted once per index state
+            counted, notes = table.everything, []
+        else:
+            counted = self.engine.search(SearchRequest(filters=filters, limit=0, documents=True,
+                                                       time_limit=self.time_limit))
+            self._timeout_notes(counted, notes)
+        return {"total": counted.document_total, "paragraphs": counted.total, "page": opts.page,
+                "limit": opts.limit, "sort": sort, "documents": table.rows(counted, sort, opts.page, opts.limit),
+                "facets": {k: _sorted_counts(v) for k, v in counted.document_facets.items()}, "notes": notes}
+
+    def catalogue(self) -> catalogue.Catalogue:
+        """Every document's record and the unfiltered count, read again only
+        when the index changed (a switch or an incremental commit)."""
+        engine = self.engine
+        root = getattr(engine, "root", None)
+        stamp = (id(engine), storage.revision_stamp(root) if root is not None else None)
+        held = self._catalogue
+        if held is not None and held[0] == stamp and root is not None:
+            return held[1]
+        with self._reading_catalogue:
+            held = self._catalogue
+            if held is not None and held[0] == stamp and root is not None:
+                return held[1]
+            everything = engine.search(SearchRequest(filters=Filters(), limit=0, documents=True))
+            table = catalogue.Catalogue({d.doc_id: d for d in engine.catalogue()}, everything)
+            self._catalogue = (stamp, table)
+            return table
 
     def by_document(self, q: str, opts: Options | None = None, snippets: int = 2, pivot: bool = False) -> dict:
         """The matches as documents: one group per document with its number

@@ -29,6 +29,7 @@ from .errors import IndexDamaged, IndexMissing
 CURRENT = "CURRENT"
 PREVIOUS = "PREVIOUS"
 LOCK_NAME = ".indexer.lock"
+REVISION = "REVISION"  # rewritten after every commit, a new generation's or the live one's
 _GEN = re.compile(r"^gen-(\d{6})$")
 
 
@@ -116,6 +117,30 @@ def pointer_stamp(root: Path):
         return (st.st_mtime_ns, st.st_ino, st.st_size)
     except OSError:
         return None
+
+
+def note_revision(root: Path) -> None:
+    """After a commit: what a reader's caches of the whole index (the
+    documents table) are keyed by, beside the pointer — an incremental run
+    changes the live generation without switching it."""
+    import time
+
+    try:
+        _write_pointer(Path(root), REVISION, str(time.time_ns()))
+    except OSError:  # a full disk: the commit stands; no revision changes the stamp too
+        with contextlib.suppress(OSError):
+            (Path(root) / REVISION).unlink()
+
+
+def revision_stamp(root: Path):
+    """``pointer_stamp`` and the last commit's revision: changes whenever the
+    index's contents may have."""
+    try:
+        st = (Path(root) / REVISION).stat()
+        revision = (st.st_mtime_ns, st.st_ino, st.st_size)
+    except OSError:
+        revision = None
+    return pointer_stamp(root), revision
 
 
 def new_generation(root: Path) -> Path:

@@ -203,6 +203,59 @@ def test_totals_facets_filters_and_paging_match_an_independent_count(world, q, f
         assert len(ids) == len(set(ids)) and set(ids) == want_hits
 
 
+def _document_facets(rows, match, filters) -> dict:
+    """Each facet value's number of documents with a paragraph that
+    matches and passes every other facet's filter."""
+    want = {}
+    for facet in ("district", "year", "domain", "issuer", "kind"):
+        docs: dict[str, set] = {}
+        for r in rows.values():
+            if match(r["words"]) and _keep(r, filters, facet):
+                values = (r["domains"] if facet == "domain" else r["issuers"] if facet == "issuer"
+                          else [r[facet]] if r[facet] else [])
+                for v in values:
+                    docs.setdefault(str(v), set()).add(r["doc_id"])
+        want[facet] = {v: len(ids) for v, ids in docs.items()}
+    return want
+
+
+@pytest.mark.parametrize("filters", FILTERS, ids=lambda f: ",".join(
+    f"{k}={v if isinstance(v, str) else '|'.join(v)}" for k, v in f.items()) or "none")
+def test_the_documents_table_lists_every_document_the_filters_keep(world, filters):
+    """``/documents`` and ``search --list``: every document with a paragraph
+    the filters keep, once across its pages, with that many paragraphs;
+    facet counts in documents (each ignoring its own selection); each
+    order holding across pages."""
+    from search.catalogue import SORTS, title_key
+
+    rows = world["rows"]
+    per_doc = Counter(r["doc_id"] for r in rows.values() if _keep(r, filters))
+    docs = {r["doc_id"]: r for r in rows.values()}
+    for sort in SORTS:
+        listed, page = [], 1
+        while True:
+            r = world["service"].documents(Options(**filters, page=page, limit=7), sort)
+            if not r["documents"]:
+                break
+            listed.extend(r["documents"])
+            page += 1
+        assert r["total"] == len(per_doc) and r["paragraphs"] == sum(per_doc.values())
+        assert r["facets"] == _document_facets(rows, lambda _: True, filters)
+        assert {d["doc_id"]: d["paragraphs"] for d in listed} == dict(per_doc) and len(listed) == len(per_doc)
+        if sort == "paragraphs":
+            assert [d["paragraphs"] for d in listed] == sorted(per_doc.values(), reverse=True)
+        elif sort == "title":
+            assert [title_key(d["title"]) for d in listed] == sorted(title_key(d["title"]) for d in listed)
+        else:
+            def when(d):  # a day as YYYYMMDD, a year alone as YYYY0000, nothing last
+                row = docs[d["doc_id"]]
+                return int(row["date"].replace("-", "")) if row["date"] else row["year"] * 10000 if row["year"] else None
+
+            dated = [when(d) for d in listed if when(d) is not None]
+            assert dated == sorted(dated, reverse=sort == "date")
+            assert all(when(d) is None for d in listed[len(dated):])  # the undated last
+
+
 @pytest.mark.parametrize("q", sorted(QUERIES))
 @pytest.mark.parametrize("filters", FILTERS[:3] + FILTERS[4:], ids=lambda f: ",".join(
     f"{k}={v if isinstance(v, str) else '|'.join(v)}" for k, v in f.items()) or "none")
@@ -215,16 +268,7 @@ def test_documents_are_counted_and_ordered_by_their_best_paragraph(world, q, fil
     match = _meant(rows, q, filters)
     want_hits, _ = _expected(rows, match, filters)
     per_doc = Counter(rows[c]["doc_id"] for c in want_hits)
-    want_facets = {}
-    for facet in ("district", "year", "domain", "issuer", "kind"):
-        docs: dict[str, set] = {}
-        for r in rows.values():
-            if match(r["words"]) and _keep(r, filters, facet):
-                values = (r["domains"] if facet == "domain" else r["issuers"] if facet == "issuer"
-                          else [r[facet]] if r[facet] else [])
-                for v in values:
-                    docs.setdefault(str(v), set()).add(r["doc_id"])
-        want_facets[facet] = {v: len(ids) for v, ids in docs.items()}
+    want_facets = _document_facets(rows, match, filters)
     service = world["service"]
     groups, page = [], 1
     while True:
@@ -418,7 +462,7 @@ def test_incremental_add_change_delete(world, tmp_path):
     shutil.copytree(world["corpus"], corpus)
     build([corpus], index, world["engine"])
     held = SearchService(open_engine(index))  # a server's, open across the update
-    held.search("社区", Options(limit=0))
+    before = {d["doc_id"]: d["title"] for d in held.documents(Options(limit=100))["documents"]}
     (corpus / "doc000.txt").unlink()
     (corpus / "doc001.txt").write_text("第1号文件改写后的段落，营商环境，持续推进相关工作。\n", encoding="utf-8")
     (corpus / "new.txt").write_text("新文件的段落内容，城中村，稳步扩大覆盖工作。\n", encoding="utf-8")
@@ -426,6 +470,10 @@ def test_incremental_add_change_delete(world, tmp_path):
     assert (report.added, report.changed, report.removed) == (1, 1, 1)
     rows = _paragraphs(corpus)
     service = SearchService(open_engine(index))
+    after = held.documents(Options(limit=100))
+    assert after["total"] == len(before) and after["paragraphs"] == len(rows)
+    assert {d["doc_id"] for d in after["documents"]} == {r["doc_id"] for r in rows.values()}
+    assert {d["title"] for d in after["documents"]} - set(before.values()) == {"新文件的段落内容，城中村，稳步扩大覆盖工作。"}
     for q in QUERIES:
         want, facets = _expected(rows, _meant(rows, q, {}), {})
         for answering in (service, held):  # a server open across the update answers as a fresh one

@@ -35,7 +35,7 @@ def test_front_page_has_an_autofocused_search_box_and_examples(client):
     assert re.search(r'<input id="q" name="q" type="search"[^>]*autofocus', html)
     for example in ("放管服", "营商环境", "强区放权"):
         assert f">{example}</a>" in html
-    assert "索引中有 5 篇文档" in html
+    assert re.search(r"索引中有 <strong id=\"archive-documents\">5</strong> 篇文档", html)
 
 
 def test_results_show_hits_marks_facets_and_notes(client):

@@ -20,6 +20,7 @@ from search.engines import Settings, open_engine
 from search.service import SearchService
 
 from .api import api
+from .browse import browse
 from .current import EXTENSION
 from .feed import feed
 from .operations import operations
@@ -38,7 +39,7 @@ def create_app(service: SearchService | None = None, index: str | Path | None = 
     if service is None:
         service = SearchService(open_engine(index, settings=settings), time_limit=time_limit, settings=settings)
     app.extensions[EXTENSION] = service
-    for blueprint in (operations, pages, api, feed):
+    for blueprint in (operations, pages, api, browse, feed):
         app.register_blueprint(blueprint)
     app.jinja_env.globals["FACETS"] = FACETS
     app.jinja_env.globals["date_source"] = present.date_source

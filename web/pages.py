@@ -10,10 +10,11 @@ from flask import Blueprint, abort, current_app, render_template, request
 from markupsafe import Markup, escape
 
 from search import export, present
-from search.service import BadRequest, SearchService, without
+from search.service import BadRequest, Options, SearchService, without
 from search.text import ascii_int
 
 from . import chart
+from .browse import PATH, TABLE_LIMIT, table_url
 from .current import current_service
 from .state import MAX_PAGE, SearchState, chips, facet_records
 
@@ -29,8 +30,8 @@ EXAMPLES = ["放管服", "营商环境", "强区放权", "“一网通办”", "
 def index_page():
     state, errors = SearchState.from_args(request.args)
     if state.is_empty():
-        return render_template("index.html", state=state, errors=errors, result=None,
-                               examples=EXAMPLES, stats=_stats(current_service())), 400 if errors else 200
+        return render_template("index.html", state=state, errors=errors, result=None, examples=EXAMPLES,
+                               archive=_archive(current_service())), 400 if errors else 200
     try:
         if state.view == "documents":
             result = current_service().by_document(state.q, state.options(), pivot=True)
@@ -39,10 +40,10 @@ def index_page():
     except BadRequest as exc:
         errors.append(str(exc))
         return render_template("index.html", state=state, errors=errors, result=None,
-                               examples=EXAMPLES, stats=None), 400
+                               examples=EXAMPLES, archive=None), 400
     view = _results_view(state, result)
     return render_template("index.html", state=state, errors=errors, result=result, examples=EXAMPLES,
-                           stats=None, **view), 400 if errors else 200
+                           archive=None, **view), 400 if errors else 200
 
 
 @pages.get("/doc/<doc_id>")
@@ -106,11 +107,20 @@ def _table_of_contents(paragraphs: list[dict]) -> list[dict]:
     return out
 
 
-def _stats(service: SearchService) -> dict | None:
+HOME_NEWEST = 8  # newest documents the home page lists
+
+
+def _archive(service: SearchService) -> dict | None:
+    """What the home page shows of the archive: the documents table's first
+    rows (newest first) and its facets, each value a link into the table.
+    None when the index cannot say (the page still offers the search box)."""
     try:
-        return service.engine.stats()
+        answer = service.documents(Options(limit=HOME_NEWEST), "date")
     except Exception:
         return None
+    empty = SearchState(limit=TABLE_LIMIT)
+    facets = facet_records(empty, answer["facets"], lambda s: table_url(s))
+    return {**answer, "facet_records": facets, "table_url": PATH}
 
 
 FACET_SHOWN = 10  # values listed before "更多"

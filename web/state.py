@@ -182,9 +182,10 @@ class Facet:
     values: list[FacetValue] = field(default_factory=list)
 
 
-def facet_records(state: SearchState, counts: dict[str, dict[str, int]]) -> list[Facet]:
+def facet_records(state: SearchState, counts: dict[str, dict[str, int]], url=SearchState.url) -> list[Facet]:
     """Sidebar records; a selected value stays listed (with its count, or 0) so
-    it can be removed where it was added."""
+    it can be removed where it was added. ``url``: a state's address on the
+    page the sidebar is on (the search page's by default)."""
     out = []
     for name in FACETS:
         facet = Facet(name, FACET_LABELS[name])
@@ -200,17 +201,17 @@ def facet_records(state: SearchState, counts: dict[str, dict[str, int]]) -> list
         for value, count in items:
             selected = value in state.selected(name)
             label = f"{value}年" if name == "year" else value
-            facet.values.append(FacetValue(value, label, count, selected, state.toggle(name, value).url()))
+            facet.values.append(FacetValue(value, label, count, selected, url(state.toggle(name, value))))
         out.append(facet)
     return out
 
 
-def chips(state: SearchState) -> list[dict]:
+def chips(state: SearchState, url=SearchState.url) -> list[dict]:
     """Active filters, each with the URL that removes it."""
-    out = [{"facet": FACET_LABELS[f], "value": v, "remove_url": state.without_value(f, v).url()}
+    out = [{"facet": FACET_LABELS[f], "value": v, "remove_url": url(state.without_value(f, v))}
            for f in FACETS for v in state.selected(f)]
     if state.date:
-        out.append({"facet": "日期", "value": state.date, "remove_url": state.dated("").url()})
+        out.append({"facet": "日期", "value": state.date, "remove_url": url(state.dated(""))})
     return out
 
 

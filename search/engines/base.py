@@ -48,6 +48,14 @@ class FolderEngine:
             return "damaged"
         return "live"
 
+    def catalogue(self) -> list[DocumentRecord]:  # pragma: no cover - each engine defines it
+        raise NotImplementedError
+
+    def indexed_documents(self) -> dict[str, tuple[str, str]]:
+        """What an incremental run compares the folder with: each document's
+        file (corpus folder/source) and content hash."""
+        return {d.doc_id: (os.path.join(d.corpus, d.source), d.content_hash) for d in self.catalogue()}
+
     def health(self) -> dict:
         """An engine without a server has nothing to say beyond ``stats``."""
         return {}
@@ -196,6 +204,7 @@ class CountedUpdate:
             self._go_live()
             storage.switch(self.engine.root, self.gen)
             storage.clean(self.engine.root)
+        storage.note_revision(self.engine.root)
         self.engine.reopen()
 
     def cancel(self) -> None:

@@ -547,17 +547,14 @@ class OpenSearchEngine(FolderEngine):
             return self.client().search(index=alias, body=body, **params)
 
     # -- inventory
-    def indexed_documents(self) -> dict[str, tuple[str, str]]:
+    def catalogue(self) -> list[DocumentRecord]:
         from opensearchpy import helpers
 
         _, alias = self.location()
-        out = {}
         with self.failures():
-            for row in helpers.scan(self.client(), index=alias, query={"query": _term("first", 1), "_source": ["d"]},
-                                    size=2000):
-                d = row["_source"]["d"]
-                out[d["doc_id"]] = (os.path.join(d["corpus"], d["source"]), d["content_hash"])
-        return out
+            return [document_from_fields(row["_source"]["d"])
+                    for row in helpers.scan(self.client(), index=alias, size=2000,
+                                            query={"query": _term("first", 1), "_source": ["d"]})]
 
     def stats(self) -> dict:
         _, alias = self.location()

@@ -370,15 +370,13 @@ class TantivyEngine(FolderEngine):
     def _documents_query(self):
         return _term("first", 1)
 
-    def indexed_documents(self) -> dict[str, tuple[str, str]]:
+    def catalogue(self) -> list[DocumentRecord]:
         s = self.searcher()
         n = s.search(self._documents_query(), 1).count
-        out = {}
-        if n:
-            for _, address in s.search(self._documents_query(), n, count=False).hits:
-                doc, _ = _records(s.doc(address))
-                out[doc.doc_id] = (os.path.join(doc.corpus, doc.source), doc.content_hash)
-        return out
+        if not n:
+            return []
+        return [_records(s.doc(address), tokens=False)[0]
+                for _, address in s.search(self._documents_query(), n, count=False).hits]
 
     def stats(self) -> dict:
         s = self.searcher()

@@ -155,17 +155,15 @@ class WhooshEngine(FolderEngine):
 
     # -- inventory
     @_reading
-    def indexed_documents(self) -> dict[str, tuple[str, str]]:
+    def catalogue(self) -> list[DocumentRecord]:
         s = self.searcher()
         if not s.doc_count():
-            return {}
-        out = {}
-        reader = s.reader()
-        for raw in reader.lexicon("doc_id"):
-            doc_id = raw.decode("utf-8") if isinstance(raw, bytes) else raw
-            stored = s.document(doc_id=doc_id)
+            return []
+        out = []
+        for raw in s.reader().lexicon("doc_id"):
+            stored = s.document(doc_id=text_of(raw))
             if stored:
-                out[doc_id] = (os.path.join(stored["corpus"], stored["source"]), stored["content_hash"])
+                out.append(records(stored, tokens=False)[0])
         return out
 
     @_reading

@@ -1,0 +1,79 @@
+"""The archive as a table of documents: what a researcher browses before
+typing anything (the home page, ``/documents``, ``search --list``).
+
+The engine says which documents pass the filters and how many of their
+paragraphs do (the same count as the by-document view, so the table's facet
+numbers are the search's); the rows' fields and the orders a column can be
+sorted by come from one read of every document's record, kept until the
+index changes (``storage.revision_stamp``).
+"""
+from __future__ import annotations
+
+import unicodedata
+from dataclasses import dataclass, field
+
+from .engine import DocumentRecord, EngineResult, date_sort_keys, official_of
+
+SORTS = ("date", "date-asc", "title", "paragraphs")  # date: newest first
+SORT_LABELS = {"date": "最新", "date-asc": "最早", "title": "标题", "paragraphs": "段落数"}
+
+
+def row(doc: DocumentRecord, paragraphs: int) -> dict:
+    """One document as the table and its JSON show it (the contract's
+    document fields and its number of paragraphs that pass the filters)."""
+    return {"doc_id": doc.doc_id, "title": doc.title, "source": doc.source, "url": doc.url,
+            "district": doc.district, "year": doc.year, "date": doc.date, "date_source": doc.date_source,
+            **official_of(doc), "paragraphs": paragraphs}
+
+
+def title_key(title: str) -> str:
+    """A title in the order a Chinese reader looks one up: by each
+    character's pinyin (pypinyin's most common reading, tones dropped),
+    then the character itself, so 罗湖 comes before 龙华 and two scripts of
+    one title sort together."""
+    from pypinyin import pinyin_dict
+
+    chars = pinyin_dict.pinyin_dict
+    out = []
+    for ch in title:
+        reading = chars.get(ord(ch))
+        if reading:
+            syllable = "".join(c for c in unicodedata.normalize("NFD", reading.split(",")[0])
+                               if not unicodedata.combining(c))
+            out.append(f"{syllable}\x01{ch}")
+        elif ch.isalnum():
+            out.append(ch.lower())
+    return "\x00".join(out)
+
+
+@dataclass
+class Catalogue:
+    """Every document's record once, with what sorting needs of it."""
+
+    documents: dict[str, DocumentRecord]
+    everything: EngineResult  # the unfiltered count (facets in documents, each document's paragraphs)
+    _title_keys: dict[str, str] = field(default_factory=dict)
+
+    def sort_key(self, sort: str, paragraphs: dict[str, int]):
+        """Each order's key; every order ends with the title and the id, so
+        a page never reshuffles rows that tie."""
+        def title(doc_id):
+            key = self._title_keys.get(doc_id)
+            if key is None:
+                key = self._title_keys[doc_id] = title_key(self.documents[doc_id].title)
+            return key
+
+        if sort == "title":
+            return lambda d: (title(d), d)
+        if sort == "paragraphs":
+            return lambda d: (-paragraphs.get(d, 0), title(d), d)
+        newest = sort == "date"
+        return lambda d: (date_sort_keys(self.documents[d])[0 if newest else 1] * (-1 if newest else 1),
+                          title(d), d)
+
+    def rows(self, counted: EngineResult, sort: str, page: int, limit: int) -> list[dict]:
+        """The page's rows: the documents the count found, in ``sort``'s order."""
+        paragraphs = counted.documents
+        ids = sorted((d for d in paragraphs if d in self.documents), key=self.sort_key(sort, paragraphs))
+        first = (page - 1) * limit
+        return [row(self.documents[d], paragraphs[d]) for d in ids[first:first + limit]]
