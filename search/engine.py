@@ -170,6 +170,8 @@ class Filters:
     issuer: list[str] = field(default_factory=list)
     kind: list[str] = field(default_factory=list)
     date: tuple[str, str] | None = None
+    # words (normalized) the document's title must hold, every one (``title:``)
+    title: list[str] = field(default_factory=list)
 
     def without(self, *names: str) -> "Filters":
         """A copy without these selections (a facet's counts ignore its own)."""

@@ -69,7 +69,8 @@ def _paragraphs(corpus: Path) -> dict[str, dict]:
                                 "paragraph": c.paragraph, "part": c.part,
                                 "district": doc.district,
                                 "year": doc.year, "date": doc.date, "domains": set(c.domains),
-                                "issuers": {to_simplified(i) for i in doc.issuers}, "kind": doc.kind}
+                                "issuers": {to_simplified(i) for i in doc.issuers}, "kind": doc.kind,
+                                "title": doc.title}
     return rows
 
 
@@ -336,6 +337,28 @@ def test_a_quote_finds_exactly_the_paragraphs_holding_its_characters(world, q):
     for h in hits:  # marked where the characters stand, punctuation between them included
         marked = "".join(h["text"][a:b] for a, b in h["spans"])
         assert re.sub(r"\W", "", marked) == QUOTES[q], (h["text"], h["spans"])
+
+
+@pytest.mark.parametrize("q", ["社区 title:5", "title:37", "标题:生成文件", "教育 OR 养老 title:文件 district:罗湖区",
+                               "title:生成文件12"])
+def test_title_keeps_the_paragraphs_of_documents_whose_title_holds_every_word(world, q):
+    """``title:`` (the advanced form's 标题): the same paragraphs as without
+    it, less those of documents whose title lacks one of its words; the
+    facets count only what is kept."""
+    from search.analysis import words as query_words
+
+    rows, service = world["rows"], world["service"]
+    typed = q.split()
+    field = next(w for w in typed if w.startswith(("title:", "标题:")))
+    plain = " ".join(w for w in typed if w != field)
+    wanted = set(query_words(field.partition(":")[2]))
+    titles = {r["doc_id"]: set(query_words(r["title"])) for r in rows.values()}
+    before = {h["chunk_id"] for h in _all_pages(service, plain, {})[1]} if plain else set(rows)
+    want = {c for c in before if wanted <= titles[rows[c]["doc_id"]]}
+    last, hits = _all_pages(service, q, {})
+    assert want and {h["chunk_id"] for h in hits} == want and last["total"] == len(want)
+    if "district:" not in q:  # (a facet's counts ignore its own selection)
+        assert sum(last["facets"]["district"].values()) == sum(1 for c in want if rows[c]["district"])
 
 
 def test_every_engine_scores_by_the_products_bm25(world):

@@ -19,6 +19,7 @@ from search.engine import FACETS
 from search.engines import Settings, open_engine
 from search.service import SearchService
 
+from .advanced import advanced
 from .api import api
 from .browse import browse
 from .current import EXTENSION
@@ -39,7 +40,7 @@ def create_app(service: SearchService | None = None, index: str | Path | None = 
     if service is None:
         service = SearchService(open_engine(index, settings=settings), time_limit=time_limit, settings=settings)
     app.extensions[EXTENSION] = service
-    for blueprint in (operations, pages, api, browse, feed):
+    for blueprint in (operations, pages, api, browse, advanced, feed):
         app.register_blueprint(blueprint)
     app.jinja_env.globals["FACETS"] = FACETS
     app.jinja_env.globals["date_source"] = present.date_source

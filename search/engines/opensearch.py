@@ -243,6 +243,8 @@ def filter_clauses(f: Filters) -> dict[str, dict]:
     if f.date:
         low, high = day_range(f.date)
         out["date"] = {"range": {"day_n": {"gte": low, "lte": high}}}
+    if f.title:
+        out["title"] = {"bool": {"filter": [_term("title", w) for w in f.title]}}
     return out
 
 

@@ -289,6 +289,7 @@ def _filter_clauses(f: Filters) -> list:
             out.append(_any([_term(facet, v) for v in values]))
     if f.date:
         out.append(tantivy.Query.range_query(_schema(), "day_n", tantivy.FieldType.Integer, *day_range(f.date)))
+    out.extend(_term("title", w) for w in f.title)
     return [tantivy.Query.const_score_query(q, 0.0) for q in out]
 
 

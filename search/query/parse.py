@@ -1,8 +1,9 @@
 """The query language: what a researcher types, turned into a query tree.
 
 Words are ANDed; ``"…"`` is a phrase; ``OR`` joins alternatives; ``-word`` and
-``NOT word`` exclude; ``district:``, ``year:`` (2020 or 2018-2021) and
-``domain:`` filter. Traditional and simplified input are the same after
+``NOT word`` exclude; ``district:``, ``year:`` (2020 or 2018-2021),
+``domain:``, ``issuer:``, ``kind:`` and ``date:`` filter; ``title:`` keeps
+the paragraphs of documents whose title holds every word given. Traditional and simplified input are the same after
 analysis. The parser never fails: anything it cannot read is taken as literal
 words, and a note says so.
 """
@@ -19,9 +20,10 @@ from ..engine import DAY_HIGH, DAY_LOW, AllOf, AnyOf, Exact, Filters, Phrase, Te
 MAX_QUERY_CHARS = 1000
 MAX_WORDS = 32
 YEAR_MIN, YEAR_MAX = 1900, 2100
-_FIELD = re.compile(r"^(district|year|domain|issuer|kind|date|区|年份|年|领域|发文机关|文种|日期)[:：](.*)$", re.IGNORECASE)
+_FIELD = re.compile(r"^(district|year|domain|issuer|kind|date|title|区|年份|年|领域|发文机关|文种|日期|标题)[:：](.*)$",
+                    re.IGNORECASE)
 _FIELD_NAMES = {"区": "district", "年份": "year", "年": "year", "领域": "domain", "发文机关": "issuer", "文种": "kind",
-                "日期": "date"}
+                "日期": "date", "标题": "title"}
 _DATE_PART = re.compile(r"^\s*(\d{4})(?:[-/.](\d{1,2})(?:[-/.](\d{1,2}))?)?\s*$")
 _YEAR = re.compile(r"^\s*(\d{4})\s*(?:[-–—~至到]\s*(\d{4}))?\s*$")
 _UNSUPPORTED = re.compile(r"[*?？~^()（）\[\]{}\\]")  # wildcard, fuzzy, boost and grouping syntax of other engines
@@ -125,6 +127,11 @@ def _filter(raw: str, filters: Filters, notes: list[str]) -> str | None:
             notes.append(f"“{raw}” 不是有效的日期范围（如 2021-03-01..2021-06-30），已按普通词检索。")
             return value
         filters.date = day_span
+    elif name == "title":  # every word of it in the document's title
+        found = analysis.words(value.strip('"“”'))
+        if not found:
+            notes.append(f"“{raw}” 中没有可检索的词，已忽略。")
+        filters.title.extend(w for w in found if w not in filters.title)
     else:  # district, domain, issuer, kind: converted and canonicalised once, with the options' (plan)
         getattr(filters, name).append(value)
     return None

@@ -28,7 +28,7 @@ from ..base import FolderEngine, document_of
 from .bm25 import LUCENE_BM25
 from .counting import AllowedWithin, Counted, CountingTop, make_tally, reading_order_key
 from .schema import LATEST_FIELDS, PASSES_KEPT, READABLE_SCHEMAS, SCHEMA_VERSION, make_schema, records, text_of
-from .queries import WhooshQueries
+from .queries import WhooshQueries, within_titles
 from .writer import WhooshUpdate
 
 # ------------------------------------------------------------------ reading
@@ -200,6 +200,8 @@ class WhooshEngine(FolderEngine):
         deadline = time.monotonic() + request.time_limit if request.time_limit else None
         q = WhooshQueries(LATEST_FIELDS.intersection(s.schema.names())).ranked_query(request.query, request.preferred)
         f = request.filters
+        if f.title:  # matched, not tallied: every count honours it
+            q = within_titles(q, f.title)
         if not s.doc_count():
             # an index of nothing (every file skipped) has no columns to read
             return EngineResult(total=0, hits=[], facets=empty_counts())
@@ -346,6 +348,7 @@ def _filter_query(f: Filters):
         parts.append(wq.Or([wq.Term("kind", k) for k in f.kind]))
     if f.date:
         parts.append(wq.TermRange("date", f.date[0], f.date[1]))
+    parts.extend(wq.Term("title", w) for w in f.title)
     if not parts:
         return None
     return wq.And(parts) if len(parts) > 1 else parts[0]

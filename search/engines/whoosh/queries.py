@@ -75,3 +75,15 @@ class WhooshQueries(QueryCompiler):
 
     def every(self):
         return wq.Every()
+
+
+def within_titles(query, words):
+    """``query`` kept to the paragraphs of documents whose title holds every
+    word (``Filters.title``), scoring nothing more; the optional clauses of
+    ``ranked`` stay outside, so the count still unwraps to what matches."""
+    need = wq.ConstantScoreQuery(wq.And([wq.Term("title", w) for w in words]), 0.0)
+    if isinstance(query, wq.AndMaybe):
+        return type(query)(within_titles(query.a, words), query.b)
+    if isinstance(query, wq.Every):
+        return need
+    return wq.And([query, need])
