@@ -53,6 +53,25 @@ class Catalogue:
     documents: dict[str, DocumentRecord]
     everything: EngineResult  # the unfiltered count (facets in documents, each document's paragraphs)
     _title_keys: dict[str, str] = field(default_factory=dict)
+    _titles: list[tuple[str, str]] | None = None  # (title normalized as the analysis does, doc id), newest first
+
+    def titles_with(self, typed: str, limit: int) -> list[DocumentRecord]:
+        """Documents whose title starts with, then holds, ``typed`` (already
+        normalized: simplified, folded), newest first within each."""
+        if self._titles is None:
+            from .analysis import normalize_word
+
+            newest = self.sort_key("date", {})
+            self._titles = [(normalize_word(self.documents[d].title), d) for d in sorted(self.documents, key=newest)]
+        starts, holds = [], []
+        for title, doc_id in self._titles:
+            if title.startswith(typed):
+                starts.append(doc_id)
+                if len(starts) >= limit:
+                    break
+            elif typed in title and len(holds) < limit:
+                holds.append(doc_id)
+        return [self.documents[d] for d in (starts + holds)[:limit]]
 
     def sort_key(self, sort: str, paragraphs: dict[str, int]):
         """Each order's key; every order ends with the title and the id, so

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import threading
 
-from . import catalogue, highlight, storage
+from . import analysis, catalogue, highlight, storage
 from .engine import SECTION_SEPARATOR, Engine, Filters, SearchRequest, empty_counts, official_of, shown_score
 from .engines import Settings, live_engine, open_engine
 from .errors import BadRequest
@@ -18,9 +18,11 @@ from .query.options import Options
 from .query.parse import parse
 from .query.plan import Planner
 from .query.suggest import suggest, without
+from .query.completion import completions
 from .query.walk import WALK_MAX, walk
 
 EXPORT_MAX_ROWS = 10_000
+MAX_SUGGEST_CHARS = 200  # what a search box sends as it is typed in
 __all__ = ["BadRequest", "Options", "SearchService", "without"]  # what the edges take from here
 
 
@@ -169,6 +171,25 @@ class SearchService:
                 "limit": opts.limit, "sort": sort, "documents": table.rows(counted, sort, opts.page, opts.limit),
                 "facets": {k: _sorted_counts(v) for k, v in counted.document_facets.items()}, "notes": notes}
 
+    def suggest_as_typed(self, typed: str, words: int = 6, titles: int = 4) -> dict:
+        """What the search box offers while a word is typed: the indexed
+        words that start with its last word (the words before it kept), the
+        most used first, then the titles that start with or hold it. Nothing
+        for a word already finished (a space after it), a filter, a quote or
+        an exclusion."""
+        typed = (typed or "")[:MAX_SUGGEST_CHARS]
+        head, _, last = typed.rpartition(" ") if not typed.endswith((" ", "\u3000")) else (typed, "", "")
+        start = "".join(ch for ch in analysis.normalize_word(last.rstrip("*")) if ch.isalnum())
+        out = []
+        if start and not last.startswith(("-", '"', "“")) and ":" not in last and "：" not in last:
+            lead = head + " " if head else ""
+            out = [{"text": lead + w, "kind": "word", "count": n}
+                   for w, n in completions(self.engine, start, words + 1) if w != start][:words]
+            out += [{"text": d.title, "kind": "title", "doc_id": d.doc_id, "url": f"/doc/{d.doc_id}",
+                     "district": d.district, "year": d.year}
+                    for d in self.catalogue().titles_with(start, titles)]
+        return {"query": typed, "suggestions": out}
+
     def catalogue(self) -> catalogue.Catalogue:
         """Every document's record and the unfiltered count, read again only
         when the index changed (a switch or an incremental commit)."""
@@ -306,7 +327,8 @@ class SearchService:
         if q:
             parsed = parse(q)
             if parsed.tree is not None:
-                words = highlight.Marks.of(self._planner().resolve(parsed.tree, []))
+                planner = self._planner()
+                words = highlight.Marks.of(planner.resolve(planner.widen_prefixes(parsed.tree, parsed, []), []))
         paragraphs = []
         path_spans: dict = {}
         for c in doc.chunks:

@@ -419,3 +419,149 @@ def many_values_server(tmp_path_factory):
     thread.start()
     yield f"http://127.0.0.1:{srv.effective_port}"
     srv.close()
+
+
+# ---------------------------------------------------------------- issue 24: the researcher's desk
+
+
+@pytest.mark.parametrize("width", [1280, 390])
+def test_home_page_and_documents_table_show_the_archive_with_the_apis_counts(browser, server, width):
+    context, page = _new_page(browser, server, width=width, height=900)
+    table = _api(page, server, "/api/documents/all")
+    page.goto(server + "/")
+    newest = page.locator(".newest-list li")
+    assert newest.count() == 5 and newest.first.get_attribute("data-doc") == table["documents"][0]["doc_id"]
+    assert page.locator("#archive-documents").inner_text() == str(table["total"])
+    shown = {(a.get_attribute("data-facet"), a.get_attribute("data-value")): int(a.locator(".count").inner_text())
+             for a in page.locator(".archive-facet .facet-value").all()}
+    assert shown and all(table["facets"][f][v] == n for (f, v), n in shown.items())
+    assert page.evaluate("document.documentElement.scrollWidth - window.innerWidth") <= 0
+    shot(page, f"home-{width}")
+
+    page.locator('.archive-facet .facet-value[data-value="龙华区"]').click()
+    page.wait_for_url(re.compile(r"/documents\?district="))
+    narrowed = _api(page, server, "/api/documents/all?district=龙华区")
+    assert page.locator("#doc-table tbody tr").count() == narrowed["total"] == 2
+    if width == 390:  # the filters sit behind one button on a phone
+        page.locator("#filter-toggle").click()
+    for link in page.locator("#facets .facet-value").all():
+        facet, value = link.get_attribute("data-facet"), link.get_attribute("data-value")
+        if link.get_attribute("aria-pressed") == "false":
+            assert int(link.locator(".count").inner_text()) == narrowed["facets"][facet][value]
+    page.goto(server + "/documents")
+    # the column header sorts; a phone has no header row, the order links instead
+    page.locator('th a[data-column="title"]' if width > 760 else '.sort a[data-sort="title"]').click()
+    page.wait_for_url(re.compile(r"sort=title"))
+    assert page.locator("th.col-title").get_attribute("aria-sort") == "ascending"
+    rows = [r.get_attribute("data-doc") for r in page.locator("#doc-table tbody tr").all()]
+    assert rows == [d["doc_id"] for d in _api(page, server, "/api/documents/all?sort=title")["documents"]]
+    assert page.evaluate("document.documentElement.scrollWidth - window.innerWidth") <= 0
+    shot(page, f"documents-{width}")
+    page.locator("#doc-table tbody tr a").first.click()
+    page.wait_for_url(re.compile(r"/doc/[0-9a-f]{16}"))
+    clean_console(page)
+    context.close()
+
+
+@pytest.mark.parametrize("width", [1280, 390])
+def test_suggestions_combobox_works_by_keyboard(browser, server, width):
+    context, page = _new_page(browser, server, width=width, height=900)
+    page.goto(server + "/")
+    box = page.locator("#q")
+    assert box.get_attribute("role") == "combobox" and box.get_attribute("aria-expanded") == "false"
+    box.press_sequentially("营商", delay=30)
+    listbox = page.locator("#q-suggestions")
+    listbox.wait_for(state="visible")
+    assert box.get_attribute("aria-expanded") == "true" and listbox.get_attribute("role") == "listbox"
+    first = page.locator("#q-suggestions [role=option]").first
+    assert first.locator("span").first.inner_text() == "营商环境"
+    box.press("ArrowDown")
+    assert box.get_attribute("aria-activedescendant") == first.get_attribute("id")
+    assert first.get_attribute("aria-selected") == "true"
+    shot(page, f"suggest-{width}", full_page=False)
+    box.press("Escape")  # the list closes, the box keeps the focus and what was typed
+    assert listbox.is_hidden() and box.get_attribute("aria-expanded") == "false"
+    assert box.evaluate("el => el === document.activeElement") and box.input_value() == "营商"
+    box.press("Backspace")
+    box.press_sequentially("商", delay=30)
+    listbox.wait_for(state="visible")
+    box.press("ArrowDown")
+    box.press("Enter")
+    page.wait_for_url(re.compile(r"q=%E8%90%A5%E5%95%86%E7%8E%AF%E5%A2%83"))  # 营商环境
+    assert int(page.locator("#total").inner_text()) > 0
+    # a title: Enter opens the document (traditional title, simplified typing)
+    box = page.locator("#q")
+    box.fill("")
+    box.press_sequentially("罗湖区2017", delay=30)
+    page.locator("#q-suggestions .suggestion-title").first.wait_for(state="visible")
+    options = page.locator("#q-suggestions [role=option]")
+    titles = [i for i in range(options.count()) if "suggestion-title" in options.nth(i).get_attribute("class")]
+    for _ in range(titles[0] + 1):
+        box.press("ArrowDown")
+    box.press("Enter")
+    page.wait_for_url(re.compile(r"/doc/[0-9a-f]{16}"))
+    assert "羅湖區2017年改革計劃" in page.locator("h1").inner_text()
+    clean_console(page)
+    context.close()
+
+
+@pytest.mark.parametrize("width", [1280, 390])
+def test_advanced_form_writes_the_search_url(browser, server, width):
+    context, page = _new_page(browser, server, width=width, height=1100)
+    page.goto(server + "/?q=改革")
+    page.locator(".advanced-link").click()
+    page.wait_for_url(re.compile(r"/advanced"))
+    assert page.locator("#adv-all").input_value() == "改革"
+    page.locator("#adv-phrase").fill("一网通办")
+    page.locator("#adv-any").fill("营商环境 审批")
+    page.locator("#adv-none").fill("督查")
+    page.locator('input[name=district][value="罗湖区"]').check()
+    page.locator("#adv-kind").select_option("通知")
+    page.locator("#adv-from").fill("2017-01-01")
+    page.locator("#adv-to").fill("2017-12-31")
+    assert page.evaluate("document.documentElement.scrollWidth - window.innerWidth") <= 0
+    shot(page, f"advanced-{width}")
+    page.locator("#advanced-form button[type=submit]").click()
+    page.wait_for_url(re.compile(r"^[^?]*/\?q="))
+    args = parse_qs(urlsplit(page.url).query)
+    assert args == {"q": ['改革 "一网通办" 营商环境 OR 审批 -督查'], "district": ["罗湖区"], "kind": ["通知"],
+                     "date": ["2017-01-01..2017-12-31"]}
+    assert page.locator("#q").input_value() == '改革 "一网通办" 营商环境 OR 审批 -督查'
+    page.goto(server + "/advanced")
+    page.locator("input[name=scope][value=title]").check()
+    page.locator("#adv-all").fill("改革计划")
+    page.locator("#adv-all").press("Enter")
+    page.wait_for_url(re.compile(r"view=documents"))
+    assert page.locator(".group").count() == 1 and "羅湖區2017年改革計劃" in page.locator(".group h3").inner_text()
+    clean_console(page)
+    context.close()
+
+
+def test_the_results_feed_and_export_remember_the_search(page, server, tmp_path):
+    """The page's Atom link read by a feed parser (newest first), and the
+    Excel and CSV downloads read back as a researcher's tools read them."""
+    import feedparser
+    import openpyxl
+    import pandas
+
+    page.goto(server + "/?q=改革&district=罗湖区&district=龙华区")
+    href = page.locator('link[rel=alternate][type="application/atom+xml"]').get_attribute("href")
+    assert href == page.locator("a.feed").get_attribute("href")
+    feed = feedparser.parse(page.request.get(server + href).body())
+    assert not feed.bozo and len(feed.entries) == 3
+    days = [e.updated_parsed for e in feed.entries]
+    assert days == sorted(days, reverse=True)
+    with page.expect_download() as caught:
+        page.locator('a:text-is("Excel")').click()
+    workbook = tmp_path / caught.value.suggested_filename
+    caught.value.save_as(workbook)
+    assert re.fullmatch(r"改革检索_改革_\d{4}-\d{2}-\d{2}\.xlsx", workbook.name)
+    conditions = {r[0]: r[1] for r in openpyxl.load_workbook(workbook)["检索条件"].iter_rows(values_only=True)}
+    assert conditions["检索词"] == "改革" and conditions["地区"] in ("罗湖区、龙华区", "罗湖区; 龙华区", "罗湖区,龙华区") \
+        or "罗湖区" in str(conditions["地区"]) and "龙华区" in str(conditions["地区"])
+    assert conditions["导出段落"] == conditions["匹配段落"] == int(page.locator("#total").inner_text())
+    with page.expect_download() as caught:
+        page.locator('a:text-is("CSV")').click()
+    table = pandas.read_csv(caught.value.path())
+    assert len(table) == conditions["导出段落"] and set(table["地区"]) == {"罗湖区", "龙华区"}
+    clean_console(page)

@@ -361,6 +361,20 @@ def test_title_keeps_the_paragraphs_of_documents_whose_title_holds_every_word(wo
         assert sum(last["facets"]["district"].values()) == sum(1 for c in want if rows[c]["district"])
 
 
+def test_word_counts_and_a_trailing_star_agree_with_the_paragraphs(world):
+    """What suggestions rank by (paragraphs whose text holds a word) and
+    what ``营商*`` finds (the indexed words starting with 营商)."""
+    rows, service = world["rows"], world["service"]
+    counts = service.engine.term_counts(VOCAB + ["没有的词"])
+    assert counts == {**{w: sum(1 for r in rows.values() if w in r["words"]) for w in VOCAB}, "没有的词": 0}
+    starred, hits = _all_pages(service, "营商* district:罗湖区", {})
+    want = {c for c, r in rows.items() if "营商环境" in r["words"] and r["district"] == "罗湖区"}
+    assert {h["chunk_id"] for h in hits} == want and starred["total"] == len(want)
+    assert any("营商环境" in n for n in starred["notes"])
+    offered = service.suggest_as_typed("社区 营")["suggestions"]
+    assert offered[0] == {"text": "社区 营商环境", "kind": "word", "count": counts["营商环境"]}
+
+
 def test_every_engine_scores_by_the_products_bm25(world):
     """The score of a one-word query is ``search.ranking``'s BM25 of the
     word in the paragraph, computed here from the indexer's tokens: N, the

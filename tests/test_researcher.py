@@ -114,12 +114,20 @@ def test_dropping_the_filters_is_a_link(client):
     assert args == {"q": ["强区放权"], "view": ["documents"]}
 
 
-@pytest.mark.parametrize("q", ["放管服*", "营商?环境", "(放管服 OR 营商环境) AND 龙华", "强区放权~"])
+@pytest.mark.parametrize("q", ["放*管服", "营商?环境", "(放管服 OR 营商环境) AND 龙华", "强区放权~"])
 def test_unsupported_syntax_gets_a_note_saying_what_is_supported(service, q):
     r = service.search(q)
     note = next(n for n in r["notes"] if n.startswith("不支持"))
     assert "OR" in note and "district:" in note and "短语" in note
     assert r["total"] > 0  # and the words are still searched
+
+
+def test_a_trailing_star_is_a_words_start_not_unsupported_syntax(service):
+    """#24: 放管服* was read as 放管服 with a note that * is unsupported; a
+    trailing * now means every indexed word that starts there."""
+    r = service.search("放管*")
+    assert not any(n.startswith("不支持") for n in r["notes"])
+    assert r["total"] == service.search("放管服")["total"] and any("放管服" in n for n in r["notes"])
 
 
 # ------------------------------------------------------------ paging

@@ -79,6 +79,15 @@ def api_cite(doc_id: str):
                     headers={"Content-Disposition": f'attachment; filename="{doc_id}.{fmt}"'})
 
 
+@api.get("/api/suggest")
+
+
+def api_suggest():
+    """Search as you type: words that complete the last word typed, and
+    titles that hold it (``SearchService.suggest_as_typed``)."""
+    return jsonify(current_service().suggest_as_typed(request.args.get("q", "")))
+
+
 @api.get("/api/documents")
 
 

@@ -77,7 +77,25 @@ def _serve(sock: socket.socket, index_root: Path, args) -> None:
 
     accept_raw_utf8()  # curl's raw UTF-8 request line, as its percent-encoded twin
     app = make_app(index_root, args)
+    _read_ahead(app)
     waitress.serve(app, sockets=[sock], threads=args.threads, ident="reform-search", **SERVER_LIMITS)
+
+
+def _read_ahead(app) -> None:
+    """The documents table (home page, suggestions' titles) read while the
+    worker starts, not in its first visitor's request; a failure here is
+    met again, and said, by the request that needs it."""
+    import threading
+
+    from .current import EXTENSION
+
+    def read():
+        try:
+            app.extensions[EXTENSION].catalogue()
+        except Exception:
+            pass
+
+    threading.Thread(target=read, name="read-ahead", daemon=True).start()
 
 
 def _enough_descriptors() -> None:
@@ -110,8 +128,10 @@ def _prefork(sock: socket.socket, index_root: Path, args) -> int:
     never closes the port; SIGTERM or SIGINT stops them all."""
     from search import segmenter
     from search.lifetime import how_it_ended
+    from search.query import completion
 
     segmenter.tokenizer()  # loaded once, shared copy-on-write by every worker
+    completion.dictionary_words()  # the suggestions' sorted words, likewise
     children: set[int] = set()
 
     def spawn() -> int:

@@ -577,6 +577,16 @@ class OpenSearchEngine(FolderEngine):
         buckets = r["aggregations"]["w"]["buckets"]
         return {words[int(k)] for k, b in buckets.items() if b["doc_count"] > 0}
 
+    def term_counts(self, words) -> dict[str, int]:
+        words = sorted(set(words))
+        asked = [w for w in words if _clean(w)]
+        counts = dict.fromkeys(words, 0)
+        if asked:
+            filters = {str(i): _term("text", w) for i, w in enumerate(asked)}
+            r = self._search({"size": 0, "aggs": {"w": {"filters": {"filters": filters}}}})
+            counts.update({asked[int(k)]: b["doc_count"] for k, b in r["aggregations"]["w"]["buckets"].items()})
+        return counts
+
     def _neighbours(self, word: str) -> list[tuple[str, int]]:
         """The term suggester's candidates (the rule is ``similar_terms``')."""
         if not _clean(word):

@@ -397,6 +397,10 @@ class TantivyEngine(FolderEngine):
         s = self.searcher()
         return {w for w in set(words) if s.doc_freq("text", w) > 0 or s.doc_freq("section", w) > 0}
 
+    def term_counts(self, words) -> dict[str, int]:
+        s = self.searcher()
+        return {w: s.doc_freq("text", w) for w in set(words)}
+
     def _neighbours(self, word: str):
         return self.searcher().terms_with_prefix("text", word[0])
 

@@ -44,6 +44,9 @@ class ParsedQuery:
     literal: AllOf | None = None
     places: list = field(default_factory=list)
     synonyms: bool = True
+    # words typed with a trailing * (放管*): the planner makes each Term of
+    # one of these the indexed words that start with it
+    prefixes: set[str] = field(default_factory=set)
 
 
 def parse_year(text: str) -> tuple[int, int] | None:
@@ -137,10 +140,17 @@ def _filter(raw: str, filters: Filters, notes: list[str]) -> str | None:
     return None
 
 
-def _node(raw: str, notes: list[str], unsupported: set[str]):
+def _node(raw: str, notes: list[str], unsupported: set[str], prefixes: set[str]):
     """A quoted phrase (exactly these characters, no synonym, never read as
-    something else) or a run of words (None when it holds no word), and the
-    text read for it."""
+    something else), a word's start (``放管*``: a Term the planner widens to
+    the words that start with it) or a run of words (None when it holds no
+    word), and the text read for it."""
+    stem = raw.rstrip("*")
+    if stem != raw and stem and not _UNSUPPORTED.search(stem) and stem[0] not in "\"“":
+        start = "".join(ch for ch in analysis.normalize_word(stem) if ch.isalnum())
+        if start:
+            prefixes.add(start)
+            return Term(start), raw
     phrase = raw[:1] in ('"', "“")
     if phrase:
         closed = len(raw) > 1 and raw[-1] in ('"', "”")
@@ -170,6 +180,7 @@ def parse(text: str) -> ParsedQuery:
     pending_or = False
     literal_note = False
     unsupported: set[str] = set()
+    prefixes: set[str] = set()
     tokens = _TOKEN.findall(text)
     i = 0
     while i < len(tokens):
@@ -198,7 +209,7 @@ def parse(text: str) -> ParsedQuery:
             raw = _filter(raw, filters, notes)
             if raw is None:
                 continue
-        node, read = _node(raw, notes, unsupported)
+        node, read = _node(raw, notes, unsupported, prefixes)
         if node is None:
             literal_note = literal_note or bool(read.strip())  # symbols only
             continue
@@ -217,7 +228,8 @@ def parse(text: str) -> ParsedQuery:
     if unsupported:
         shown = " ".join(sorted(unsupported))
         notes.append(f"不支持 {shown}（通配符、括号等）：已按字面词语检索。支持的写法：空格隔开的词（都要出现）、"
-                     "\"短语\"、OR、-词 或 NOT 词（排除）、district:、year:、domain:；词语本身按整词匹配，不需要通配符。")
+                     "\"短语\"、OR、-词 或 NOT 词（排除）、词尾的 *（以此开头的词：放管*）、district:、year:、domain:、"
+                     "title:；词语本身按整词匹配。")
     elif literal_note:
         notes.append("查询中有无法识别的运算符或符号，已按字面词语检索。")
 
@@ -229,7 +241,7 @@ def parse(text: str) -> ParsedQuery:
         positive = _truncate(positive, MAX_WORDS)
         flat_words = flat_words[:MAX_WORDS]
     tree = AllOf(tuple(positive), tuple(excluded)) if (positive or excluded) else None
-    return ParsedQuery(tree, filters, notes, flat_words)
+    return ParsedQuery(tree, filters, notes, flat_words, prefixes=prefixes)
 
 
 def exact_runs(node):

@@ -18,6 +18,7 @@ from ..engine import AllOf, AnyOf, Filters, Phrase, SearchRequest, Term, iter_te
 from ..facets import LABELS, TAXONOMY, as_indexed, canonical_district
 from . import reading as relax
 from .aliases import expand_aliases, load_aliases
+from .completion import completions
 from .fillers import fillers_note, set_aside_fillers
 from .options import Options
 from .parse import exact_runs, loosen, parse, sequences
@@ -27,6 +28,8 @@ from .pinyin import looks_like_pinyin, table as pinyin_table
 # how many of the values there are it lists (an archive has hundreds of issuers)
 UNKNOWN_LABELS = {**LABELS, "domain": "改革领域"}
 KNOWN_LISTED = 30
+PREFIX_WORDS = 30  # the most used words a trailing * stands for
+PREFIX_NAMED = 8  # of which its note names
 
 
 @dataclass
@@ -134,6 +137,7 @@ class Planner:
         tree = parsed.tree
         parsed.places = []
         if tree is not None:
+            tree = self.widen_prefixes(tree, parsed, notes)
             tree, removed = set_aside_fillers(tree)
             if removed:
                 notes.append(fillers_note(removed))
@@ -152,6 +156,21 @@ class Planner:
                 return None, filters, notes, None
             tree = None  # browse by filters alone
         return tree, filters, notes, parsed
+
+    def widen_prefixes(self, tree, parsed, notes: list[str]):
+        """Each word typed with a trailing * (``放管*``) as the indexed words
+        that start with it (``completion``), the most used first; one that
+        starts no word is searched as typed, and a note says which."""
+        widened = {}
+        for stem in sorted(getattr(parsed, "prefixes", ())):
+            found = [w for w, _ in completions(self.engine, stem, PREFIX_WORDS)]
+            if not found:
+                notes.append(f"没有以“{stem}”开头的词，已按“{stem}”本身检索。")
+                continue
+            widened[Term(stem)] = AnyOf(tuple(Term(w) for w in found)) if len(found) > 1 else Term(found[0])
+            named = "、".join(found[:PREFIX_NAMED]) + ("等" if len(found) > PREFIX_NAMED else "")
+            notes.append(f"“{stem}*”指以“{stem}”开头的词：{named}（{len(found)} 个，按出现的段落数）。")
+        return _replace_terms(tree, widened) if widened else tree
 
     def known(self, facet: str, values: list[tuple[str, bool]], notes: list[str]) -> list[str]:
         """The values as the index holds them (``facets.as_indexed``: 龙华 →
@@ -294,3 +313,16 @@ class Planner:
             else:
                 return ()
         return tuple(pieces) if len(pieces) > 1 else ()
+
+
+def _replace_terms(node, widened: dict):
+    """The tree with each word in ``widened`` (as typed, outside phrases)
+    replaced, wherever it stands — among the words, in an OR, excluded."""
+    if isinstance(node, Term):
+        return widened.get(node, node)
+    if isinstance(node, AnyOf):
+        return AnyOf(tuple(_replace_terms(i, widened) for i in node.items))
+    if isinstance(node, AllOf):
+        return AllOf(tuple(_replace_terms(i, widened) for i in node.items),
+                     tuple(_replace_terms(i, widened) for i in node.exclude), node.sequence, node.chars)
+    return node

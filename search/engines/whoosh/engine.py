@@ -188,6 +188,11 @@ class WhooshEngine(FolderEngine):
         return {w for w in set(words) if s.doc_frequency("text", w) > 0 or s.doc_frequency("section", w) > 0}
 
     @_reading
+    def term_counts(self, words) -> dict[str, int]:
+        s = self.searcher()
+        return {w: s.doc_frequency("text", w) for w in set(words)}
+
+    @_reading
     def _neighbours(self, word: str):
         reader = self.searcher().reader()
         return [(term, reader.doc_frequency("text", term)) for term in reader.terms_within("text", word, 1, prefix=1)
