@@ -14,6 +14,7 @@ import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from search.i18n import _
 from search import storage
 from search.text import shown
 from search.engine import Engine
@@ -44,25 +45,28 @@ class BuildReport(FileNotes):
     def summary(self) -> str:
         """Every line is one fact; file names are shown escaped, so a name
         with a newline in it cannot forge a line of the report."""
-        lines = [
-            f"documents: {self.added} added, {self.changed} changed, {self.removed} removed, "
-            f"{self.unchanged} unchanged; {self.paragraphs} paragraphs indexed"
-        ]
+        lines = [_("documents: {added} added, {changed} changed, {removed} removed, {unchanged} unchanged; "
+                   "{paragraphs} paragraphs indexed").format(added=self.added, changed=self.changed,
+                                                             removed=self.removed, unchanged=self.unchanged,
+                                                             paragraphs=self.paragraphs)]
         if self.boilerplate_lines:
-            lines.append(f"{self.boilerplate_lines} line(s) dropped as page boilerplate (rules: data/boilerplate.txt)")
+            lines.append(_("{count} line(s) dropped as page boilerplate (rules: data/boilerplate.txt)")
+                         .format(count=self.boilerplate_lines))
         fixes = self.repairs
         if fixes.misread_lines or fixes.mojibake_runs or fixes.lost_characters:
-            lines.append(f"mojibake repaired: {fixes.misread_lines} line(s) decoded again as UTF-8, "
-                         f"{fixes.mojibake_runs} GBK run(s) realigned, "
-                         f"{fixes.merged_recovered + fixes.lost_recovered} damaged character(s) recovered from "
-                         f"evidence; {fixes.lost_characters} character(s) could not be and are marked {repair.LOST_MARK}")
+            lines.append(_("mojibake repaired: {lines} line(s) decoded again as UTF-8, {runs} GBK run(s) realigned, "
+                           "{recovered} damaged character(s) recovered from evidence; {lost} character(s) could not "
+                           "be and are marked {mark}").format(
+                lines=fixes.misread_lines, runs=fixes.mojibake_runs,
+                recovered=fixes.merged_recovered + fixes.lost_recovered, lost=fixes.lost_characters,
+                mark=repair.LOST_MARK))
         if self.cleaned:
-            lines.append(f"cleared {len(self.cleaned)} leftover(s) of an interrupted run")
+            lines.append(_("cleared {count} leftover(s) of an interrupted run").format(count=len(self.cleaned)))
         if self.skipped:
-            lines.append(f"skipped {len(self.skipped)} file(s):")
+            lines.append(_("skipped {count} file(s):").format(count=len(self.skipped)))
             lines.extend(f"  {shown(path)}: {shown(reason)}" for path, reason in self.skipped)
         if self.warnings:
-            lines.append(f"{len(self.warnings)} warning(s):")
+            lines.append(_("{count} warning(s):").format(count=len(self.warnings)))
             lines.extend(f"  {shown(path)}: {shown(message)}" for path, message in self.warnings)
         return "\n".join(lines)
 
@@ -181,7 +185,7 @@ def _write(todo, gone, analysis_pool, update, report: BuildReport, progress, fre
     try:
         bar = _progress(len(todo), progress)
         first_failure = None
-        for (source, _, how), outcome in zip(todo, outcomes):
+        for (source, _bytes, how), outcome in zip(todo, outcomes):
             report.merge(outcome.notes)
             doc = outcome.doc
             if doc is None:

@@ -10,6 +10,7 @@ from pathlib import Path
 from . import config, engines, export, facets, present
 from .cliutil import OneLineParser, damaged_message, fail, index_folder, is_explicit, write_output
 from .engine import FACETS
+from .i18n import _, use_catalogue
 from .errors import IndexDamaged
 from .text import int_argument, plain, shown
 
@@ -31,46 +32,47 @@ class QueryParser(OneLineParser):
 
 
 def build_parser() -> OneLineParser:
-    p = QueryParser(prog="search", description="Search Chinese reform documents.")
+    use_catalogue()
+    p = QueryParser(prog="search", description=_("Search Chinese reform documents."))
     p.add_argument("query", nargs="*", default=[],
-                   help='search words, e.g. 放管服 改革, or \'"营商环境" district:龙华区\' (may be left out with --facets)')
-    p.add_argument("--district", action="append", default=[], metavar="D", help="filter by district (repeatable)")
-    p.add_argument("--year", action="append", default=[], metavar="Y", help="2020 or 2018-2021 (repeatable)")
-    p.add_argument("--domain", action="append", default=[], metavar="X", help="reform domain (repeatable)")
+                   help=_('search words, e.g. 放管服 改革, or \'"营商环境" district:龙华区\' (may be left out with --facets)'))
+    p.add_argument("--district", action="append", default=[], metavar="D", help=_("filter by district (repeatable)"))
+    p.add_argument("--year", action="append", default=[], metavar="Y", help=_("2020 or 2018-2021 (repeatable)"))
+    p.add_argument("--domain", action="append", default=[], metavar="X", help=_("reform domain (repeatable)"))
     p.add_argument("--issuer", action="append", default=[], metavar="I",
-                   help="issuing body, 发文机关, e.g. 国务院 (repeatable)")
-    p.add_argument("--kind", action="append", default=[], metavar="K", help="文种, e.g. 通知 or 条例 (repeatable)")
+                   help=_("issuing body, 发文机关, e.g. 国务院 (repeatable)"))
+    p.add_argument("--kind", action="append", default=[], metavar="K", help=_("文种, e.g. 通知 or 条例 (repeatable)"))
     p.add_argument("--date", default="", metavar="SPAN",
-                   help="documents dated within a span of days: 2021-03-01..2021-06-30 (either end may be left "
-                        "open), or one day, month (2021-03) or year")
+                   help=_("documents dated within a span of days: 2021-03-01..2021-06-30 (either end may be left "
+                        "open), or one day, month (2021-03) or year"))
     p.add_argument("--since", default="", metavar="DAY",
-                   help="what is new: documents dated on or after DAY (2026-11-01), newest first unless --sort says")
-    p.add_argument("-n", type=int_argument, default=10, metavar="N", help="hits per page (default 10)")
-    p.add_argument("--page", type=int_argument, default=1, metavar="P", help="page number (default 1)")
+                   help=_("what is new: documents dated on or after DAY (2026-11-01), newest first unless --sort says"))
+    p.add_argument("-n", type=int_argument, default=10, metavar="N", help=_("hits per page (default 10)"))
+    p.add_argument("--page", type=int_argument, default=1, metavar="P", help=_("page number (default 1)"))
     p.add_argument("--sort", choices=("relevance", "date", "date-asc", "title", "paragraphs"), default=None,
-                   help="relevance (default), date (newest first) or date-asc (oldest first); with --list also "
-                        "title (by pinyin) or paragraphs (most first)")
+                   help=_("relevance (default), date (newest first) or date-asc (oldest first); with --list also "
+                        "title (by pinyin) or paragraphs (most first)"))
     p.add_argument("--list", action="store_true",
-                   help="list the documents (every one, or those the filters keep), newest first, with their "
-                        "document counts per facet value: the archive's table")
+                   help=_("list the documents (every one, or those the filters keep), newest first, with their "
+                        "document counts per facet value: the archive's table"))
     p.add_argument("--facets", action="store_true",
-                   help="the facet values and their paragraph counts (the whole index, or the query's matches)")
+                   help=_("the facet values and their paragraph counts (the whole index, or the query's matches)"))
     p.add_argument("--by-document", action="store_true",
-                   help="one entry per document: its matching paragraphs' count and best two excerpts")
+                   help=_("one entry per document: its matching paragraphs' count and best two excerpts"))
     p.add_argument("--show", metavar="DOC_ID",
-                   help="print the cleaned document with the query's matches marked (through $PAGER on a terminal)")
+                   help=_("print the cleaned document with the query's matches marked (through $PAGER on a terminal)"))
     p.add_argument("--export", metavar="FILE",
-                   help="write every matching paragraph (up to 10,000) to FILE.csv, .json or .xlsx, or the matching "
-                        "documents' citations to FILE.ris or .bib (with --show: that document's); - for CSV on stdout")
+                   help=_("write every matching paragraph (up to 10,000) to FILE.csv, .json or .xlsx, or the matching "
+                        "documents' citations to FILE.ris or .bib (with --show: that document's); - for CSV on stdout"))
     p.add_argument("--lang", choices=export.LANGS, default="en",
-                   help="export column names: en (default, what scripts read) or zh (what a person reads)")
+                   help=_("export column names: en (default, what scripts read) or zh (what a person reads)"))
     p.add_argument("--no-synonyms", action="store_true",
-                   help="the words as typed only, no synonym from data/aliases.txt (quoted words never have one)")
-    p.add_argument("--json", action="store_true", help="print the JSON contract object")
-    p.add_argument("--no-color", action="store_true", help="no colour even on a terminal")
-    p.add_argument("--index", type=Path, metavar="DIR", help=f"index folder (default {config.default_index()})")
+                   help=_("the words as typed only, no synonym from data/aliases.txt (quoted words never have one)"))
+    p.add_argument("--json", action="store_true", help=_("print the JSON contract object"))
+    p.add_argument("--no-color", action="store_true", help=_("no colour even on a terminal"))
+    p.add_argument("--index", type=Path, metavar="DIR", help=_("index folder (default {path})").format(path=config.default_index()))
     p.add_argument("--corpus", action="append", type=Path, metavar="DIR",
-                   help="corpus folder(s) to build the index from if it does not exist yet")
+                   help=_("corpus folder(s) to build the index from if it does not exist yet"))
     engines.add_options(p)
     return p
 
@@ -292,46 +294,50 @@ def _checked(parser, args) -> tuple[str | None, bool]:
 
     for y in args.year:
         if parse_year(y) is None:
-            parser.error(f"argument --year: expected 2020 or 2018-2021, got {y!r}")
+            parser.error(_("argument --year: expected 2020 or 2018-2021, got {value!r}").format(value=y))
     if args.date and parse_date_span(args.date) is None:
-        parser.error(f"argument --date: expected 2021-03-01..2021-06-30, 2021-03 or 2021, got {args.date!r}")
+        parser.error(_("argument --date: expected 2021-03-01..2021-06-30, 2021-03 or 2021, got {value!r}")
+                     .format(value=args.date))
     if args.since:
         if args.date:
-            parser.error("choose one of --since, --date")
+            parser.error(_("choose one of {options}").format(options="--since, --date"))
         if parse_date_span(args.since) is None or ".." in args.since:
-            parser.error(f"argument --since: expected a day such as 2026-11-01, got {args.since!r}")
+            parser.error(_("argument --since: expected a day such as 2026-11-01, got {value!r}").format(value=args.since))
         args.date = parse_date_span(args.since)[0] + ".."
     args.sort = args.sort or ("date" if args.since or args.list else "relevance")
     if args.list and args.sort == "relevance":
-        parser.error("argument --sort: --list sorts by date, date-asc, title or paragraphs")
+        parser.error(_("argument --sort: --list sorts by date, date-asc, title or paragraphs"))
     if not args.list and args.sort in ("title", "paragraphs"):
-        parser.error(f"argument --sort: {args.sort} sorts the --list table only")
+        parser.error(_("argument --sort: {sort} sorts the --list table only").format(sort=args.sort))
     if args.list and args.query:
-        parser.error("--list takes no search words (filters only); to search, drop --list or use --by-document")
+        parser.error(_("--list takes no search words (filters only); to search, drop --list or use --by-document"))
     if not 1 <= args.n <= 100:
-        parser.error("argument -n: expected a number from 1 to 100")
+        parser.error(_("argument -n: expected a number from 1 to 100"))
     if args.page < 1:
-        parser.error("argument --page: expected 1 or more")
+        parser.error(_("argument --page: expected 1 or more"))
     for corpus in args.corpus or []:
         if not corpus.is_dir():
-            parser.error(f"corpus folder not found: {corpus}")
+            parser.error(_("corpus folder not found: {path}").format(path=corpus))
     if args.query is None and not (args.facets or args.show or args.list):  # typed empty ("") is a query, answered with a note
-        parser.error("a query is needed (or --facets for the facet values, --show DOC_ID for a document)")
+        parser.error(_("a query is needed (or --list for the documents, --facets for the facet values, --show DOC_ID "
+                       "for a document)"))
     export_format = None
     if args.export:
         export_format = "csv" if args.export == "-" else Path(args.export).suffix.lower().lstrip(".")
         if export_format not in export.FORMATS:
-            parser.error(f"argument --export: the file must end in .csv, .json, .xlsx, .ris or .bib, not {args.export!r}")
+            parser.error(_("argument --export: the file must end in .csv, .json, .xlsx, .ris or .bib, not {value!r}")
+                         .format(value=args.export))
     cited = bool(args.show and export_format in export.CITATION_FORMATS)  # one document's citation
     modes = [name for name, on in (("--facets", args.facets), ("--by-document", args.by_document), ("--list", args.list),
                                    ("--show", args.show), ("--export", args.export and not cited)) if on]
     if len(modes) > 1:
-        parser.error(f"choose one of {', '.join(modes)}")
+        parser.error(_("choose one of {options}").format(options=", ".join(modes)))
     if args.export:
         if args.export != "-" and not Path(args.export).resolve().parent.is_dir():
-            parser.error(f"argument --export: folder not found: {Path(args.export).parent}")
+            parser.error(_("argument --export: folder not found: {path}").format(path=Path(args.export).parent))
     if args.show and not re.fullmatch(r"[0-9a-f]{16}", args.show):
-        parser.error(f"argument --show: a document id is 16 hex digits (the doc_id of a hit), not {args.show[:40]!r}")
+        parser.error(_("argument --show: a document id is 16 hex digits (the doc_id of a hit), not {value!r}")
+                     .format(value=args.show[:40]))
     return export_format, cited
 
 
@@ -356,7 +362,7 @@ def main(argv: list[str] | None = None) -> int:
         if args.show:
             doc = service.document(args.show, args.query)
             if doc is None:
-                return fail("search", f"no document {args.show} in {index_root}")
+                return fail("search", _("no document {doc_id} in {path}").format(doc_id=args.show, path=index_root))
             if cited:
                 return _write_export(export.render(doc, export_format), args.export, doc, export_format)
             return _print_document(doc, args)

@@ -11,6 +11,9 @@ import pytest
 from search import config
 
 SEEDS = config.PROJECT_ROOT / "data" / "corpus"
+# the commands speak the reader's language (search.i18n); the tests read
+# English unless one sets a Chinese locale on purpose (tests/test_i18n.py)
+os.environ["LANGUAGE"] = "en"
 
 
 @pytest.fixture(scope="session")

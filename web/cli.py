@@ -21,6 +21,7 @@ from search import config
 from search import engines
 from search.cliutil import OneLineParser, damaged_message, fail, index_folder, is_explicit
 from search.errors import IndexDamaged
+from search.i18n import _, use_catalogue
 from search.lifetime import die_with_parent
 from search.text import int_argument
 
@@ -28,15 +29,17 @@ DEFAULT_TIME_LIMIT = 5.0  # seconds
 
 
 def build_parser() -> OneLineParser:
-    p = OneLineParser(prog="search-web", description="Serve the reform-search web page.")
-    p.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
-    p.add_argument("--port", type=int_argument, default=8000, help="port (default 8000)")
-    p.add_argument("--index", type=Path, metavar="DIR", help=f"index folder (default {config.default_index()})")
+    use_catalogue()
+    p = OneLineParser(prog="search-web", description=_("Serve the reform-search web page."))
+    p.add_argument("--host", default="127.0.0.1", help=_("address to listen on (default 127.0.0.1)"))
+    p.add_argument("--port", type=int_argument, default=8000, help=_("port (default 8000)"))
+    p.add_argument("--index", type=Path, metavar="DIR", help=_("index folder (default {path})").format(path=config.default_index()))
     p.add_argument("--workers", type=int_argument, default=0,
-                   help="server processes sharing the port (default 0: one per core where fork() exists, else 1)")
-    p.add_argument("--threads", type=int_argument, default=4, help="worker threads per process (default 4)")
+                   help=_("server processes sharing the port (default 0: one per core where fork() exists, else 1)"))
+    p.add_argument("--threads", type=int_argument, default=4, help=_("worker threads per process (default 4)"))
     p.add_argument("--time-limit", type=float, default=DEFAULT_TIME_LIMIT, metavar="SECONDS",
-                   help=f"cut facet counting and ranking of one search after this long (default {DEFAULT_TIME_LIMIT:g})")
+                   help=_("cut facet counting and ranking of one search after this long (default {seconds:g})")
+                   .format(seconds=DEFAULT_TIME_LIMIT))
     engines.add_options(p)
     return p
 
@@ -149,7 +152,7 @@ def _prefork(sock: socket.socket, index_root: Path, args) -> int:
         children.add(pid)
         return pid
 
-    for _ in range(args.workers):
+    for _worker in range(args.workers):
         spawn()
     stopping = False
 
@@ -193,15 +196,15 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     args.settings = engines.settings_from(parser, args)
     if not 0 < args.port < 65536:
-        parser.error("argument --port: expected 1-65535")
+        parser.error(_("argument --port: expected 1-65535"))
     if not 1 <= args.threads <= 64:
-        parser.error("argument --threads: expected 1-64")
+        parser.error(_("argument --threads: expected 1-64"))
     if not 0 <= args.workers <= 32:
-        parser.error("argument --workers: expected 0-32")
+        parser.error(_("argument --workers: expected 0-32"))
     if args.workers == 0:
         args.workers = min(os.cpu_count() or 1, 8) if hasattr(os, "fork") else 1
     if args.workers > 1 and not hasattr(os, "fork"):
-        parser.error("argument --workers: needs a system with fork(); use 1")
+        parser.error(_("argument --workers: needs a system with fork(); use 1"))
     index_root = index_folder(parser, args.index)
     try:
         from indexer.first_use import ensure_index

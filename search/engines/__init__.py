@@ -17,6 +17,7 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
+from ..i18n import N_, _
 from .. import config, storage
 from ..engine import Engine
 from ..errors import IndexDamaged, IndexMissing
@@ -70,13 +71,13 @@ ENGINES: dict[str, EngineEntry] = {entry.name: entry for entry in (
         "opensearch", "search.engines.opensearch:OpenSearchEngine",
         options=(
             Option("url", "--opensearch-url", "REFORM_SEARCH_OPENSEARCH_URL", "URL",
-                   "OpenSearch cluster of --engine opensearch (default: the one the index names, "
-                   "else http://127.0.0.1:9200)", r"https?://[^\s/]+\S*", "http://host:port"),
+                   N_("OpenSearch cluster of --engine opensearch (default: the one the index names, "
+                      "else http://127.0.0.1:9200)"), r"https?://[^\s/]+\S*", "http://host:port"),
             Option("index", "--opensearch-index", "REFORM_SEARCH_OPENSEARCH_INDEX", "NAME",
-                   "OpenSearch index name, an alias (default reform-search)", r"[a-z0-9][a-z0-9_.-]*",
+                   N_("OpenSearch index name, an alias (default reform-search)"), r"[a-z0-9][a-z0-9_.-]*",
                    "lower-case letters, digits, '-', '_' and '.' only", names_index=True),
             Option("timeout", "--opensearch-timeout", "REFORM_SEARCH_OPENSEARCH_TIMEOUT", "SECONDS",
-                   "the longest one OpenSearch request may take, the whole wait (default 30)",
+                   N_("the longest one OpenSearch request may take, the whole wait (default 30)"),
                    r"(?:\d{1,4}(?:\.\d+)?|\.\d+)", "a number of seconds"),
         ),
         server="url", scores_exact=False),
@@ -93,7 +94,7 @@ def add_options(parser: argparse.ArgumentParser) -> None:
     """Every engine's options (each also read from its environment variable)."""
     for entry in ENGINES.values():
         for o in entry.options:
-            parser.add_argument(o.flag, metavar=o.metavar, help=f"{o.help} (also ${o.env})")
+            parser.add_argument(o.flag, metavar=o.metavar, help=_("{help} (also ${env})").format(help=_(o.help), env=o.env))
 
 
 def settings_from(parser: argparse.ArgumentParser | None = None, args: argparse.Namespace | None = None) -> Settings:
