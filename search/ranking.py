@@ -29,7 +29,7 @@ themselves, so the floor is given to them as tokens: ``PAD``, a term no query
 can hold, after the paragraph's last position (no phrase reaches it; the
 tokens kept for highlighting never hold it). Chosen on the graded relevance
 set (``bench/relevance/``) over a length prior on the top hits and lighter
-heading weights; the README has the numbers.
+heading weights; docs/query.md has the numbers.
 """
 from __future__ import annotations
 

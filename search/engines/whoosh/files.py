@@ -6,7 +6,7 @@ whose ``BytesIO`` copies that part into the process's own memory. Every
 searcher opens every part, and the engine keeps one searcher per thread (a
 reader moves one file position through its postings), so a worker serving 4
 threads held the index 4 times over, and a large archive did not fit in
-memory (the README's serving table has the figures). Here a part is a window on the map with a
+memory (docs/engines.md's serving table has the figures). Here a part is a window on the map with a
 position of its own: a read copies only the bytes it returns, the pages are
 the page cache's, shared by every searcher and every worker, and threads
 still never share a position.
