@@ -27,3 +27,22 @@ def test_every_bench_query_runs_bare_and_finds_no_more_than_ours(seed_index):
                                                  domain=[spec["domain"]] if spec["domain"] else []))
         assert isinstance(total, int) and set(facets) == {"district", "year", "domain"}
         assert total <= ours["total"], spec
+
+
+def test_the_desk_benchmark_asks_what_a_researcher_types_and_pages(seed_index, tmp_path, monkeypatch):
+    """bench/desk_latency.py: every start of every word of the fixed set, and
+    the table sorted and filtered, each answered 200 by search-web."""
+    import json
+
+    import desk_latency
+
+    prefixes = desk_latency.typed_prefixes()
+    assert {"个", "个人", "个人信", "个人信息", "劳动 合同 解"} <= set(prefixes) and len(prefixes) == len(set(prefixes))
+    out = tmp_path / "desk.json"
+    monkeypatch.setattr(sys, "argv", ["desk_latency.py", str(seed_index), "--rounds", "1", "--json", str(out)])
+    assert desk_latency.main() == 0
+    figures = json.loads(out.read_text(encoding="utf-8"))
+    (suggest,) = figures["suggest"].values()
+    (table,) = figures["table"].values()
+    assert suggest["requests"] == len(prefixes) and table["requests"] == figures["table_requests"] >= 10
+    assert suggest["server_p95_ms"] > 0 and table["server_p95_ms"] > 0
