@@ -424,9 +424,17 @@ def many_values_server(tmp_path_factory):
 # ---------------------------------------------------------------- issue 24: the researcher's desk
 
 
-@pytest.mark.parametrize("width", [1280, 390])
-def test_home_page_and_documents_table_show_the_archive_with_the_apis_counts(browser, server, width):
-    context, page = _new_page(browser, server, width=width, height=900)
+@pytest.fixture(params=[1280, 390], ids=lambda w: f"{w}px")
+def sized(browser, server, request):
+    """A page at a desktop's and a phone's width (``page.width``)."""
+    context, pg = _new_page(browser, server, width=request.param, height=1100)
+    pg.width = request.param
+    yield pg
+    context.close()
+
+
+def test_home_page_and_documents_table_show_the_archive_with_the_apis_counts(sized, server):
+    page, width = sized, sized.width
     table = _api(page, server, "/api/documents/all")
     page.goto(server + "/")
     newest = page.locator(".newest-list li")
@@ -460,12 +468,10 @@ def test_home_page_and_documents_table_show_the_archive_with_the_apis_counts(bro
     page.locator("#doc-table tbody tr a").first.click()
     page.wait_for_url(re.compile(r"/doc/[0-9a-f]{16}"))
     clean_console(page)
-    context.close()
 
 
-@pytest.mark.parametrize("width", [1280, 390])
-def test_suggestions_combobox_works_by_keyboard(browser, server, width):
-    context, page = _new_page(browser, server, width=width, height=900)
+def test_suggestions_combobox_works_by_keyboard(sized, server):
+    page, width = sized, sized.width
     page.goto(server + "/")
     box = page.locator("#q")
     assert box.get_attribute("role") == "combobox" and box.get_attribute("aria-expanded") == "false"
@@ -502,12 +508,10 @@ def test_suggestions_combobox_works_by_keyboard(browser, server, width):
     page.wait_for_url(re.compile(r"/doc/[0-9a-f]{16}"))
     assert "羅湖區2017年改革計劃" in page.locator("h1").inner_text()
     clean_console(page)
-    context.close()
 
 
-@pytest.mark.parametrize("width", [1280, 390])
-def test_advanced_form_writes_the_search_url(browser, server, width):
-    context, page = _new_page(browser, server, width=width, height=1100)
+def test_advanced_form_writes_the_search_url(sized, server):
+    page, width = sized, sized.width
     page.goto(server + "/?q=改革")
     page.locator(".advanced-link").click()
     page.wait_for_url(re.compile(r"/advanced"))
@@ -534,7 +538,6 @@ def test_advanced_form_writes_the_search_url(browser, server, width):
     page.wait_for_url(re.compile(r"view=documents"))
     assert page.locator(".group").count() == 1 and "羅湖區2017年改革計劃" in page.locator(".group h3").inner_text()
     clean_console(page)
-    context.close()
 
 
 def test_the_results_feed_and_export_remember_the_search(page, server, tmp_path):

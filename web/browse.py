@@ -81,6 +81,8 @@ def _table_view(state: SearchState, sort: str, answer: dict) -> dict:
     pages = min(MAX_PAGE, max(1, math.ceil(answer["total"] / state.limit))) if answer["total"] else 1
     window = range(max(1, state.page - 3), min(pages, state.page + 3) + 1)
     paging = {"pages": pages, "past_end": bool(answer["total"]) and state.page > pages,
+              "first": url(state.at_page(1)) if state.page > 1 else None,
+              "last": url(state.at_page(pages)) if state.page < pages else None,
               "prev": url(state.at_page(state.page - 1)) if 1 < state.page <= pages + 1 else None,
               "next": url(state.at_page(state.page + 1)) if state.page < pages else None,
               "numbers": [(p, url(state.at_page(p)), p == state.page) for p in window],
