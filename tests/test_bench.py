@@ -46,3 +46,25 @@ def test_the_desk_benchmark_asks_what_a_researcher_types_and_pages(seed_index, t
     (table,) = figures["table"].values()
     assert suggest["requests"] == len(prefixes) and table["requests"] == figures["table_requests"] >= 10
     assert suggest["server_p95_ms"] > 0 and table["server_p95_ms"] > 0
+
+
+def test_the_larger_archive_is_the_corpus_times_n_with_every_sentence_distinct(tmp_path, monkeypatch):
+    """bench/scale.py (#25): each copy is its original's document — same
+    paragraphs after cleaning, same district, year and domains — so the
+    larger archive's counts are the corpus's times n; its sentences differ."""
+    import scale
+    from search.service import SearchService
+
+    from tests.conftest import SEEDS, build
+
+    monkeypatch.setattr(sys, "argv", ["scale.py", str(SEEDS), "--times", "3", "--out", str(tmp_path / "x3")])
+    assert scale.main() == 0
+    build([tmp_path / "x3"], tmp_path / "ix3", "tantivy")
+    build([SEEDS], tmp_path / "ix1", "tantivy")
+    three, one = (SearchService(open_engine(tmp_path / n)).overview() for n in ("ix3", "ix1"))
+    assert three["total"] == 3 * one["total"] == 714
+    assert three["facets"] == {f: {v: 3 * n for v, n in counts.items()} for f, counts in one["facets"].items()}
+    copy = (tmp_path / "x3" / "copy-02" / "corpus" / "000_c07cc74dd9d7fd3d.txt").read_text(encoding="utf-8")
+    assert copy.count("〔副本2〕") > 10
+    scale.main()  # again: what is there is kept
+    assert (tmp_path / "x3" / "copy-02" / "corpus" / "000_c07cc74dd9d7fd3d.txt").read_text(encoding="utf-8") == copy
