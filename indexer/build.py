@@ -41,6 +41,10 @@ class BuildReport(FileNotes):
     skipped: list[tuple[str, str]] = field(default_factory=list)  # (path, reason)
     failed: int = 0  # skipped because of an error of ours (a bug), not of the file
     cleaned: list[str] = field(default_factory=list)  # what killed runs had left behind
+    engine: str = ""  # the engine that wrote
+    # the index's paragraphs before and after the run (None: nothing was committed)
+    held_before: int = 0
+    held_after: int | None = None
 
     def summary(self) -> str:
         """Every line is one fact; file names are shown escaped, so a name
@@ -120,7 +124,7 @@ def build_index(
 
 
 def _build_locked(corpora, index_root, rebuild, progress, engine, procs=None) -> BuildReport:
-    report = BuildReport()
+    report = BuildReport(engine=engine.NAME)
     report.cleaned = engine.clean_up()
     state = engine.state()
     if state == "damaged" and not rebuild:
@@ -211,6 +215,7 @@ def _write(todo, gone, analysis_pool, update, report: BuildReport, progress, fre
             update.delete(doc_id)
             report.removed += 1
         update.commit()
+        report.held_before, report.held_after = update.before, update.expected
     except BaseException:
         update.cancel()
         raise

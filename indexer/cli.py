@@ -74,6 +74,10 @@ def main(argv: list[str] | None = None) -> int:
                         .format(path=index_root, unchanged=unchanged))
         return fail("search-index", f"{exc.strerror or exc}: {exc.filename or index_root}; {unchanged}")
     elapsed = time.perf_counter() - started
+    if report.held_after is not None:
+        warning = engines.outgrown(report.engine, report.held_before, report.held_after)
+        if warning:
+            print(f"search-index: {warning}", file=sys.stderr)
     rate = report.characters / elapsed if elapsed > 0 else 0
     # the index is written either way; only the report may be lost
     return write_output("search-index", lambda: print(report.summary() + "\n" + _(

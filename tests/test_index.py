@@ -166,3 +166,26 @@ def test_an_index_records_its_engine_and_only_a_rebuild_changes_it(tmp_path, cor
     build_index([corpus], index, rebuild=True, progress=False, engine_name="whoosh")  # a rebuild may switch
     assert json.loads((live_generation(index) / GEN_META).read_text())["engine"] == "whoosh"
     assert SearchService(open_engine(index)).search("放管服")["total"] > 0
+
+
+def test_search_index_says_once_when_a_whoosh_index_outgrows_whoosh(tmp_path, monkeypatch, capsys):
+    """#25: past ``outgrown_at`` paragraphs (100,000 for Whoosh: docs/engines.md
+    has the figures) the run that crosses it warns in one line; later runs,
+    and engines without such a size, say nothing."""
+    import dataclasses
+
+    from indexer.cli import main
+    from search import engines
+    from tests.conftest import SEEDS
+
+    assert engines.outgrown("whoosh", 99_999, 100_000) and not engines.outgrown("whoosh", 100_000, 120_000)
+    assert engines.outgrown("tantivy", 0, 10 ** 7) is None
+    monkeypatch.setitem(engines.ENGINES, "whoosh", dataclasses.replace(engines.ENGINES["whoosh"], outgrown_at=200))
+    args = ["--corpus", str(SEEDS), "--index", str(tmp_path / "ix"), "--no-progress", "--engine", "whoosh"]
+    assert main(args) == 0
+    first = capsys.readouterr().err.splitlines()
+    assert len(first) == 1 and first[0].startswith("search-index: warning: this whoosh index now holds 238 paragraphs")
+    assert "search-index --engine tantivy --rebuild" in first[0]
+    assert main(args) == 0 and capsys.readouterr().err == ""  # nothing new: said once
+    assert main(["--corpus", str(SEEDS), "--index", str(tmp_path / "tx"), "--no-progress", "--engine", "tantivy"]) == 0
+    assert capsys.readouterr().err == ""

@@ -53,6 +53,9 @@ class EngineEntry:
     # statistics of the heading field count only paragraphs that have one,
     # CONTRACT.md)
     scores_exact: bool = True
+    # the archive size (paragraphs) beyond which another engine serves
+    # clearly better (docs/engines.md has the figures); None: no such size
+    outgrown_at: int | None = None
 
     def server_missing(self) -> str | None:
         """Why this engine cannot be used here (no server configured), or None."""
@@ -65,7 +68,7 @@ class EngineEntry:
 
 
 ENGINES: dict[str, EngineEntry] = {entry.name: entry for entry in (
-    EngineEntry("whoosh", "search.engines.whoosh:WhooshEngine"),
+    EngineEntry("whoosh", "search.engines.whoosh:WhooshEngine", outgrown_at=100_000),
     EngineEntry("tantivy", "search.engines.tantivy:TantivyEngine"),
     EngineEntry(
         "opensearch", "search.engines.opensearch:OpenSearchEngine",
@@ -116,6 +119,18 @@ def settings_from(parser: argparse.ArgumentParser | None = None, args: argparse.
                 parser.error(message)
             settings.setdefault(entry.name, {})[o.setting] = value
     return settings
+
+
+def outgrown(name: str, before: int, after: int) -> str | None:
+    """The one line ``search-index`` prints when a run takes an index past
+    its engine's comfortable size (``outgrown_at``), else None: said once,
+    in the run that crosses it."""
+    limit = ENGINES[name].outgrown_at if name in ENGINES else None
+    if limit is None or not before < limit <= after:
+        return None
+    return _("warning: this {engine} index now holds {paragraphs:,} paragraphs; beyond {limit:,} tantivy answers "
+             "10-60 times faster with a tenth of the memory (search-index --engine tantivy --rebuild; "
+             "docs/engines.md)").format(engine=name, paragraphs=after, limit=limit)
 
 
 def live_engine(root: str | os.PathLike) -> str | None:
