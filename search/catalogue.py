@@ -9,12 +9,14 @@ index changes (``storage.revision_stamp``).
 """
 from __future__ import annotations
 
+import threading
 import unicodedata
 from dataclasses import dataclass, field
 
 from .engine import DocumentRecord, EngineResult, date_sort_keys, official_of
 
 SORTS = ("date", "date-asc", "title", "paragraphs")  # date: newest first
+COUNTS_KEPT = 64  # filtered counts a table keeps
 SORT_LABELS = {"date": "最新", "date-asc": "最早", "title": "标题", "paragraphs": "段落数"}
 
 
@@ -54,6 +56,25 @@ class Catalogue:
     everything: EngineResult  # the unfiltered count (facets in documents, each document's paragraphs)
     _title_keys: dict[str, str] = field(default_factory=dict)
     _titles: list[tuple[str, str]] | None = None  # (title normalized as the analysis does, doc id), newest first
+    _counts: dict = field(default_factory=dict)  # filters' key → their count, the most recent COUNTS_KEPT
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def counted(self, key, count) -> EngineResult:
+        """The count of the documents a set of filters keeps (``count()``
+        asks the engine), remembered until the index changes — a researcher
+        pages and re-sorts one filtered table — unless a time limit cut it."""
+        with self._lock:
+            found = self._counts.get(key)
+        if found is None:
+            found = count()  # outside the lock: two requests may count at once, never wait on each other
+            if found.timed_out:
+                return found
+        with self._lock:
+            self._counts.pop(key, None)
+            self._counts[key] = found
+            while len(self._counts) > COUNTS_KEPT:
+                self._counts.pop(next(iter(self._counts)))
+        return found
 
     def titles_with(self, typed: str, limit: int) -> list[DocumentRecord]:
         """Documents whose title starts with, then holds, ``typed`` (already

@@ -163,9 +163,9 @@ class SearchService:
         table = self.catalogue()
         if parsed is None:  # no filter: the whole archive, counted once per index state
             counted, notes = table.everything, []
-        else:
-            counted = self.engine.search(SearchRequest(filters=filters, limit=0, documents=True,
-                                                       time_limit=self.time_limit))
+        else:  # the filters' count, kept with the table: paging and sorting it again costs nothing
+            counted = table.counted(filters.key(), lambda: self.engine.search(SearchRequest(
+                filters=filters, limit=0, documents=True, time_limit=self.time_limit)))
             self._timeout_notes(counted, notes)
         return {"total": counted.document_total, "paragraphs": counted.total, "page": opts.page,
                 "limit": opts.limit, "sort": sort, "documents": table.rows(counted, sort, opts.page, opts.limit),

@@ -578,13 +578,23 @@ class OpenSearchEngine(FolderEngine):
         return {words[int(k)] for k, b in buckets.items() if b["doc_count"] > 0}
 
     def term_counts(self, words) -> dict[str, int]:
+        """Each word's document frequency, read from the index's statistics
+        through the term vectors of an artificial document made of the
+        words (one request of a few ms; a filters aggregation over the
+        words' postings took 0.2–1 s for a common start such as 个人). On
+        more than one shard it is the frequency in the shard the artificial
+        document is routed to: a ranking hint, as the contract allows."""
         words = sorted(set(words))
         asked = [w for w in words if _clean(w)]
         counts = dict.fromkeys(words, 0)
         if asked:
-            filters = {str(i): _term("text", w) for i, w in enumerate(asked)}
-            r = self._search({"size": 0, "aggs": {"w": {"filters": {"filters": filters}}}})
-            counts.update({asked[int(k)]: b["doc_count"] for k, b in r["aggregations"]["w"]["buckets"].items()})
+            _, alias = self.location()
+            with self.failures():
+                r = self.client().termvectors(index=alias, body={
+                    "doc": {"text": " ".join(asked)}, "per_field_analyzer": {"text": "whitespace"},
+                    "term_statistics": True, "field_statistics": False, "positions": False, "offsets": False})
+            found = (r.get("term_vectors") or {}).get("text", {}).get("terms", {})
+            counts.update({w: found[w].get("doc_freq", 0) for w in asked if w in found})
         return counts
 
     def _neighbours(self, word: str) -> list[tuple[str, int]]:

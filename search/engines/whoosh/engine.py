@@ -159,8 +159,12 @@ class WhooshEngine(FolderEngine):
         s = self.searcher()
         if not s.doc_count():
             return []
+        reader = s.reader()
+        if "first" in s.schema and reader.doc_frequency("first", "1"):  # schema 5: the first paragraphs' postings
+            return [records(s.stored_fields(n), tokens=False)[0]
+                    for n in reader.postings("first", "1").all_ids() if not reader.is_deleted(n)]
         out = []
-        for raw in s.reader().lexicon("doc_id"):
+        for raw in reader.lexicon("doc_id"):
             stored = s.document(doc_id=text_of(raw))
             if stored:
                 out.append(records(stored, tokens=False)[0])
