@@ -13,7 +13,7 @@ import threading
 import unicodedata
 from dataclasses import dataclass, field
 
-from .engine import DocumentRecord, EngineResult, date_sort_keys, official_of
+from .engine import FACETS, DocumentRecord, EngineResult, Filters, date_sort_keys, empty_counts, issuer_values, official_of
 
 SORTS = ("date", "date-asc", "title", "paragraphs")  # date: newest first
 COUNTS_KEPT = 64  # filtered counts a table keeps
@@ -54,10 +54,55 @@ class Catalogue:
 
     documents: dict[str, DocumentRecord]
     everything: EngineResult  # the unfiltered count (facets in documents, each document's paragraphs)
+    # each document's domains → its paragraphs in it (engine.facet_documents)
+    domains_of: dict[str, dict[str, int]] = field(default_factory=dict)
     _title_keys: dict[str, str] = field(default_factory=dict)
     _titles: list[tuple[str, str]] | None = None  # (title normalized as the analysis does, doc id), newest first
     _counts: dict = field(default_factory=dict)  # filters' key → their count, the most recent COUNTS_KEPT
     _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def of_records(self, f: Filters) -> EngineResult | None:
+        """The filters' count worked out from the records, without asking
+        the engine, when every filter is of a document's own fields
+        (district, year, issuer, 文种, date) or one domain: the documents
+        that pass, each with its paragraphs (in that domain), and each
+        facet's values counted over the documents that pass every other
+        filter — the engines' rule. None for several domains (a paragraph
+        in two of them would count twice) or a title's words."""
+        if len(f.domain) > 1 or f.title:
+            return None
+        domain = f.domain[0] if f.domain else None
+        checks = []
+        if domain:
+            checks.append(("domain", lambda d: domain in self.domains_of.get(d.doc_id, {})))
+        if f.district:
+            checks.append(("district", lambda d, want=set(f.district): d.district in want))
+        if f.year:
+            checks.append(("year", lambda d: d.year is not None and any(lo <= d.year <= hi for lo, hi in f.year)))
+        if f.issuer:
+            checks.append(("issuer", lambda d, want=set(f.issuer): not want.isdisjoint(issuer_values(d))))
+        if f.kind:
+            checks.append(("kind", lambda d, want=set(f.kind): d.kind in want))
+        if f.date:
+            checks.append(("date", lambda d: d.date is not None and f.date[0] <= d.date <= f.date[1]))
+        paragraphs = self.everything.documents
+        counts = empty_counts()
+        kept: dict[str, int] = {}
+        for doc_id, doc in self.documents.items():
+            failed = [name for name, ok in checks if not ok(doc)]
+            if len(failed) > 1 or failed == ["date"]:
+                continue  # counted nowhere: the date span is no facet
+            if not failed:
+                kept[doc_id] = self.domains_of[doc_id][domain] if domain else paragraphs.get(doc_id, 0)
+            values = {"district": (doc.district,) if doc.district else (), "year": (str(doc.year),) if doc.year else (),
+                      "domain": self.domains_of.get(doc_id, ()), "issuer": issuer_values(doc),
+                      "kind": (doc.kind,) if doc.kind else ()}
+            for facet in FACETS if not failed else failed:
+                bucket = counts[facet]
+                for value in values[facet]:
+                    bucket[value] = bucket.get(value, 0) + 1
+        return EngineResult(total=sum(kept.values()), hits=[], facets={}, documents=kept, document_total=len(kept),
+                            document_facets=counts)
 
     def counted(self, key, count) -> EngineResult:
         """The count of the documents a set of filters keeps (``count()``

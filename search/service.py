@@ -163,9 +163,9 @@ class SearchService:
         table = self.catalogue()
         if parsed is None:  # no filter: the whole archive, counted once per index state
             counted, notes = table.everything, []
-        else:  # the filters' count, kept with the table: paging and sorting it again costs nothing
-            counted = table.counted(filters.key(), lambda: self.engine.search(SearchRequest(
-                filters=filters, limit=0, documents=True, time_limit=self.time_limit)))
+        else:  # from the records, else the engine's count, kept with the table for paging and sorting
+            counted = table.of_records(filters) or table.counted(filters.key(), lambda: self.engine.search(
+                SearchRequest(filters=filters, limit=0, documents=True, time_limit=self.time_limit)))
             self._timeout_notes(counted, notes)
         return {"total": counted.document_total, "paragraphs": counted.total, "page": opts.page,
                 "limit": opts.limit, "sort": sort, "documents": table.rows(counted, sort, opts.page, opts.limit),
@@ -204,7 +204,11 @@ class SearchService:
             if held is not None and held[0] == stamp and root is not None:
                 return held[1]
             everything = engine.search(SearchRequest(filters=Filters(), limit=0, documents=True))
-            table = catalogue.Catalogue({d.doc_id: d for d in engine.catalogue()}, everything)
+            domains: dict[str, dict[str, int]] = {}
+            for domain, holders in engine.facet_documents("domain").items():
+                for doc_id, paragraphs in holders.items():
+                    domains.setdefault(doc_id, {})[domain] = paragraphs
+            table = catalogue.Catalogue({d.doc_id: d for d in engine.catalogue()}, everything, domains)
             self._catalogue = (stamp, table)
             return table
 

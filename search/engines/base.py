@@ -51,6 +51,16 @@ class FolderEngine:
     def catalogue(self) -> list[DocumentRecord]:  # pragma: no cover - each engine defines it
         raise NotImplementedError
 
+    def facet_documents(self, facet: str) -> dict[str, dict[str, int]]:
+        """Each value of a paragraph's facet (``domain``) → the documents
+        with paragraphs that have it, and how many: one filtered count per
+        value (an engine with the postings at hand reads them instead)."""
+        from ..engine import Filters, SearchRequest
+
+        return {value: dict(self.search(SearchRequest(filters=Filters(**{facet: [value]}), limit=0, facets=False,
+                                                      documents=True)).documents)
+                for value in self.facet_values(facet)}
+
     def indexed_documents(self) -> dict[str, tuple[str, str]]:
         """What an incremental run compares the folder with: each document's
         file (corpus folder/source) and content hash."""

@@ -171,6 +171,25 @@ class WhooshEngine(FolderEngine):
         return out
 
     @_reading
+    def facet_documents(self, facet: str) -> dict[str, dict[str, int]]:
+        """From each value's postings and the paragraph → document table:
+        no pass over the paragraphs."""
+        s = self.searcher()
+        if not s.doc_count():
+            return {}
+        reader = s.reader()
+        names, owner = self._documents_of(s)
+        out = {}
+        for raw in reader.lexicon(facet):
+            per_doc: dict[str, int] = {}
+            for n in reader.postings(facet, raw).all_ids():
+                if owner[n] >= 0 and not reader.is_deleted(n):
+                    per_doc[names[owner[n]]] = per_doc.get(names[owner[n]], 0) + 1
+            if per_doc:
+                out[text_of(raw)] = per_doc
+        return out
+
+    @_reading
     def stats(self) -> dict:
         s = self.searcher()
         return {"paragraphs": s.doc_count(), "documents": len(list(s.reader().lexicon("doc_id"))),
