@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import threading
 import unicodedata
+from functools import lru_cache
 from dataclasses import dataclass, field
 
 from .engine import FACETS, DocumentRecord, EngineResult, Filters, date_sort_keys, empty_counts, issuer_values, official_of
@@ -33,19 +34,18 @@ def title_key(title: str) -> str:
     character's pinyin (pypinyin's most common reading, tones dropped),
     then the character itself, so 罗湖 comes before 龙华 and two scripts of
     one title sort together."""
+    return "\x00".join(key for key in map(_char_key, title) if key)
+
+
+@lru_cache(maxsize=65_536)
+def _char_key(ch: str) -> str:
     from pypinyin import pinyin_dict
 
-    chars = pinyin_dict.pinyin_dict
-    out = []
-    for ch in title:
-        reading = chars.get(ord(ch))
-        if reading:
-            syllable = "".join(c for c in unicodedata.normalize("NFD", reading.split(",")[0])
-                               if not unicodedata.combining(c))
-            out.append(f"{syllable}\x01{ch}")
-        elif ch.isalnum():
-            out.append(ch.lower())
-    return "\x00".join(out)
+    reading = pinyin_dict.pinyin_dict.get(ord(ch))
+    if reading:
+        syllable = "".join(c for c in unicodedata.normalize("NFD", reading.split(",")[0]) if not unicodedata.combining(c))
+        return f"{syllable}\x01{ch}"
+    return ch.lower() if ch.isalnum() else ""
 
 
 @dataclass
@@ -121,6 +121,15 @@ class Catalogue:
                 self._counts.pop(next(iter(self._counts)))
         return found
 
+    def prepare(self) -> "Catalogue":
+        """Every title's sort key and normalized form made now (the pinyin
+        tables load in half a second), not in a visitor's request."""
+        by_title = self.sort_key("title", {})
+        for doc_id in self.documents:
+            by_title(doc_id)
+        self.titles_with("", 0)
+        return self
+
     def titles_with(self, typed: str, limit: int) -> list[DocumentRecord]:
         """Documents whose title starts with, then holds, ``typed`` (already
         normalized: simplified, folded), newest first within each."""
@@ -130,7 +139,7 @@ class Catalogue:
             newest = self.sort_key("date", {})
             self._titles = [(normalize_word(self.documents[d].title), d) for d in sorted(self.documents, key=newest)]
         starts, holds = [], []
-        for title, doc_id in self._titles:
+        for title, doc_id in self._titles if limit else ():
             if title.startswith(typed):
                 starts.append(doc_id)
                 if len(starts) >= limit:

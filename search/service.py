@@ -164,7 +164,7 @@ class SearchService:
         if parsed is None:  # no filter: the whole archive, counted once per index state
             counted, notes = table.everything, []
         else:  # from the records, else the engine's count, kept with the table for paging and sorting
-            counted = table.of_records(filters) or table.counted(filters.key(), lambda: self.engine.search(
+            counted = table.counted(filters.key(), lambda: table.of_records(filters) or self.engine.search(
                 SearchRequest(filters=filters, limit=0, documents=True, time_limit=self.time_limit)))
             self._timeout_notes(counted, notes)
         return {"total": counted.document_total, "paragraphs": counted.total, "page": opts.page,
@@ -208,7 +208,7 @@ class SearchService:
             for domain, holders in engine.facet_documents("domain").items():
                 for doc_id, paragraphs in holders.items():
                     domains.setdefault(doc_id, {})[domain] = paragraphs
-            table = catalogue.Catalogue({d.doc_id: d for d in engine.catalogue()}, everything, domains)
+            table = catalogue.Catalogue({d.doc_id: d for d in engine.catalogue()}, everything, domains).prepare()
             self._catalogue = (stamp, table)
             return table
 
