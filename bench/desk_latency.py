@@ -110,7 +110,7 @@ def main() -> int:
             servers.append(proc)
             if first is None:
                 answer = json.load(__import__("urllib.request").request.urlopen(url + "/api/documents/all?limit=1"))
-                first = table_paths(list(answer["facets"]["district"]), list(answer["facets"]["kind"]))
+                first = table_paths(list(answer["facets"].get("district", {})), list(answer["facets"].get("kind", {})))
             suggest.append(Target(name, url, [("GET", "/api/suggest?" + urlencode({"q": p}), None) for p in prefixes],
                                   html=True))
             table.append(Target(name, url, [("GET", p, None) for p in first], html=True))

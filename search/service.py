@@ -209,6 +209,9 @@ class SearchService:
                 for doc_id, paragraphs in holders.items():
                     domains.setdefault(doc_id, {})[domain] = paragraphs
             table = catalogue.Catalogue({d.doc_id: d for d in engine.catalogue()}, everything, domains).prepare()
+            # the facets in documents from the records too: an engine gives up
+            # counting them over millions of paragraphs (tantivy's bucket limit)
+            table.everything = table.of_records(Filters())
             self._catalogue = (stamp, table)
             return table
 
