@@ -9,6 +9,8 @@ index changes (``storage.revision_stamp``).
 """
 from __future__ import annotations
 
+import bisect
+import re
 import threading
 import unicodedata
 from functools import lru_cache
@@ -57,7 +59,12 @@ class Catalogue:
     # each document's domains → its paragraphs in it (engine.facet_documents)
     domains_of: dict[str, dict[str, int]] = field(default_factory=dict)
     _title_keys: dict[str, str] = field(default_factory=dict)
-    _titles: list[tuple[str, str]] | None = None  # (title normalized as the analysis does, doc id), newest first
+    # every title normalized as the analysis does, newest first, one a line
+    # (searched by the regular expression engine, not title by title), the
+    # offset each starts at, and its document
+    _titles: str | None = None
+    _title_starts: list[int] = field(default_factory=list)
+    _title_ids: list[str] = field(default_factory=list)
     _counts: dict = field(default_factory=dict)  # filters' key → their count, the most recent COUNTS_KEPT
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -127,7 +134,7 @@ class Catalogue:
         by_title = self.sort_key("title", {})
         for doc_id in self.documents:
             by_title(doc_id)
-        self.titles_with("", 0)
+        self.titles_with("", 1)
         return self
 
     def titles_with(self, typed: str, limit: int) -> list[DocumentRecord]:
@@ -137,16 +144,24 @@ class Catalogue:
             from .analysis import normalize_word
 
             newest = self.sort_key("date", {})
-            self._titles = [(normalize_word(self.documents[d].title), d) for d in sorted(self.documents, key=newest)]
-        starts, holds = [], []
-        for title, doc_id in self._titles if limit else ():
-            if title.startswith(typed):
-                starts.append(doc_id)
-                if len(starts) >= limit:
-                    break
-            elif typed in title and len(holds) < limit:
-                holds.append(doc_id)
-        return [self.documents[d] for d in (starts + holds)[:limit]]
+            self._title_ids = sorted(self.documents, key=newest)
+            titles = [normalize_word(self.documents[d].title).replace("\n", " ") for d in self._title_ids]
+            offset = 0
+            for title in titles:
+                self._title_starts.append(offset)
+                offset += len(title) + 1
+            self._titles = "\n".join(titles)
+        if not limit or not typed or "\n" in typed:
+            return []
+        found: dict[str, int] = {}  # a title offered once (the newest document of that name)
+        for pattern in ("(?m)^" + re.escape(typed), re.escape(typed)):  # starting with it first, then holding it
+            for m in re.finditer(pattern, self._titles):
+                i = bisect.bisect_right(self._title_starts, m.start()) - 1
+                end = self._titles.find("\n", m.start())
+                found.setdefault(self._titles[self._title_starts[i]:end if end >= 0 else None], i)
+                if len(found) >= limit:
+                    return [self.documents[self._title_ids[i]] for i in found.values()]
+        return [self.documents[self._title_ids[i]] for i in found.values()]
 
     def sort_key(self, sort: str, paragraphs: dict[str, int]):
         """Each order's key; every order ends with the title and the id, so
