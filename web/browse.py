@@ -4,7 +4,6 @@ tables are — and its JSON twin ``/api/documents/all``. The home page shows
 the same answer's first rows and facets (``web.pages``)."""
 from __future__ import annotations
 
-import math
 from urllib.parse import urlencode
 
 from flask import Blueprint, jsonify, render_template, request
@@ -14,7 +13,7 @@ from search import catalogue
 from search.service import BadRequest
 
 from .current import current_service
-from .state import MAX_PAGE, SearchState, chips, facet_records
+from .state import SearchState, chips, facet_records, paging
 
 browse = Blueprint("browse", __name__)
 TABLE_LIMIT = 50  # rows per page unless ?limit= says
@@ -78,15 +77,6 @@ def _table_view(state: SearchState, sort: str, answer: dict) -> dict:
     def url(s: SearchState) -> str:
         return table_url(s, sort)
 
-    pages = min(MAX_PAGE, max(1, math.ceil(answer["total"] / state.limit))) if answer["total"] else 1
-    window = range(max(1, state.page - 3), min(pages, state.page + 3) + 1)
-    paging = {"pages": pages, "past_end": bool(answer["total"]) and state.page > pages,
-              "first": url(state.at_page(1)) if state.page > 1 else None,
-              "last": url(state.at_page(pages)) if state.page < pages else None,
-              "prev": url(state.at_page(state.page - 1)) if 1 < state.page <= pages + 1 else None,
-              "next": url(state.at_page(state.page + 1)) if state.page < pages else None,
-              "numbers": [(p, url(state.at_page(p)), p == state.page) for p in window],
-              "last_url": url(state.at_page(pages))}
     first = state.at_page(1)
 
     def column(name: str, label: str, orders: tuple[str, ...]) -> dict:
@@ -101,7 +91,8 @@ def _table_view(state: SearchState, sort: str, answer: dict) -> dict:
                column("paragraphs", "段落", ("paragraphs",))]
     for row in answer["documents"]:
         row["doc_url"] = f"/doc/{row['doc_id']}"
-    return {"facets": facet_records(state, answer["facets"], url), "chips": chips(state, url), "paging": paging,
+    return {"facets": facet_records(state, answer["facets"], url), "chips": chips(state, url),
+            "paging": paging(state, answer["total"], url),
             "columns": columns, "json_url": table_url(state, sort, "/api/documents/all"),
             "search_url": state.at_page(1).viewed_as("documents").url() if not state.is_empty() else None,
             "date_pairs": [(k, v) for k, v in state.dated("").pairs() if k != "page"]

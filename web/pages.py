@@ -3,7 +3,6 @@ paging) and a document's page. They render the service's answer; the marks
 come from its offsets (``search.present``)."""
 from __future__ import annotations
 
-import math
 import re
 
 from flask import Blueprint, abort, current_app, render_template, request
@@ -16,7 +15,7 @@ from search.text import ascii_int
 from . import chart
 from .browse import PATH, TABLE_LIMIT, table_url
 from .current import current_service
-from .state import MAX_PAGE, SearchState, chips, facet_records
+from .state import SearchState, chips, facet_records, paging
 
 pages = Blueprint("pages", __name__)
 DOC_ID = re.compile(r"^[0-9a-f]{16}$")
@@ -151,18 +150,7 @@ def _results_view(state: SearchState, result: dict) -> dict:
         comparison = chart.comparison([(d, per_year.get(d, {}), state.toggle("district", d).url())
                                        for d in compared], "各地区逐年对比", unit)
     shown_total = result["documents"] if documents else result["total"]
-    pages = min(MAX_PAGE, max(1, math.ceil(shown_total / state.limit))) if shown_total else 1
-    window = range(max(1, state.page - 3), min(pages, state.page + 3) + 1)
-    paging = {
-        "pages": pages,
-        "first": state.at_page(1).url() if state.page > 1 else None,
-        "last": state.at_page(pages).url() if state.page < pages else None,
-        "prev": state.at_page(min(state.page, pages + 1) - 1).url() if state.page > 1 else None,
-        "next": state.at_page(state.page + 1).url() if state.page < pages else None,
-        "numbers": [(p, state.at_page(p).url(), p == state.page) for p in window],
-        "past_end": bool(shown_total) and state.page > pages,
-        "last_url": state.at_page(pages).url(),
-    }
+    pager = paging(state, shown_total)
     sorts = [(s, label, state.sorted_by(s).url(), state.sort == s)
              for s, label in (("relevance", "相关度"), ("date", "最新"), ("date-asc", "最早"))]
     views = [(v, label, state.viewed_as(v).url(), state.view == v)
@@ -172,7 +160,7 @@ def _results_view(state: SearchState, result: dict) -> dict:
     notes = _linked_notes(state, result)
     return {"hits": hits, "groups": groups, "facets": facets, "facet_shown": FACET_SHOWN, "unit": unit,
             "chips": chips(state) + _place_chips(state, result), "timeline": timeline,
-            "comparison": comparison, "compared": compared if comparison else [], "paging": paging,
+            "comparison": comparison, "compared": compared if comparison else [], "paging": pager,
             "sorts": sorts, "views": views, "export": downloads, "notes": notes, "shown_total": shown_total,
             "feed_url": state.at_page(1).sorted_by("relevance").viewed_as("paragraphs").url("/feed")}
 

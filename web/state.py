@@ -6,6 +6,7 @@ Datasette's facets do — one helper adds a value, one removes it.
 """
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field, replace
 from urllib.parse import urlencode
 
@@ -149,6 +150,24 @@ class SearchState:
 
     def dated(self, date: str) -> "SearchState":
         return replace(self, date=date, page=1)
+
+
+def paging(state: SearchState, total: int, url=SearchState.url) -> dict:
+    """The pager's links for ``total`` rows at the state's page size: first,
+    previous (from past the end: the last page), the numbers around this
+    page, next, last; ``url``: a state's address on the page it is for."""
+    pages = min(MAX_PAGE, max(1, math.ceil(total / state.limit))) if total else 1
+    window = range(max(1, state.page - 3), min(pages, state.page + 3) + 1)
+    return {
+        "pages": pages,
+        "first": url(state.at_page(1)) if state.page > 1 else None,
+        "last": url(state.at_page(pages)) if state.page < pages else None,
+        "prev": url(state.at_page(min(state.page, pages + 1) - 1)) if state.page > 1 else None,
+        "next": url(state.at_page(state.page + 1)) if state.page < pages else None,
+        "numbers": [(p, url(state.at_page(p)), p == state.page) for p in window],
+        "past_end": bool(total) and state.page > pages,
+        "last_url": url(state.at_page(pages)),
+    }
 
 
 def _int(raw, default, lo, hi, label, errors) -> int:
