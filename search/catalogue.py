@@ -1,11 +1,13 @@
 """The archive as a table of documents: what a researcher browses before
 typing anything (the home page, ``/documents``, ``search --list``).
 
-The engine says which documents pass the filters and how many of their
-paragraphs do (the same count as the by-document view, so the table's facet
-numbers are the search's); the rows' fields and the orders a column can be
-sorted by come from one read of every document's record, kept until the
-index changes (``storage.revision_stamp``).
+One read of every document's record, its paragraphs and its domains, kept
+until the index changes (``storage.revision_stamp``), answers the table:
+which documents pass the filters of their own fields (or one domain), how
+many of their paragraphs, and the facet counts in documents, by the
+engines' rule (the conformance suite holds it to the by-document view);
+several domains ask the engine. The rows sort by any column from the same
+records.
 """
 from __future__ import annotations
 
@@ -55,9 +57,10 @@ class Catalogue:
     """Every document's record once, with what sorting needs of it."""
 
     documents: dict[str, DocumentRecord]
-    everything: EngineResult  # the unfiltered count (facets in documents, each document's paragraphs)
+    paragraphs: dict[str, int]  # each document's paragraphs (the engine's unfiltered count by document)
     # each document's domains → its paragraphs in it (engine.facet_documents)
     domains_of: dict[str, dict[str, int]] = field(default_factory=dict)
+    everything: EngineResult | None = None  # the unfiltered table's count (``prepare``)
     _title_keys: dict[str, str] = field(default_factory=dict)
     # every title normalized as the analysis does, newest first, one a line
     # (searched by the regular expression engine, not title by title), the
@@ -92,7 +95,7 @@ class Catalogue:
             checks.append(("kind", lambda d, want=set(f.kind): d.kind in want))
         if f.date:
             checks.append(("date", lambda d: d.date is not None and f.date[0] <= d.date <= f.date[1]))
-        paragraphs = self.everything.documents
+        paragraphs = self.paragraphs
         counts = empty_counts()
         kept: dict[str, int] = {}
         for doc_id, doc in self.documents.items():
@@ -129,8 +132,10 @@ class Catalogue:
         return found
 
     def prepare(self) -> "Catalogue":
-        """Every title's sort key and normalized form made now (the pinyin
-        tables load in half a second), not in a visitor's request."""
+        """The whole archive's count and facets in documents, and every
+        title's sort key and normalized form, made now (the pinyin tables
+        load in half a second), not in a visitor's request."""
+        self.everything = self.of_records(Filters())
         by_title = self.sort_key("title", {})
         for doc_id in self.documents:
             by_title(doc_id)

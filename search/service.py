@@ -203,15 +203,16 @@ class SearchService:
             held = self._catalogue
             if held is not None and held[0] == stamp and root is not None:
                 return held[1]
-            everything = engine.search(SearchRequest(filters=Filters(), limit=0, documents=True))
+            # each document's paragraphs; the facets in documents come from the
+            # records (an engine gives up counting them over millions of
+            # paragraphs: tantivy's bucket limit)
+            paragraphs = engine.search(SearchRequest(filters=Filters(), limit=0, documents=True, facets=False))
             domains: dict[str, dict[str, int]] = {}
             for domain, holders in engine.facet_documents("domain").items():
-                for doc_id, paragraphs in holders.items():
-                    domains.setdefault(doc_id, {})[domain] = paragraphs
-            table = catalogue.Catalogue({d.doc_id: d for d in engine.catalogue()}, everything, domains).prepare()
-            # the facets in documents from the records too: an engine gives up
-            # counting them over millions of paragraphs (tantivy's bucket limit)
-            table.everything = table.of_records(Filters())
+                for doc_id, count in holders.items():
+                    domains.setdefault(doc_id, {})[domain] = count
+            table = catalogue.Catalogue({d.doc_id: d for d in engine.catalogue()}, paragraphs.documents,
+                                        domains).prepare()
             self._catalogue = (stamp, table)
             return table
 

@@ -83,14 +83,14 @@ def test_a_title_is_offered_once_newest_first_and_starting_ones_before_holding_o
     """Amended laws and copies share a name: the box offers it once (its
     newest document); titles that start with the word come first."""
     from search.catalogue import Catalogue
-    from search.engine import DocumentRecord, EngineResult
+    from search.engine import DocumentRecord
 
     def doc(n, title, date):
         return DocumentRecord(f"{n:016x}", f"{n}.txt", "/c", title, date, int(date[:4]), None, "h")
 
     docs = [doc(1, "优化营商环境条例", "2019-01-01"), doc(2, "优化营商环境条例", "2021-05-01"),
             doc(3, "北京市优化营商环境条例", "2020-01-01"), doc(4, "營商環境報告", "2018-01-01")]
-    table = Catalogue({d.doc_id: d for d in docs}, EngineResult(0, [], {})).prepare()
+    table = Catalogue({d.doc_id: d for d in docs}, {}).prepare()
     offered = table.titles_with("营商", 4)
     assert [(d.title, d.date) for d in offered] == [("營商環境報告", "2018-01-01"), ("优化营商环境条例", "2021-05-01"),
                                                     ("北京市优化营商环境条例", "2020-01-01")]
