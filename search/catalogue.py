@@ -139,23 +139,26 @@ class Catalogue:
         by_title = self.sort_key("title", {})
         for doc_id in self.documents:
             by_title(doc_id)
-        self.titles_with("", 1)
+        self._index_titles()
         return self
+
+    def _index_titles(self) -> None:
+        from .analysis import normalize_word
+
+        newest = self.sort_key("date", {})
+        self._title_ids = sorted(self.documents, key=newest)
+        titles = [normalize_word(self.documents[d].title).replace("\n", " ") for d in self._title_ids]
+        self._title_starts, offset = [], 0
+        for title in titles:
+            self._title_starts.append(offset)
+            offset += len(title) + 1
+        self._titles = "\n".join(titles)
 
     def titles_with(self, typed: str, limit: int) -> list[DocumentRecord]:
         """Documents whose title starts with, then holds, ``typed`` (already
         normalized: simplified, folded), newest first within each."""
         if self._titles is None:
-            from .analysis import normalize_word
-
-            newest = self.sort_key("date", {})
-            self._title_ids = sorted(self.documents, key=newest)
-            titles = [normalize_word(self.documents[d].title).replace("\n", " ") for d in self._title_ids]
-            offset = 0
-            for title in titles:
-                self._title_starts.append(offset)
-                offset += len(title) + 1
-            self._titles = "\n".join(titles)
+            self._index_titles()
         if not limit or not typed or "\n" in typed:
             return []
         found: dict[str, int] = {}  # a title offered once (the newest document of that name)
