@@ -65,6 +65,21 @@ def test_the_cli_builds_and_searches_on_the_cluster_and_the_index_remembers_wher
     assert client().indices.exists_alias(name=name)
 
 
+def test_a_new_index_has_one_primary_shard_per_data_node_and_a_copy_of_each_elsewhere(seed_cluster_index):
+    """The rule of ``shards_for``: a search uses every node, a node lost loses
+    nothing. CI's two nodes make the conformance suite's index two shards,
+    where scores and word counts must still be the whole index's."""
+    _, name = seed_cluster_index
+    nodes = client().cluster.health()["number_of_data_nodes"]
+    rows = client().cat.shards(index=name, format="json", h="shard,prirep,node,state")
+    primaries = [r for r in rows if r["prirep"] == "p"]
+    assert len(primaries) == nodes and len({r["node"] for r in primaries}) == nodes
+    if nodes > 1:
+        for p in primaries:
+            copies = [r for r in rows if r["shard"] == p["shard"] and r["prirep"] == "r"]
+            assert len(copies) == 1 and copies[0]["node"] != p["node"] and copies[0]["state"] == "STARTED"
+
+
 def test_an_unreachable_cluster_is_one_line_and_exit_1(seed_cluster_index, tmp_path):
     index, _ = seed_cluster_index
     with socket.socket() as s:  # a port nobody listens on

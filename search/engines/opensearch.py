@@ -75,14 +75,24 @@ logging.getLogger("opensearch").addHandler(logging.NullHandler())
 logging.getLogger("opensearch").propagate = False
 
 
-def index_settings(replicas: str = "0-1") -> dict:
+def shards_for(data_nodes: int) -> int:
+    """The rule for a new index's primary shards: one per data node, so a
+    search runs on every node's cores at once and each node holds 1/n of the
+    archive. Replicas are ``auto_expand_replicas: 0-1``: a copy of each
+    shard on another node once there are two, so a node lost loses nothing.
+    The count is fixed when the index is made; a rebuild after nodes are
+    added (or gone) chooses again."""
+    return max(1, data_nodes)
+
+
+def index_settings(replicas: str = "0-1", shards: int = 1) -> dict:
     """The index's analysis, similarity and fields (see the module's doc)."""
     ours = {"type": "custom", "tokenizer": "whitespace", "filter": ["positions", "gaps"]}
     bm25 = {"type": "BM25", "k1": ranking.K1, "b": ranking.B, "discount_overlaps": False}
     tokens = {"type": "text", "analyzer": "ours", "search_analyzer": "whitespace", "similarity": "bm25"}
     return {
         "settings": {
-            "index": {"number_of_shards": 1, "auto_expand_replicas": replicas, "max_result_window": MAX_WINDOW},
+            "index": {"number_of_shards": shards, "auto_expand_replicas": replicas, "max_result_window": MAX_WINDOW},
             "similarity": {"bm25": bm25},
             "analysis": {
                 "filter": {
@@ -351,18 +361,31 @@ class OpenSearchUpdate(CountedUpdate):
     def _wait_for_replicas(self) -> None:
         """Live only once the new index is green (its replicas copied). A
         red one (a node died with a shard that had no copy yet) cannot turn
-        green: that fails at once, not after the whole wait."""
-        deadline = time.monotonic() + GREEN_WAIT
+        green: that fails at once, not after the whole wait. The wait is for
+        the copy to move, not to finish: a replica of a 10x archive's shard
+        is gigabytes, and the wait starts again each time more of it has
+        arrived."""
+        deadline, copied = time.monotonic() + GREEN_WAIT, -1
         while True:
             with self.engine.failures():
                 status = self.client.cluster.health(index=self.index, request_timeout=self.engine.timeout).get("status")
             if status == "green":
                 return
+            now = self._bytes_copied()
+            if now > copied:
+                deadline, copied = time.monotonic() + GREEN_WAIT, now
             if status == "red" or time.monotonic() > deadline:
                 self._abandon()
                 raise IndexIncomplete(f"the new index is {status}: a node holding part of it is gone" if status == "red"
-                                      else f"the new index's replicas were not ready within {GREEN_WAIT} s")
+                                      else f"the new index's replicas did not move for {GREEN_WAIT} s")
             time.sleep(1)
+
+    def _bytes_copied(self) -> int:
+        """Bytes the replicas being made of the new index have received."""
+        with self.engine.failures():
+            r = self.client.indices.recovery(index=self.index, active_only=True, request_timeout=self.engine.timeout)
+        return sum(shard.get("index", {}).get("size", {}).get("recovered_in_bytes", 0)
+                   for shard in r.get(self.index, {}).get("shards", []))
 
 
 # ------------------------------------------------------------------ the engine
@@ -506,7 +529,9 @@ class OpenSearchEngine(FolderEngine):
         url, alias = self.location()
         alias = self._index or alias
         index = f"{alias}-{gen.name}-{int(time.time())}"
-        body = index_settings()
+        with self.failures():
+            nodes = self.client().cluster.health(request_timeout=self.timeout).get("number_of_data_nodes") or 1
+        body = index_settings(shards=shards_for(nodes))
         body["settings"]["index"].pop("auto_expand_replicas")
         body["settings"]["index"].update(LOADING_SETTINGS)
         with self.failures():
@@ -544,9 +569,38 @@ class OpenSearchEngine(FolderEngine):
             return self.client().count(index=index, body={"query": query or {"match_all": {}}})["count"]
 
     def _search(self, body: dict, **params) -> dict:
+        """Scores from the whole index's statistics, not each shard's: on
+        several shards BM25's idf and average length would otherwise be the
+        shard's, and one paragraph's score would depend on where its id was
+        hashed. On one shard the cluster skips the extra round itself.
+
+        A search is asked once more when a shard copy failed under it: the
+        second round goes to the copy the first round chose, with no other
+        copy tried, so a node lost between the rounds fails that shard (a
+        query-then-fetch search would have moved to the replica). The second
+        asking finds the replica; a red index still fails at once."""
+        from opensearchpy import exceptions as ex
+
+        _, alias = self.location()
+        for last in (False, True):
+            with self.failures():
+                try:
+                    r = self.client().search(index=alias, body=body, search_type="dfs_query_then_fetch", **params)
+                except ex.ConnectionError:
+                    raise  # a cluster gone or slow: asking again would double the wait the timeout promises
+                except ex.TransportError as exc:
+                    if (last or exc.status_code not in (500, 503) or self.is_red(alias)
+                            or "too_many_buckets" in json.dumps(getattr(exc, "info", ""))):
+                        raise
+                    continue
+            if last or not (r.get("_shards") or {}).get("failed"):
+                return r
+
+    def _shards(self) -> int:
         _, alias = self.location()
         with self.failures():
-            return self.client().search(index=alias, body=body, **params)
+            r = self.client().indices.get_settings(index=alias, name="index.number_of_shards")
+        return sum(int(v["settings"]["index"]["number_of_shards"]) for v in r.values())
 
     # -- inventory
     def catalogue(self) -> list[DocumentRecord]:
@@ -580,21 +634,23 @@ class OpenSearchEngine(FolderEngine):
     def term_counts(self, words) -> dict[str, int]:
         """Each word's document frequency, read from the index's statistics
         through the term vectors of an artificial document made of the
-        words (one request of a few ms; a filters aggregation over the
-        words' postings took 0.2–1 s for a common start such as 个人). On
-        more than one shard it is the frequency in the shard the artificial
-        document is routed to: a ranking hint, as the contract allows."""
+        words (one request of a few ms a shard; a filters aggregation over
+        the words' postings took 0.2-1 s for a common start such as 个人).
+        An artificial document is answered by one shard, the one its
+        ``preference`` names: each shard is asked and the counts added."""
         words = sorted(set(words))
         asked = [w for w in words if _clean(w)]
         counts = dict.fromkeys(words, 0)
         if asked:
             _, alias = self.location()
-            with self.failures():
-                r = self.client().termvectors(index=alias, body={
-                    "doc": {"text": " ".join(asked)}, "per_field_analyzer": {"text": "whitespace"},
-                    "term_statistics": True, "field_statistics": False, "positions": False, "offsets": False})
-            found = (r.get("term_vectors") or {}).get("text", {}).get("terms", {})
-            counts.update({w: found[w].get("doc_freq", 0) for w in asked if w in found})
+            body = {"doc": {"text": " ".join(asked)}, "per_field_analyzer": {"text": "whitespace"},
+                    "term_statistics": True, "field_statistics": False, "positions": False, "offsets": False}
+            for shard in range(self._shards()):
+                with self.failures():
+                    r = self.client().termvectors(index=alias, body=body, preference=f"_shards:{shard}")
+                found = (r.get("term_vectors") or {}).get("text", {}).get("terms", {})
+                for w in asked:
+                    counts[w] += found.get(w, {}).get("doc_freq", 0)
         return counts
 
     def _neighbours(self, word: str) -> list[tuple[str, int]]:
