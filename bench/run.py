@@ -295,7 +295,7 @@ def run_size(label: str, files, work: Path, queries, rounds: int, engines: list[
                 answers[name]["nodes_rss_mb"] = ClusterMemory.now_mb()
         if load_seconds:  # many researchers at once, on the server as a user starts it
             for target, proc in zip([t for t in targets if t.name in engines], servers):
-                held = run_load(target.url, queries, LOAD_CLIENTS, load_seconds)
+                held = run_load(target.url, api_search_requests(queries), LOAD_CLIENTS, load_seconds)
                 held["worker_rss_mb"] = _worker_rss_mb(proc)
                 result["engines"][target.name]["load"] = held
                 print(f"  {target.name}: {LOAD_CLIENTS} clients x {held['seconds']:.0f} s: {held['requests']} requests, "

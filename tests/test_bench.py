@@ -68,3 +68,22 @@ def test_the_larger_archive_is_the_corpus_times_n_with_every_sentence_distinct(t
     assert copy.count("〔副本2〕") > 10
     scale.main()  # again: what is there is kept
     assert (tmp_path / "x3" / "copy-02" / "corpus" / "000_c07cc74dd9d7fd3d.txt").read_text(encoding="utf-8") == copy
+
+
+def test_the_load_mode_holds_many_clients_on_the_server_a_user_starts(seed_index, tmp_path, monkeypatch):
+    """bench/load.py (#25): search-web started with its defaults, each client
+    count for its time, every answer a 200, the serving memory measured and
+    the figures written for the note's table."""
+    import json
+
+    import load
+
+    monkeypatch.setattr(sys, "argv", ["load.py", "--index", f"ours={seed_index}", "--clients", "1,3",
+                                      "--seconds", "1", "--out", str(tmp_path)])
+    assert load.main() == 0
+    (written,) = tmp_path.glob("load-*.json")
+    figures = json.loads(written.read_text(encoding="utf-8"))
+    assert figures["paragraphs"] == 238 and [r["clients"] for r in figures["rows"]] == [1, 3]
+    for row in figures["rows"]:
+        assert row["engine"] == "ours" and row["requests"] >= row["clients"] and row["errors"] == 0
+        assert row["p50_ms"] <= row["p95_ms"] <= row["p99_ms"] and row["serving_mb"] > 50
