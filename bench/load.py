@@ -42,7 +42,7 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 sys.path.insert(0, str(HERE.parent))
 
-from http_latency import api_search_requests  # noqa: E402
+from http_latency import api_search_requests, page_requests  # noqa: E402
 from query_latency import load_queries, percentile  # noqa: E402
 
 Request = tuple  # (method, path, body bytes or None)
@@ -107,8 +107,8 @@ def run_load(url: str, requests: list[Request], clients: int, seconds: float, ti
                 data = resp.read()
                 if resp.status != 200:
                     bad.append(f"{resp.status} {path}")
-                else:
-                    json.loads(data)
+                elif "json" in (resp.getheader("Content-Type") or ""):
+                    json.loads(data)  # a whole answer, not a cut one
             except Exception as exc:  # a transport failure is an error too
                 bad.append(f"{type(exc).__name__}: {exc}")
                 conn.close()
@@ -256,9 +256,10 @@ def load_one(name: str, url: str, requests: list[Request], clients: list[int], s
 
 
 def matrix(indexes: list[tuple[str, Path]], clients: list[int], seconds: float, queries: list[dict],
-           peer: bool) -> list[dict]:
+           peer: bool, documents: list[int] = ()) -> list[dict]:
     """Every index (and the peer), one after the other: only the server
-    under load runs (an idle one would only hold memory)."""
+    under load runs (an idle one would only hold memory). ``documents``:
+    client counts for the by-document page (``/?view=documents``) too."""
     ours_requests = api_search_requests(queries)
     rows = []
     for name, index in indexes:
@@ -266,6 +267,9 @@ def matrix(indexes: list[tuple[str, Path]], clients: list[int], seconds: float, 
         try:
             extra = nodes_rss_mb if engine_name(index) == "opensearch" else None
             rows += load_one(name, url, ours_requests, clients, seconds, lambda: tree_rss_mb(proc.pid), extra)
+            if documents:
+                rows += load_one(f"{name}:documents", url, page_requests(queries, "documents"), documents, seconds,
+                                 lambda: tree_rss_mb(proc.pid), extra)
         finally:
             proc.terminate()
             proc.wait(timeout=60)
@@ -287,12 +291,12 @@ def matrix(indexes: list[tuple[str, Path]], clients: list[int], seconds: float, 
 
 
 def table(label: str, paragraphs: int, rows: list[dict]) -> str:
-    head = (f"{'size':>5} {'paragraphs':>10} {'engine':<12} {'clients':>7} {'requests':>8} {'errors':>6} "
+    head = (f"{'size':>5} {'paragraphs':>10} {'engine':<20} {'clients':>7} {'requests':>8} {'errors':>6} "
             f"{'req/s':>7} {'p50 ms':>7} {'p95 ms':>7} {'p99 ms':>7} {'serving MB':>10}")
     lines = [head]
     for r in rows:
         memory = f"{r['serving_mb']:.0f}" + (f" + {r['beside_mb']:.0f} nodes" if r.get("beside_mb") else "")
-        lines.append(f"{label:>5} {paragraphs:>10,} {r['engine']:<12} {r['clients']:>7} {r['requests']:>8} "
+        lines.append(f"{label:>5} {paragraphs:>10,} {r['engine']:<20} {r['clients']:>7} {r['requests']:>8} "
                      f"{r['errors']:>6} {r['rps']:>7.1f} {r['p50_ms']:>7.1f} {r['p95_ms']:>7.1f} {r['p99_ms']:>7.1f} "
                      f"{memory:>10}")
     return "\n".join(lines)
@@ -327,6 +331,8 @@ def main() -> int:
     ap.add_argument("--url", help="load a running server instead")
     ap.add_argument("--clients", type=_counts, default=[16], help="client counts, e.g. 16,64 (default 16)")
     ap.add_argument("--seconds", type=float, default=60, help="seconds per client count (default 60)")
+    ap.add_argument("--documents", type=_counts, default=[], metavar="CLIENTS",
+                    help="also the by-document page (/?view=documents) with these client counts")
     ap.add_argument("--peer", action="store_true", help="Meilisearch beside, with the first index's paragraphs")
     ap.add_argument("--label", default="", help="the size's name in the table (default: the paragraph count)")
     ap.add_argument("--queries", type=Path, default=HERE / "queries.txt")
@@ -344,7 +350,7 @@ def main() -> int:
     label = args.label or f"{paragraphs // 1000}k"
     print(f"[{label}] {paragraphs:,} paragraphs; {', '.join(n for n, _ in args.index)}"
           f"{' and meilisearch' if args.peer else ''}; clients {args.clients}, {args.seconds:.0f} s each", flush=True)
-    rows = matrix(args.index, args.clients, args.seconds, queries, args.peer)
+    rows = matrix(args.index, args.clients, args.seconds, queries, args.peer, args.documents)
     args.out.mkdir(parents=True, exist_ok=True)
     stamp = dt.datetime.now().strftime("%Y-%m-%d-%H%M")
     out = args.out / f"load-{label}-{stamp}.json"
