@@ -16,8 +16,9 @@ that mirrors ``/api/search`` (``meili.py``).
 
 Per engine and client count: requests, errors (any non-200 or transport
 failure), throughput, p50/p95/p99 latency, and the serving memory — every
-process of ``search-web`` together (its peak during the load), the local
-OpenSearch nodes apart, Meilisearch's one process. Prints one table, writes
+process of ``search-web`` together (the peak of their PSS added up during
+the load: the memory-mapped index the workers share counted once), the
+local OpenSearch nodes apart, Meilisearch's one process. Prints one table, writes
 ``bench/results/load-<date>.json``. The machine is shared and its cores are
 the clients' too: read the ratios between engines of one run.
 ``run_load()`` is also what ``bench/run.py`` calls.
@@ -148,30 +149,46 @@ def warm(url: str, requests: list[Request]) -> None:
 
 
 # ---------------------------------------------------------------- memory
-def tree_rss_mb(pid: int) -> float:
-    """Resident memory of a process and all its children (search-web's
-    supervisor and workers), in MB."""
+def _pss_mb(procs) -> float:
+    """Proportional set size, added up: a page the processes share (the
+    memory-mapped index every worker reads) counted once in all, where
+    adding their RSS would count it once per worker."""
     import psutil
 
-    try:
-        root = psutil.Process(pid)
-        procs = [root] + root.children(recursive=True)
-    except psutil.Error:
-        return 0.0
     total = 0
     for p in procs:
         try:
-            total += p.memory_info().rss
+            total += p.memory_full_info().pss
         except psutil.Error:
             pass
     return total / 2**20
 
 
-def nodes_rss_mb() -> float:
+def tree_pss_mb(pid: int) -> float:
+    """What search-web's processes (supervisor and workers) hold together,
+    in MB (their PSS added up)."""
+    import psutil
+
+    try:
+        root = psutil.Process(pid)
+        return _pss_mb([root] + root.children(recursive=True))
+    except psutil.Error:
+        return 0.0
+
+
+def nodes_pss_mb() -> float:
     """The local OpenSearch nodes together (``scripts/opensearch-local``'s)."""
+    import psutil
+
     from run import ClusterMemory
 
-    return ClusterMemory.now_mb()
+    procs = []
+    for pid in ClusterMemory._pids():
+        try:
+            procs.append(psutil.Process(pid))
+        except psutil.Error:
+            pass
+    return _pss_mb(procs)
 
 
 class PeakMemory:
@@ -265,11 +282,11 @@ def matrix(indexes: list[tuple[str, Path]], clients: list[int], seconds: float, 
     for name, index in indexes:
         proc, url = start_server(index)
         try:
-            extra = nodes_rss_mb if engine_name(index) == "opensearch" else None
-            rows += load_one(name, url, ours_requests, clients, seconds, lambda: tree_rss_mb(proc.pid), extra)
+            extra = nodes_pss_mb if engine_name(index) == "opensearch" else None
+            rows += load_one(name, url, ours_requests, clients, seconds, lambda: tree_pss_mb(proc.pid), extra)
             if documents:
                 rows += load_one(f"{name}:documents", url, page_requests(queries, "documents"), documents, seconds,
-                                 lambda: tree_rss_mb(proc.pid), extra)
+                                 lambda: tree_pss_mb(proc.pid), extra)
         finally:
             proc.terminate()
             proc.wait(timeout=60)
@@ -284,7 +301,7 @@ def matrix(indexes: list[tuple[str, Path]], clients: list[int], seconds: float, 
                   flush=True)
             requests = [("POST", f"/indexes/{meili.INDEX}/search", meili.body(s)) for s in queries]
             rows += load_one("meilisearch", f"http://127.0.0.1:{meili.port}", requests, clients, seconds,
-                             lambda: meili.rss_bytes() / 2**20)
+                             lambda: tree_pss_mb(meili.proc.pid))
         finally:
             meili.close()
     return rows

@@ -35,7 +35,7 @@ HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 sys.path.insert(0, str(HERE))
 
-from load import _counts, load_one, nodes_rss_mb, start_server, tree_rss_mb  # noqa: E402
+from load import _counts, load_one, nodes_pss_mb, start_server, tree_pss_mb  # noqa: E402
 from http_latency import api_search_requests  # noqa: E402
 from query_latency import load_queries  # noqa: E402
 
@@ -81,7 +81,7 @@ def one_count(nodes: int, corpora: list[Path], heap: str, clients: list[int], se
     proc, url = start_server(index)
     try:
         rows = load_one(f"opensearch x{nodes}", url, api_search_requests(queries), clients, seconds,
-                        lambda: tree_rss_mb(proc.pid), nodes_rss_mb)
+                        lambda: tree_pss_mb(proc.pid), nodes_pss_mb)
     finally:
         proc.terminate()
         proc.wait(timeout=60)
